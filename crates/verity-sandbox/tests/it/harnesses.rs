@@ -1,0 +1,1 @@
+//! Harness behaviour on small hand-written cases.

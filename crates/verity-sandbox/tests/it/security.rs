@@ -1,0 +1,1 @@
+//! Security: each attack is contained, reported with the right verdict, and the host untouched.
