@@ -1,0 +1,887 @@
+//! Streaming row reader with parallel parsing and bounded memory.
+//!
+//! A background thread reads and decompresses the inputs in order and cuts them into chunks of
+//! about [`ReadOptions::batch_bytes`] at line boundaries (JSONL) or into batches of parsed items
+//! (JSON arrays, streamed element by element; Parquet, decoded batch by batch). The chunks go
+//! through a bounded channel, so at most `2 × threads` chunks are in memory. The consumer parses
+//! a window of chunks in parallel with rayon and hands them on in input order
+//! ([`RowReader::for_each_ordered`]), so output order never depends on the thread count.
+//!
+//! Bad rows are data, not failures: each [`Row`] carries either the parsed object or a
+//! [`RowError`] naming the file, the line and what is wrong (invalid JSON or UTF-8, not an
+//! object, a line over [`ReadOptions::max_line_bytes`], a truncated compressed stream).
+
+use super::source::{Compression, Format, InputFile};
+use crate::error::{Error, Result, RowError};
+use crate::record::Fields;
+use crossbeam_channel::{bounded, Receiver};
+use rayon::prelude::*;
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// Reader settings.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Target size of one chunk of JSONL text handed to a parser thread.
+    pub batch_bytes: usize,
+    /// Rows per batch for JSON arrays and Parquet.
+    pub batch_rows: usize,
+    /// Longest accepted line; longer lines are rejected (and skipped without being buffered).
+    pub max_line_bytes: usize,
+    /// Stop after this many rows in total (for sampling and detection).
+    pub limit: Option<u64>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            batch_bytes: 2 << 20,
+            batch_rows: 1024,
+            max_line_bytes: 256 << 20,
+            limit: None,
+        }
+    }
+}
+
+/// One input row: the parsed JSON object or why it could not be read.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// 1-based line (JSONL) or 0-based item index (JSON arrays, Parquet).
+    pub index: u64,
+    /// The object, or the problem with this row.
+    pub value: std::result::Result<Fields, RowError>,
+}
+
+/// A batch of consecutive rows of one input file.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Position of the batch in the whole stream (0, 1, 2, ...).
+    pub seq: u64,
+    /// Index of the file in the input list.
+    pub input: usize,
+    /// File path as text.
+    pub file: Arc<str>,
+    /// The rows.
+    pub rows: Vec<Row>,
+}
+
+enum Chunk {
+    /// Unparsed JSONL text made of whole lines; `first_line` is 1-based.
+    Lines {
+        input: usize,
+        file: Arc<str>,
+        first_line: u64,
+        data: Vec<u8>,
+    },
+    /// Rows already parsed (JSON documents, Parquet) or errors found while reading.
+    Parsed(Batch),
+    /// A file-level failure that ends the stream (could not open, etc.).
+    Fatal(Error),
+}
+
+/// A streaming reader over several input files read as one dataset.
+pub struct RowReader {
+    receiver: Receiver<Chunk>,
+    handle: Option<JoinHandle<()>>,
+    bytes_read: Arc<AtomicU64>,
+    total_bytes: u64,
+    next_seq: u64,
+    rows_seen: u64,
+    limit: Option<u64>,
+    max_line_bytes: usize,
+}
+
+impl RowReader {
+    /// Start reading `inputs` in a background thread.
+    pub fn open(inputs: Vec<InputFile>, options: ReadOptions) -> RowReader {
+        let total_bytes = inputs
+            .iter()
+            .filter_map(|i| std::fs::metadata(&i.path).ok())
+            .map(|m| m.len())
+            .sum();
+        let threads = rayon::current_num_threads().max(1);
+        let (sender, receiver) = bounded(threads * 2);
+        let bytes_read = Arc::new(AtomicU64::new(0));
+        let counter = bytes_read.clone();
+        let limit = options.limit;
+        let max_line_bytes = options.max_line_bytes;
+        let handle = std::thread::Builder::new()
+            .name("verity-reader".into())
+            .spawn(move || {
+                for (index, input) in inputs.iter().enumerate() {
+                    let ok = match input.format {
+                        Format::JsonLines => read_lines(index, input, &options, &counter, &sender),
+                        Format::Json => read_json(index, input, &options, &counter, &sender),
+                        Format::Parquet => read_parquet(index, input, &options, &counter, &sender),
+                    };
+                    if !ok {
+                        return;
+                    }
+                }
+            })
+            .ok();
+        RowReader {
+            receiver,
+            handle,
+            bytes_read,
+            total_bytes,
+            next_seq: 0,
+            rows_seen: 0,
+            limit,
+            max_line_bytes,
+        }
+    }
+
+    /// Bytes of input consumed so far (compressed size for compressed inputs).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
+    }
+
+    /// Shared counter of bytes read, for progress bars on another thread.
+    pub fn progress_counter(&self) -> Arc<AtomicU64> {
+        self.bytes_read.clone()
+    }
+
+    /// Total size of the inputs in bytes.
+    pub fn total_bytes(&self) -> u64 {
+        self.total_bytes
+    }
+
+    /// Parse chunks in parallel, apply `map` to each batch on the worker threads, and hand the
+    /// results to `sink` in input order. `sink` returning an error stops the stream.
+    pub fn for_each_ordered<T, M, S>(mut self, map: M, mut sink: S) -> Result<()>
+    where
+        T: Send,
+        M: Fn(Batch) -> T + Sync + Send,
+        S: FnMut(T) -> Result<()>,
+    {
+        let window = rayon::current_num_threads().max(1) * 2;
+        let max_line_bytes = self.max_line_bytes;
+        loop {
+            let mut chunks = Vec::with_capacity(window);
+            match self.receiver.recv() {
+                Ok(chunk) => chunks.push(chunk),
+                Err(_) => break,
+            }
+            while chunks.len() < window {
+                match self.receiver.try_recv() {
+                    Ok(chunk) => chunks.push(chunk),
+                    Err(_) => break,
+                }
+            }
+            let mut numbered = Vec::with_capacity(chunks.len());
+            for chunk in chunks {
+                if let Chunk::Fatal(error) = chunk {
+                    return Err(error);
+                }
+                numbered.push((self.next_seq, chunk));
+                self.next_seq += 1;
+            }
+            let outputs: Vec<(usize, T)> = numbered
+                .into_par_iter()
+                .map(|(seq, chunk)| {
+                    let batch = into_batch(seq, chunk, max_line_bytes);
+                    (batch.rows.len(), map(batch))
+                })
+                .collect();
+            for (rows, output) in outputs {
+                sink(output)?;
+                self.rows_seen += rows as u64;
+            }
+            if self.limit.is_some_and(|limit| self.rows_seen >= limit) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Read everything into batches (in order), for small inputs and tests.
+    pub fn collect_batches(self) -> Result<Vec<Batch>> {
+        let mut batches = Vec::new();
+        self.for_each_ordered(
+            |b| b,
+            |b| {
+                batches.push(b);
+                Ok(())
+            },
+        )?;
+        Ok(batches)
+    }
+}
+
+impl Drop for RowReader {
+    fn drop(&mut self) {
+        // Unblock the reader thread, then wait for it.
+        let receiver = std::mem::replace(&mut self.receiver, bounded(0).1);
+        drop(receiver);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn into_batch(seq: u64, chunk: Chunk, max_line_bytes: usize) -> Batch {
+    match chunk {
+        Chunk::Lines {
+            input,
+            file,
+            first_line,
+            data,
+        } => Batch {
+            seq,
+            input,
+            rows: parse_lines(&file, first_line, &data, max_line_bytes),
+            file,
+        },
+        Chunk::Parsed(mut batch) => {
+            batch.seq = seq;
+            batch
+        }
+        Chunk::Fatal(_) => Batch {
+            seq,
+            input: 0,
+            file: Arc::from(""),
+            rows: Vec::new(),
+        },
+    }
+}
+
+/// Parse whole lines of JSONL text. Blank lines are skipped.
+fn parse_lines(file: &str, first_line: u64, data: &[u8], max_line_bytes: usize) -> Vec<Row> {
+    let mut rows = Vec::with_capacity(data.len() / 512 + 1);
+    let mut line_no = first_line;
+    let mut start = 0;
+    let mut it = memchr::memchr_iter(b'\n', data);
+    loop {
+        let end = it.next().unwrap_or(data.len());
+        if start >= data.len() && end == data.len() {
+            break;
+        }
+        let mut line = &data[start..end];
+        if line.last() == Some(&b'\r') {
+            line = &line[..line.len() - 1];
+        }
+        if line_no == 1 {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        if line.len() > max_line_bytes {
+            rows.push(Row {
+                index: line_no,
+                value: Err(RowError {
+                    file: file.to_string(),
+                    line: line_no,
+                    field: None,
+                    reason: format!(
+                        "line is longer than {max_line_bytes} bytes; raise --max-line-bytes to read it"
+                    ),
+                }),
+            });
+        } else if !line.iter().all(u8::is_ascii_whitespace) {
+            rows.push(Row {
+                index: line_no,
+                value: parse_object(line).map_err(|reason| RowError {
+                    file: file.to_string(),
+                    line: line_no,
+                    field: None,
+                    reason,
+                }),
+            });
+        }
+        line_no += 1;
+        start = end + 1;
+        if end >= data.len() {
+            break;
+        }
+    }
+    rows
+}
+
+/// Parse one JSON object; the error text says what to fix.
+fn parse_object(bytes: &[u8]) -> std::result::Result<Fields, String> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(format!(
+            "expected a JSON object per line, got {}",
+            crate::error::json_type_name(&other)
+        )),
+        Err(e) => {
+            if std::str::from_utf8(bytes).is_err() {
+                let valid = std::str::from_utf8(bytes)
+                    .err()
+                    .map(|u| u.valid_up_to())
+                    .unwrap_or(0);
+                Err(format!("invalid UTF-8 at byte {valid} of the line (the file must be UTF-8; re-encode it, e.g. `iconv -f latin1 -t utf-8`)"))
+            } else {
+                Err(format!("invalid JSON: {e}"))
+            }
+        }
+    }
+}
+
+/// Counts bytes pulled from the underlying file.
+struct Counting<R> {
+    inner: R,
+    counter: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn open_decoded(input: &InputFile, counter: &Arc<AtomicU64>) -> Result<Box<dyn Read + Send>> {
+    let file = std::fs::File::open(&input.path).map_err(|e| Error::io(&input.path, e))?;
+    let counted = Counting {
+        inner: file,
+        counter: counter.clone(),
+    };
+    let reader: Box<dyn Read + Send> = match input.compression {
+        Compression::None => Box::new(counted),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
+            1 << 16,
+            counted,
+        ))),
+        Compression::Zstd => Box::new(
+            zstd::stream::read::Decoder::new(counted).map_err(|e| Error::io(&input.path, e))?,
+        ),
+    };
+    Ok(reader)
+}
+
+fn stream_error(input: &InputFile, after_line: u64, error: &std::io::Error) -> RowError {
+    let what = match input.compression {
+        Compression::Gzip => "gzip stream",
+        Compression::Zstd => "zstd stream",
+        Compression::None => "file",
+    };
+    RowError {
+        file: input.path.display().to_string(),
+        line: after_line,
+        field: None,
+        reason: format!(
+            "read failed after line {}: {error} (the {what} is truncated or corrupt; rows before it were read)",
+            after_line.saturating_sub(1)
+        ),
+    }
+}
+
+fn error_batch(index: usize, file: &Arc<str>, error: RowError) -> Chunk {
+    Chunk::Parsed(Batch {
+        seq: 0,
+        input: index,
+        file: file.clone(),
+        rows: vec![Row {
+            index: error.line,
+            value: Err(error),
+        }],
+    })
+}
+
+/// Read a JSONL file into line-aligned chunks. Returns false when the consumer has gone away.
+fn read_lines(
+    index: usize,
+    input: &InputFile,
+    options: &ReadOptions,
+    counter: &Arc<AtomicU64>,
+    sender: &crossbeam_channel::Sender<Chunk>,
+) -> bool {
+    let file: Arc<str> = Arc::from(input.path.display().to_string());
+    let mut reader = match open_decoded(input, counter) {
+        Ok(r) => r,
+        Err(e) => return sender.send(Chunk::Fatal(e)).is_ok(),
+    };
+    let mut pending: Vec<u8> = Vec::with_capacity(options.batch_bytes + (1 << 16));
+    let mut next_line: u64 = 1; // line number of the first line in `pending`
+    let mut discarding = false; // inside an over-long line
+    let mut block = vec![0u8; 1 << 20];
+    loop {
+        let n = match reader.read(&mut block) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                // Flush complete lines, then report the broken stream.
+                if let Some(last_nl) = memchr::memrchr(b'\n', &pending) {
+                    let rest = pending.split_off(last_nl + 1);
+                    let lines = memchr::memchr_iter(b'\n', &pending).count() as u64;
+                    let chunk = Chunk::Lines {
+                        input: index,
+                        file: file.clone(),
+                        first_line: next_line,
+                        data: std::mem::replace(&mut pending, rest),
+                    };
+                    if sender.send(chunk).is_err() {
+                        return false;
+                    }
+                    next_line += lines;
+                }
+                return sender
+                    .send(error_batch(
+                        index,
+                        &file,
+                        stream_error(input, next_line, &e),
+                    ))
+                    .is_ok();
+            }
+        };
+        let mut data = &block[..n];
+        if discarding {
+            match memchr::memchr(b'\n', data) {
+                Some(pos) => {
+                    discarding = false;
+                    next_line += 1;
+                    data = &data[pos + 1..];
+                }
+                None => continue,
+            }
+        }
+        pending.extend_from_slice(data);
+        // Over-long line: no newline within the limit after the last complete line.
+        let last_nl = memchr::memrchr(b'\n', &pending);
+        let tail_len = pending.len() - last_nl.map_or(0, |p| p + 1);
+        if tail_len > options.max_line_bytes {
+            let complete = last_nl.map_or(0, |p| p + 1);
+            let lines_before = memchr::memchr_iter(b'\n', &pending[..complete]).count() as u64;
+            if complete > 0 {
+                let data = pending[..complete].to_vec();
+                let chunk = Chunk::Lines {
+                    input: index,
+                    file: file.clone(),
+                    first_line: next_line,
+                    data,
+                };
+                if sender.send(chunk).is_err() {
+                    return false;
+                }
+            }
+            let long_line = next_line + lines_before;
+            let error = RowError {
+                file: file.to_string(),
+                line: long_line,
+                field: None,
+                reason: format!(
+                    "line is longer than {} bytes; raise --max-line-bytes to read it",
+                    options.max_line_bytes
+                ),
+            };
+            if sender.send(error_batch(index, &file, error)).is_err() {
+                return false;
+            }
+            pending.clear();
+            next_line = long_line;
+            discarding = true;
+            continue;
+        }
+        if pending.len() >= options.batch_bytes {
+            if let Some(last_nl) = last_nl {
+                let rest = pending[last_nl + 1..].to_vec();
+                pending.truncate(last_nl + 1);
+                let lines = memchr::memchr_iter(b'\n', &pending).count() as u64;
+                let chunk = Chunk::Lines {
+                    input: index,
+                    file: file.clone(),
+                    first_line: next_line,
+                    data: std::mem::replace(&mut pending, rest),
+                };
+                if sender.send(chunk).is_err() {
+                    return false;
+                }
+                next_line += lines;
+            }
+        }
+    }
+    if discarding {
+        return true;
+    }
+    if !pending.is_empty() {
+        let chunk = Chunk::Lines {
+            input: index,
+            file,
+            first_line: next_line,
+            data: pending,
+        };
+        return sender.send(chunk).is_ok();
+    }
+    true
+}
+
+/// Keys under which a JSON object wraps its list of rows (BBH `examples`, ...).
+const WRAPPER_KEYS: &[&str] = &[
+    "examples",
+    "outputs",
+    "data",
+    "rows",
+    "records",
+    "instances",
+    "items",
+];
+
+/// Read a JSON document: a top-level array is streamed element by element; an object is either a
+/// wrapper around a list of rows or one row; a file that is really JSONL is read as such.
+fn read_json(
+    index: usize,
+    input: &InputFile,
+    options: &ReadOptions,
+    counter: &Arc<AtomicU64>,
+    sender: &crossbeam_channel::Sender<Chunk>,
+) -> bool {
+    let file: Arc<str> = Arc::from(input.path.display().to_string());
+    let reader = match open_decoded(input, counter) {
+        Ok(r) => r,
+        Err(e) => return sender.send(Chunk::Fatal(e)).is_ok(),
+    };
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    // Peek at the first non-whitespace byte.
+    let first = loop {
+        match reader.fill_buf() {
+            Ok([]) => break None,
+            Ok(buf) => {
+                let skip = buf
+                    .iter()
+                    .take_while(|b| {
+                        b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF
+                    })
+                    .count();
+                if skip < buf.len() {
+                    let b = buf[skip];
+                    reader.consume(skip);
+                    break Some(b);
+                }
+                let len = buf.len();
+                reader.consume(len);
+            }
+            Err(e) => {
+                return sender
+                    .send(error_batch(index, &file, stream_error(input, 0, &e)))
+                    .is_ok();
+            }
+        }
+    };
+    match first {
+        None => true,
+        Some(b'[') => stream_array(index, &file, reader, options, sender),
+        Some(_) => {
+            let mut bytes = Vec::new();
+            if let Err(e) = reader.read_to_end(&mut bytes) {
+                return sender
+                    .send(error_batch(index, &file, stream_error(input, 0, &e)))
+                    .is_ok();
+            }
+            read_json_object(index, &file, bytes, options, sender)
+        }
+    }
+}
+
+fn read_json_object(
+    index: usize,
+    file: &Arc<str>,
+    bytes: Vec<u8>,
+    options: &ReadOptions,
+    sender: &crossbeam_channel::Sender<Chunk>,
+) -> bool {
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(map)) => {
+            let wrapped = WRAPPER_KEYS.iter().find(|k| {
+                map.get(**k)
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.iter().all(Value::is_object))
+            });
+            let others_scalar = |key: &str| {
+                map.iter()
+                    .filter(|(k, _)| k.as_str() != key)
+                    .all(|(_, v)| !v.is_array() && !v.is_object())
+            };
+            match wrapped {
+                Some(key) if others_scalar(key) => {
+                    let mut map = map;
+                    let items = match map.remove(*key) {
+                        Some(Value::Array(items)) => items,
+                        _ => Vec::new(),
+                    };
+                    send_items(index, file, items.into_iter(), options.batch_rows, sender)
+                }
+                _ => send_items(index, file, std::iter::once(Value::Object(map)), 1, sender),
+            }
+        }
+        Ok(other) => {
+            let error = RowError {
+                file: file.to_string(),
+                line: 1,
+                field: None,
+                reason: format!(
+                    "expected a JSON object or array of objects, got {}",
+                    crate::error::json_type_name(&other)
+                ),
+            };
+            sender.send(error_batch(index, file, error)).is_ok()
+        }
+        Err(e) if e.to_string().contains("trailing characters") => {
+            // A JSON Lines file with a .json name.
+            let chunk = Chunk::Lines {
+                input: index,
+                file: file.clone(),
+                first_line: 1,
+                data: bytes,
+            };
+            sender.send(chunk).is_ok()
+        }
+        Err(e) => {
+            let error = RowError {
+                file: file.to_string(),
+                line: e.line() as u64,
+                field: None,
+                reason: format!("invalid JSON document: {e}"),
+            };
+            sender.send(error_batch(index, file, error)).is_ok()
+        }
+    }
+}
+
+fn send_items(
+    index: usize,
+    file: &Arc<str>,
+    items: impl Iterator<Item = Value>,
+    batch_rows: usize,
+    sender: &crossbeam_channel::Sender<Chunk>,
+) -> bool {
+    let mut rows = Vec::with_capacity(batch_rows);
+    for (i, item) in items.enumerate() {
+        rows.push(item_row(file, i as u64, item));
+        if rows.len() >= batch_rows {
+            let batch = Batch {
+                seq: 0,
+                input: index,
+                file: file.clone(),
+                rows: std::mem::take(&mut rows),
+            };
+            if sender.send(Chunk::Parsed(batch)).is_err() {
+                return false;
+            }
+        }
+    }
+    if rows.is_empty() {
+        return true;
+    }
+    let batch = Batch {
+        seq: 0,
+        input: index,
+        file: file.clone(),
+        rows,
+    };
+    sender.send(Chunk::Parsed(batch)).is_ok()
+}
+
+fn item_row(file: &Arc<str>, index: u64, item: Value) -> Row {
+    match item {
+        Value::Object(map) => Row {
+            index,
+            value: Ok(map),
+        },
+        other => Row {
+            index,
+            value: Err(RowError {
+                file: file.to_string(),
+                line: index,
+                field: None,
+                reason: format!(
+                    "item {index}: expected a JSON object, got {}",
+                    crate::error::json_type_name(&other)
+                ),
+            }),
+        },
+    }
+}
+
+/// Stream the elements of a top-level JSON array without loading the whole document.
+fn stream_array<R: Read>(
+    index: usize,
+    file: &Arc<str>,
+    reader: R,
+    options: &ReadOptions,
+    sender: &crossbeam_channel::Sender<Chunk>,
+) -> bool {
+    struct Items<'a> {
+        index: usize,
+        file: &'a Arc<str>,
+        batch_rows: usize,
+        sender: &'a crossbeam_channel::Sender<Chunk>,
+        alive: bool,
+        count: u64,
+    }
+    impl<'de> Visitor<'de> for &mut Items<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON array of objects")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+            let mut rows = Vec::with_capacity(self.batch_rows);
+            loop {
+                let item = match seq.next_element::<Value>() {
+                    Ok(Some(item)) => item,
+                    Ok(None) => break,
+                    Err(e) => {
+                        // Hand over the good rows before reporting the broken tail.
+                        if !rows.is_empty() {
+                            let batch = Batch {
+                                seq: 0,
+                                input: self.index,
+                                file: self.file.clone(),
+                                rows: std::mem::take(&mut rows),
+                            };
+                            if self.sender.send(Chunk::Parsed(batch)).is_err() {
+                                self.alive = false;
+                            }
+                        }
+                        return Err(e);
+                    }
+                };
+                rows.push(item_row(self.file, self.count, item));
+                self.count += 1;
+                if rows.len() >= self.batch_rows {
+                    let batch = Batch {
+                        seq: 0,
+                        input: self.index,
+                        file: self.file.clone(),
+                        rows: std::mem::take(&mut rows),
+                    };
+                    if self.sender.send(Chunk::Parsed(batch)).is_err() {
+                        self.alive = false;
+                        return Err(serde::de::Error::custom("consumer stopped"));
+                    }
+                }
+            }
+            if !rows.is_empty() {
+                let batch = Batch {
+                    seq: 0,
+                    input: self.index,
+                    file: self.file.clone(),
+                    rows,
+                };
+                if self.sender.send(Chunk::Parsed(batch)).is_err() {
+                    self.alive = false;
+                }
+            }
+            Ok(())
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for &mut Items<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(
+            self,
+            d: D,
+        ) -> std::result::Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    // The peeked '[' is still in the reader's buffer.
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let mut items = Items {
+        index,
+        file,
+        batch_rows: options.batch_rows,
+        sender,
+        alive: true,
+        count: 0,
+    };
+    let result = (&mut items).deserialize(&mut deserializer);
+    if !items.alive {
+        return false;
+    }
+    if let Err(e) = result.and_then(|()| deserializer.end()) {
+        let error = RowError {
+            file: file.to_string(),
+            line: items.count,
+            field: None,
+            reason: format!(
+                "invalid JSON array after item {} (line {} column {}): {e}",
+                items.count,
+                e.line(),
+                e.column()
+            ),
+        };
+        return sender.send(error_batch(index, file, error)).is_ok();
+    }
+    true
+}
+
+/// Read a Parquet file batch by batch, converting each row to a JSON object.
+fn read_parquet(
+    index: usize,
+    input: &InputFile,
+    options: &ReadOptions,
+    counter: &Arc<AtomicU64>,
+    sender: &crossbeam_channel::Sender<Chunk>,
+) -> bool {
+    let file: Arc<str> = Arc::from(input.path.display().to_string());
+    let fatal = |message: String| {
+        sender
+            .send(Chunk::Fatal(Error::Parquet {
+                path: file.to_string(),
+                message,
+            }))
+            .is_ok()
+    };
+    let handle = match std::fs::File::open(&input.path) {
+        Ok(f) => f,
+        Err(e) => return sender.send(Chunk::Fatal(Error::io(&input.path, e))).is_ok(),
+    };
+    if let Ok(meta) = handle.metadata() {
+        counter.fetch_add(meta.len(), Ordering::Relaxed);
+    }
+    let builder =
+        match parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(handle) {
+            Ok(b) => b,
+            Err(e) => return fatal(format!("{e} (is this a Parquet file?)")),
+        };
+    let reader = match builder.with_batch_size(options.batch_rows).build() {
+        Ok(r) => r,
+        Err(e) => return fatal(e.to_string()),
+    };
+    let mut row_index = 0u64;
+    for batch in reader {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => return fatal(format!("after row {row_index}: {e}")),
+        };
+        let mut buffer = Vec::new();
+        {
+            let mut writer = arrow_json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, arrow_json::writer::JsonArray>(&mut buffer);
+            if let Err(e) = writer.write(&batch).and_then(|()| writer.finish()) {
+                return fatal(format!("cannot convert rows from {row_index} to JSON: {e}"));
+            }
+        }
+        let items: Vec<Value> = match serde_json::from_slice::<Value>(&buffer) {
+            Ok(Value::Array(items)) => items,
+            Ok(_) => Vec::new(),
+            Err(e) => return fatal(format!("internal JSON conversion failed: {e}")),
+        };
+        let rows: Vec<Row> = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| item_row(&file, row_index + i as u64, item))
+            .collect();
+        row_index += rows.len() as u64;
+        let chunk = Chunk::Parsed(Batch {
+            seq: 0,
+            input: index,
+            file: file.clone(),
+            rows,
+        });
+        if sender.send(chunk).is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests;

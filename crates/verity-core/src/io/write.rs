@@ -1,0 +1,423 @@
+//! Atomic, optionally sharded and compressed outputs.
+//!
+//! Every output is written to a temporary file in the destination directory and renamed into
+//! place only when complete ([`AtomicFile::commit`]); a run that fails or is killed leaves no
+//! half-written file under the final name. [`RowWriter`] picks the format from the output name
+//! (`.jsonl`, `.jsonl.gz`, `.jsonl.zst`, `.parquet`) and can cut the output into shards of a
+//! given size (`name-00000.jsonl`, `name-00001.jsonl`, ...).
+
+use crate::error::{Error, Result};
+use serde_json::Value;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A file written under a temporary name and renamed into place on [`AtomicFile::commit`].
+/// Dropping it without committing removes the temporary file.
+pub struct AtomicFile {
+    path: PathBuf,
+    temp: Option<tempfile::NamedTempFile>,
+}
+
+impl AtomicFile {
+    /// Create the temporary file next to `path` (creating parent directories).
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "output".into());
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| Error::io(&dir, e))?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            temp: Some(temp),
+        })
+    }
+
+    /// The final path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The open temporary file.
+    pub fn file(&mut self) -> &mut std::fs::File {
+        self.temp
+            .as_mut()
+            .map(|t| t.as_file_mut())
+            .expect("AtomicFile used after commit")
+    }
+
+    /// Flush to disk and rename into place.
+    pub fn commit(mut self) -> Result<()> {
+        let temp = self
+            .temp
+            .take()
+            .ok_or_else(|| Error::Other("output committed twice".into()))?;
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(&self.path, e))?;
+        temp.persist(&self.path)
+            .map_err(|e| Error::io(&self.path, e.error))?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file().flush()
+    }
+}
+
+/// Write `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    file.commit()
+}
+
+/// Output container format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// JSON Lines, uncompressed.
+    JsonLines,
+    /// JSON Lines, gzip.
+    JsonLinesGzip,
+    /// JSON Lines, zstd.
+    JsonLinesZstd,
+    /// Parquet (schema inferred per shard, zstd-compressed).
+    Parquet,
+}
+
+impl OutputFormat {
+    /// The format implied by an output file name.
+    pub fn from_path(path: &Path) -> Result<OutputFormat> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if name.ends_with(".jsonl.gz") || name.ends_with(".ndjson.gz") {
+            Ok(OutputFormat::JsonLinesGzip)
+        } else if name.ends_with(".jsonl.zst") || name.ends_with(".ndjson.zst") {
+            Ok(OutputFormat::JsonLinesZstd)
+        } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+            Ok(OutputFormat::JsonLines)
+        } else if name.ends_with(".parquet") {
+            Ok(OutputFormat::Parquet)
+        } else {
+            Err(Error::Other(format!(
+                "{}: cannot tell the output format from the name; use .jsonl, .jsonl.gz, .jsonl.zst or .parquet",
+                path.display()
+            )))
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::JsonLines => ".jsonl",
+            OutputFormat::JsonLinesGzip => ".jsonl.gz",
+            OutputFormat::JsonLinesZstd => ".jsonl.zst",
+            OutputFormat::Parquet => ".parquet",
+        }
+    }
+}
+
+/// Writer settings.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// Start a new shard when the current one holds this many uncompressed bytes.
+    pub shard_bytes: Option<u64>,
+}
+
+enum Sink {
+    Plain(BufWriter<AtomicFile>),
+    Gzip(flate2::write::GzEncoder<BufWriter<AtomicFile>>),
+    Zstd(zstd::stream::write::Encoder<'static, BufWriter<AtomicFile>>),
+    Parquet { file: AtomicFile, rows: Vec<Value> },
+}
+
+/// Parquet shards buffer their rows (to infer one schema per shard); bound the buffer.
+const PARQUET_SHARD_DEFAULT: u64 = 256 << 20;
+
+/// Writes rows (JSON values or pre-serialized JSON lines) to one or more output files.
+pub struct RowWriter {
+    base: PathBuf,
+    format: OutputFormat,
+    options: WriteOptions,
+    current: Option<Sink>,
+    current_bytes: u64,
+    shard_index: usize,
+    written: Vec<PathBuf>,
+    rows: u64,
+}
+
+impl RowWriter {
+    /// A writer for `path` (format from the name).
+    pub fn create(path: &Path, options: WriteOptions) -> Result<RowWriter> {
+        let format = OutputFormat::from_path(path)?;
+        Ok(RowWriter {
+            base: path.to_path_buf(),
+            format,
+            options,
+            current: None,
+            current_bytes: 0,
+            shard_index: 0,
+            written: Vec::new(),
+            rows: 0,
+        })
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    fn shard_limit(&self) -> Option<u64> {
+        match (self.options.shard_bytes, self.format) {
+            (Some(limit), _) => Some(limit),
+            (None, OutputFormat::Parquet) => Some(PARQUET_SHARD_DEFAULT),
+            (None, _) => None,
+        }
+    }
+
+    fn shard_path(&self, index: usize) -> PathBuf {
+        if self.options.shard_bytes.is_none() && index == 0 {
+            return self.base.clone();
+        }
+        let name = self
+            .base
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let ext = self.format.extension();
+        let stem = name.strip_suffix(ext).unwrap_or(&name);
+        self.base.with_file_name(format!("{stem}-{index:05}{ext}"))
+    }
+
+    fn open_shard(&mut self) -> Result<()> {
+        let path = self.shard_path(self.shard_index);
+        let file = AtomicFile::create(&path)?;
+        let sink = match self.format {
+            OutputFormat::JsonLines => Sink::Plain(BufWriter::with_capacity(1 << 20, file)),
+            OutputFormat::JsonLinesGzip => Sink::Gzip(flate2::write::GzEncoder::new(
+                BufWriter::with_capacity(1 << 20, file),
+                flate2::Compression::default(),
+            )),
+            OutputFormat::JsonLinesZstd => Sink::Zstd(
+                zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)
+                    .map_err(|e| Error::io(&path, e))?,
+            ),
+            OutputFormat::Parquet => Sink::Parquet {
+                file,
+                rows: Vec::new(),
+            },
+        };
+        self.current = Some(sink);
+        self.current_bytes = 0;
+        Ok(())
+    }
+
+    /// Write one row given as a JSON line (without the newline).
+    pub fn write_line(&mut self, line: &[u8]) -> Result<()> {
+        if self.format == OutputFormat::Parquet {
+            let value: Value = serde_json::from_slice(line)
+                .map_err(|e| Error::Other(format!("internal: row is not JSON: {e}")))?;
+            return self.write_value(value);
+        }
+        self.before_row()?;
+        let path = self.shard_path(self.shard_index);
+        let io = |e| Error::io(&path, e);
+        match self.current.as_mut() {
+            Some(Sink::Plain(w)) => w
+                .write_all(line)
+                .and_then(|()| w.write_all(b"\n"))
+                .map_err(io)?,
+            Some(Sink::Gzip(w)) => w
+                .write_all(line)
+                .and_then(|()| w.write_all(b"\n"))
+                .map_err(io)?,
+            Some(Sink::Zstd(w)) => w
+                .write_all(line)
+                .and_then(|()| w.write_all(b"\n"))
+                .map_err(io)?,
+            _ => {}
+        }
+        self.current_bytes += line.len() as u64 + 1;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Write one row given as a JSON value.
+    pub fn write_value(&mut self, value: Value) -> Result<()> {
+        if self.format != OutputFormat::Parquet {
+            let line = serde_json::to_vec(&value).map_err(|e| Error::Other(e.to_string()))?;
+            return self.write_line(&line);
+        }
+        self.before_row()?;
+        let size = estimate_size(&value);
+        if let Some(Sink::Parquet { rows, .. }) = self.current.as_mut() {
+            rows.push(value);
+        }
+        self.current_bytes += size;
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn before_row(&mut self) -> Result<()> {
+        if let (Some(limit), Some(_)) = (self.shard_limit(), self.current.as_ref()) {
+            if self.current_bytes >= limit {
+                self.close_shard()?;
+                self.shard_index += 1;
+            }
+        }
+        if self.current.is_none() {
+            self.open_shard()?;
+        }
+        Ok(())
+    }
+
+    fn close_shard(&mut self) -> Result<()> {
+        let path = self.shard_path(self.shard_index);
+        let io = |e| Error::io(&path, e);
+        let file = match self.current.take() {
+            None => return Ok(()),
+            Some(Sink::Plain(w)) => w.into_inner().map_err(|e| io(e.into_error()))?,
+            Some(Sink::Gzip(w)) => w
+                .finish()
+                .map_err(io)?
+                .into_inner()
+                .map_err(|e| io(e.into_error()))?,
+            Some(Sink::Zstd(w)) => w
+                .finish()
+                .map_err(io)?
+                .into_inner()
+                .map_err(|e| io(e.into_error()))?,
+            Some(Sink::Parquet { mut file, rows }) => {
+                write_parquet(&mut file, &rows).map_err(|message| Error::Parquet {
+                    path: path.display().to_string(),
+                    message,
+                })?;
+                file
+            }
+        };
+        file.commit()?;
+        self.written.push(path);
+        Ok(())
+    }
+
+    /// Finish the last shard and return the paths written. An empty output still produces one
+    /// (empty) file so downstream steps find it.
+    pub fn finish(mut self) -> Result<Vec<PathBuf>> {
+        if self.current.is_none() && self.written.is_empty() {
+            self.open_shard()?;
+        }
+        self.close_shard()?;
+        Ok(std::mem::take(&mut self.written))
+    }
+}
+
+fn estimate_size(value: &Value) -> u64 {
+    match value {
+        Value::String(s) => s.len() as u64 + 2,
+        Value::Array(items) => items.iter().map(estimate_size).sum::<u64>() + 2,
+        Value::Object(map) => {
+            map.iter()
+                .map(|(k, v)| k.len() as u64 + 3 + estimate_size(v))
+                .sum::<u64>()
+                + 2
+        }
+        _ => 8,
+    }
+}
+
+/// Write `rows` as one Parquet file with a schema inferred from the rows.
+fn write_parquet(file: &mut AtomicFile, rows: &[Value]) -> std::result::Result<(), String> {
+    use std::sync::Arc;
+    let schema = if rows.is_empty() {
+        arrow_schema::Schema::empty()
+    } else {
+        arrow_json::reader::infer_json_schema_from_iterator(rows.iter().map(Ok))
+            .map_err(|e| format!("cannot infer a schema: {e}"))?
+    };
+    let schema = Arc::new(schema);
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+        .build();
+    let handle = file.file().try_clone().map_err(|e| e.to_string())?;
+    let mut writer = parquet::arrow::ArrowWriter::try_new(handle, schema.clone(), Some(props))
+        .map_err(|e| e.to_string())?;
+    for chunk in rows.chunks(4096) {
+        let mut decoder = arrow_json::ReaderBuilder::new(schema.clone())
+            .build_decoder()
+            .map_err(|e| e.to_string())?;
+        decoder
+            .serialize(chunk)
+            .map_err(|e| format!("cannot encode rows: {e}"))?;
+        if let Some(batch) = decoder.flush().map_err(|e| e.to_string())? {
+            writer.write(&batch).map_err(|e| e.to_string())?;
+        }
+    }
+    writer.close().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn atomic_file_is_invisible_until_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"x\n").unwrap();
+        assert!(!path.exists());
+        f.commit().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x\n");
+    }
+
+    #[test]
+    fn dropped_atomic_file_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        {
+            let mut f = AtomicFile::create(&path).unwrap();
+            f.write_all(b"partial").unwrap();
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn shards_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let mut w = RowWriter::create(
+            &path,
+            WriteOptions {
+                shard_bytes: Some(30),
+            },
+        )
+        .unwrap();
+        for i in 0..10 {
+            w.write_value(json!({"i": i, "pad": "xxxxxxxx"})).unwrap();
+        }
+        let files = w.finish().unwrap();
+        assert!(files.len() > 1, "{files:?}");
+        assert!(files[0].ends_with("out-00000.jsonl"));
+        let total: usize = files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap().lines().count())
+            .sum();
+        assert_eq!(total, 10);
+    }
+}

@@ -1,0 +1,164 @@
+//! Layout adapters: the published shapes of reasoning datasets, read into [`Record`]s and
+//! written back.
+//!
+//! Each adapter is one file implementing [`Layout`]. Reading moves the fields the adapter
+//! understands into the record and keeps every other field verbatim in `record.meta`;
+//! writing rebuilds the row from the record and merges `meta` back, so converting
+//! `A -> record -> A` reproduces the input rows (same JSON values). The mapped input fields are
+//! remembered in `record.lineage.fields` so optional fields come back only when they were there.
+//!
+//! Detection ([`detect`]) scores every adapter on the first rows of a file and picks the best;
+//! `--from NAME` overrides it.
+
+mod fields;
+mod gsm8k;
+mod math;
+mod native;
+
+pub use fields::*;
+
+use crate::error::FieldError;
+use crate::record::{Fields, Record};
+use serde_json::Value;
+
+/// Context of one row, for ids and lineage.
+#[derive(Debug, Clone, Copy)]
+pub struct RowContext<'a> {
+    /// The input file.
+    pub file: &'a str,
+    /// Dataset name derived from the file (stem without extensions).
+    pub dataset: &'a str,
+    /// Row index (1-based line for JSONL, 0-based item for arrays/Parquet).
+    pub row: u64,
+}
+
+/// A published dataset shape.
+pub trait Layout: Send + Sync {
+    /// Short name used by `--from` / `--to` (`gsm8k`, `sharegpt`, ...).
+    fn name(&self) -> &'static str;
+
+    /// One line for `--list-layouts`.
+    fn description(&self) -> &'static str;
+
+    /// How sure the adapter is that `row` is in its layout: 0 (not at all) to 100 (certain).
+    fn detect(&self, row: &Fields) -> u8;
+
+    /// Read a row into a record, moving mapped fields and keeping the rest in `meta`.
+    fn to_record(&self, row: Fields, ctx: &RowContext) -> Result<Record, FieldError>;
+
+    /// Write a record as a row of this layout (before `meta` is merged back).
+    fn from_record(&self, record: &Record) -> Result<Fields, FieldError>;
+
+    /// Whether [`write_row`] merges `record.meta` into the row (false for layouts that carry
+    /// `meta` themselves, like verity's own).
+    fn merges_meta(&self) -> bool {
+        true
+    }
+}
+
+/// Every built-in layout, in detection-priority order for ties.
+pub fn all() -> &'static [&'static dyn Layout] {
+    static ALL: &[&dyn Layout] = &[&native::Native, &gsm8k::Gsm8k, &math::Math];
+    ALL
+}
+
+/// The layout called `name`.
+pub fn by_name(name: &str) -> Option<&'static dyn Layout> {
+    all().iter().copied().find(|l| l.name() == name)
+}
+
+/// Pick the layout that best explains `rows` (the first rows of a file). Returns `None` when no
+/// adapter scores above zero on the majority of rows.
+pub fn detect(rows: &[Fields]) -> Option<&'static dyn Layout> {
+    if rows.is_empty() {
+        return None;
+    }
+    let mut best: Option<(&'static dyn Layout, u64)> = None;
+    for layout in all() {
+        let mut total = 0u64;
+        let mut hits = 0usize;
+        for row in rows {
+            let score = layout.detect(row);
+            if score > 0 {
+                hits += 1;
+            }
+            total += u64::from(score);
+        }
+        if hits * 2 < rows.len() || total == 0 {
+            continue;
+        }
+        if best.is_none_or(|(_, b)| total > b) {
+            best = Some((*layout, total));
+        }
+    }
+    best.map(|(layout, _)| layout)
+}
+
+/// Read a row with `layout`, then fill the lineage (layout, file, row) and a default id.
+pub fn read_row(layout: &dyn Layout, row: Fields, ctx: &RowContext) -> Result<Record, FieldError> {
+    let id = pick_id(&row, ctx);
+    let mut record = layout.to_record(row, ctx)?;
+    if record.id.is_empty() {
+        record.id = id;
+    }
+    if record.lineage.layout.is_none() {
+        record.lineage.layout = Some(layout.name().to_string());
+    }
+    if record.lineage.file.is_none() {
+        record.lineage.file = Some(ctx.file.to_string());
+    }
+    if record.lineage.row.is_none() {
+        record.lineage.row = Some(ctx.row);
+    }
+    Ok(record)
+}
+
+/// Write a record in `layout`, merging `meta` back. For a record read with the same layout,
+/// `meta` values win (they hold the exact input values); for another layout, fields the layout
+/// wrote win and `meta` only adds new keys. With `keep_meta = false`, `meta` is dropped.
+pub fn write_row(
+    layout: &dyn Layout,
+    record: &Record,
+    keep_meta: bool,
+) -> Result<Value, FieldError> {
+    let mut row = layout.from_record(record)?;
+    if !layout.merges_meta() {
+        return Ok(Value::Object(row));
+    }
+    if keep_meta && !record.meta.is_empty() {
+        let same_layout = record.lineage.layout.as_deref() == Some(layout.name());
+        for (key, value) in &record.meta {
+            if same_layout || !row.contains_key(key) {
+                row.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    if record.lineage.layout.as_deref() == Some(layout.name()) {
+        row = restore_order(row, &record.lineage.fields, &record.meta);
+    }
+    Ok(Value::Object(row))
+}
+
+/// Reorder `row` so mapped fields come in their input order, interleaved with meta keys as far
+/// as that order is known (mapped fields first, in `fields` order, then the rest in place).
+fn restore_order(mut row: Fields, order: &[String], meta: &Fields) -> Fields {
+    if order.is_empty() {
+        return row;
+    }
+    let mut out = Fields::new();
+    for key in order {
+        if let Some(value) = row.remove(key) {
+            out.insert(key.clone(), value);
+        }
+    }
+    for key in meta.keys() {
+        if let Some(value) = row.remove(key) {
+            out.insert(key.clone(), value);
+        }
+    }
+    out.extend(row);
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -1,0 +1,217 @@
+//! The ledger: one JSON line per stage run, the measured half of the release card.
+//!
+//! Every stage (and every subcommand, which is a stage run alone) appends a [`LedgerEntry`]:
+//! its parameters, tool version, input/output row counts, rejection reasons with counts,
+//! verifier identities, hashes of input and output files, and a stage-specific `summary`
+//! (duplicate clusters, contamination hits per benchmark, pass-rate bands, ...). The card
+//! builder reads these entries; nothing in a card marked `measured` comes from anywhere else.
+//!
+//! Wire format: JSON Lines, one [`LedgerEntry`] per line, appended (never rewritten).
+
+use crate::error::{Error, Result};
+use crate::record::VerifierId;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// The version of verity that wrote an entry.
+pub const TOOL_VERSION: &str = concat!("verity ", env!("CARGO_PKG_VERSION"));
+
+/// A file with its size and SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FileDigest {
+    /// Path as given.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+}
+
+impl FileDigest {
+    /// Hash a file (streaming).
+    pub fn of(path: &Path) -> Result<FileDigest> {
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut bytes = 0u64;
+        loop {
+            let n = file.read(&mut buffer).map_err(|e| Error::io(path, e))?;
+            if n == 0 {
+                break;
+            }
+            bytes += n as u64;
+            hasher.update(&buffer[..n]);
+        }
+        Ok(FileDigest {
+            path: path.display().to_string(),
+            bytes,
+            sha256: hex::encode(hasher.finalize()),
+        })
+    }
+}
+
+/// One stage run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LedgerEntry {
+    /// Stage name: `read`, `convert`, `verify`, `score`, `dedup`, `decontam`, `select`, `split`, `export`.
+    pub stage: String,
+    /// Tool and version that ran it.
+    pub tool: String,
+    /// Start time, RFC 3339 UTC.
+    pub started_at: String,
+    /// End time, RFC 3339 UTC.
+    pub finished_at: String,
+    /// The stage's parameters, exactly as resolved.
+    pub params: Value,
+    /// Input files.
+    #[serde(default)]
+    pub inputs: Vec<FileDigest>,
+    /// Output files.
+    #[serde(default)]
+    pub outputs: Vec<FileDigest>,
+    /// Rows (records) read.
+    pub rows_in: u64,
+    /// Rows (records) written.
+    pub rows_out: u64,
+    /// Rejected rows by reason.
+    #[serde(default)]
+    pub rejections: BTreeMap<String, u64>,
+    /// Verifiers whose feedback this stage wrote or read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verifiers: Vec<VerifierId>,
+    /// Stage-specific measurements.
+    #[serde(default)]
+    pub summary: Value,
+}
+
+impl LedgerEntry {
+    /// A new entry for `stage` starting now.
+    pub fn start(stage: impl Into<String>, params: Value) -> LedgerEntry {
+        let now = now_rfc3339();
+        LedgerEntry {
+            stage: stage.into(),
+            tool: TOOL_VERSION.to_string(),
+            started_at: now.clone(),
+            finished_at: now,
+            params,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            rows_in: 0,
+            rows_out: 0,
+            rejections: BTreeMap::new(),
+            verifiers: Vec::new(),
+            summary: Value::Null,
+        }
+    }
+
+    /// Mark the entry finished now.
+    pub fn finish(&mut self) {
+        self.finished_at = now_rfc3339();
+    }
+
+    /// Count one rejection for `reason`.
+    pub fn reject(&mut self, reason: impl Into<String>, count: u64) {
+        *self.rejections.entry(reason.into()).or_insert(0) += count;
+    }
+
+    /// Append this entry as one line to the ledger file at `path` (created if missing).
+    pub fn append_to(&self, path: &Path) -> Result<()> {
+        let mut line = serde_json::to_vec(self).map_err(|e| Error::Other(e.to_string()))?;
+        line.push(b'\n');
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        file.write_all(&line).map_err(|e| Error::io(path, e))?;
+        file.sync_data().map_err(|e| Error::io(path, e))
+    }
+}
+
+/// Read every entry of a ledger file.
+pub fn read_ledger(path: &Path) -> Result<Vec<LedgerEntry>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut entries = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let entry = serde_json::from_str(line).map_err(|e| Error::Json {
+            path: path.display().to_string(),
+            line: index as u64 + 1,
+            message: e.to_string(),
+        })?;
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// The current time as RFC 3339 UTC with second precision.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    rfc3339(secs)
+}
+
+/// Format seconds since the Unix epoch as RFC 3339 UTC.
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
+
+    #[test]
+    fn entries_append_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
+        let mut entry = LedgerEntry::start("dedup", serde_json::json!({"threshold": 0.8}));
+        entry.rows_in = 10;
+        entry.rows_out = 8;
+        entry.reject("near_duplicate", 2);
+        entry.append_to(&path).unwrap();
+        entry.stage = "decontam".into();
+        entry.append_to(&path).unwrap();
+        let entries = read_ledger(&path).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].rejections["near_duplicate"], 2);
+        assert_eq!(entries[1].stage, "decontam");
+    }
+}

@@ -1,0 +1,229 @@
+//! Records from files: rows read by [`crate::io::RowReader`], turned into [`Record`]s by the
+//! layout detected for each file (or forced with `--from`), with the bad-row policy applied.
+//!
+//! This is the entry point every stage uses to read a dataset: it keeps input order, parses and
+//! converts on all cores, and returns rejected rows (with file, line, field and reason, plus the
+//! original row when it was valid JSON) next to the records so the caller can write them to a
+//! rejects file (`--on-error skip`) or stop at the first one (`--on-error fail`).
+
+use crate::error::{Error, Result, RowError};
+use crate::io::{InputFile, ReadOptions, RowReader};
+use crate::layout::{self, Layout, RowContext};
+use crate::record::{Fields, Record};
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// What to do with a row that cannot be read or converted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// Stop with an error naming the file, line and field.
+    #[default]
+    Fail,
+    /// Skip the row; it is returned as a [`Reject`] for the rejects file.
+    Skip,
+}
+
+/// A row that was not turned into a record.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reject {
+    /// Where and why.
+    #[serde(flatten)]
+    pub error: RowError,
+    /// The stage that rejected it.
+    pub stage: String,
+    /// The original row, when it was valid JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<Value>,
+}
+
+/// Records of one batch, in input order.
+#[derive(Debug, Clone)]
+pub struct RecordBatch {
+    /// Position in the stream.
+    pub seq: u64,
+    /// The records.
+    pub records: Vec<Record>,
+    /// Rows that failed, in input order.
+    pub rejects: Vec<Reject>,
+}
+
+/// How to read a dataset into records.
+#[derive(Clone)]
+pub struct SourceOptions {
+    /// Force this layout for every file instead of detecting.
+    pub layout: Option<&'static dyn Layout>,
+    /// Bad-row policy.
+    pub on_error: OnError,
+    /// Reader settings.
+    pub read: ReadOptions,
+}
+
+impl Default for SourceOptions {
+    fn default() -> Self {
+        SourceOptions {
+            layout: None,
+            on_error: OnError::Fail,
+            read: ReadOptions::default(),
+        }
+    }
+}
+
+/// The layout of each input file.
+pub fn detect_layouts(
+    inputs: &[InputFile],
+    forced: Option<&'static dyn Layout>,
+) -> Result<Vec<&'static dyn Layout>> {
+    let mut layouts = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        if let Some(layout) = forced {
+            layouts.push(layout);
+            continue;
+        }
+        let sample = sample_rows(input, 64)?;
+        let layout = layout::detect(&sample).ok_or_else(|| Error::UnknownLayout {
+            path: input.path.display().to_string(),
+            fields: sample
+                .first()
+                .map(|row| row.keys().cloned().collect::<Vec<_>>().join(", "))
+                .unwrap_or_else(|| "no readable rows".into()),
+        })?;
+        layouts.push(layout);
+    }
+    Ok(layouts)
+}
+
+/// The first `limit` valid rows of a file.
+pub fn sample_rows(input: &InputFile, limit: u64) -> Result<Vec<Fields>> {
+    let options = ReadOptions {
+        limit: Some(limit),
+        batch_bytes: 256 << 10,
+        batch_rows: 64,
+        ..ReadOptions::default()
+    };
+    let reader = RowReader::open(vec![input.clone()], options);
+    let mut rows = Vec::new();
+    reader.for_each_ordered(
+        |batch| {
+            batch
+                .rows
+                .into_iter()
+                .filter_map(|r| r.value.ok())
+                .collect::<Vec<_>>()
+        },
+        |batch| {
+            rows.extend(batch);
+            Ok(())
+        },
+    )?;
+    rows.truncate(limit as usize);
+    Ok(rows)
+}
+
+/// A dataset opened for reading as records.
+pub struct RecordSource {
+    inputs: Vec<InputFile>,
+    layouts: Vec<&'static dyn Layout>,
+    options: SourceOptions,
+}
+
+impl RecordSource {
+    /// Open `inputs`, detecting each file's layout now (so errors come before any work).
+    pub fn open(inputs: Vec<InputFile>, options: SourceOptions) -> Result<RecordSource> {
+        let layouts = detect_layouts(&inputs, options.layout)?;
+        Ok(RecordSource {
+            inputs,
+            layouts,
+            options,
+        })
+    }
+
+    /// The input files.
+    pub fn inputs(&self) -> &[InputFile] {
+        &self.inputs
+    }
+
+    /// The layout used for each input file.
+    pub fn layouts(&self) -> &[&'static dyn Layout] {
+        &self.layouts
+    }
+
+    /// Stream record batches: `map` runs on worker threads (in parallel), `sink` gets the results
+    /// in input order. With [`OnError::Fail`] the first bad row stops the stream with an error.
+    /// `progress` is called from the sink thread with the bytes read so far.
+    pub fn for_each<T, M, S>(self, map: M, mut sink: S) -> Result<()>
+    where
+        T: Send,
+        M: Fn(RecordBatch) -> T + Sync + Send,
+        S: FnMut(T) -> Result<()>,
+    {
+        let names: Vec<String> = self.inputs.iter().map(InputFile::dataset_name).collect();
+        let layouts = self.layouts.clone();
+        let on_error = self.options.on_error;
+        let reader = RowReader::open(self.inputs, self.options.read.clone());
+        let first_error: Arc<std::sync::Mutex<Option<RowError>>> = Arc::default();
+        let stop = first_error.clone();
+        let result = reader.for_each_ordered(
+            |batch| {
+                let layout = layouts[batch.input];
+                let dataset = &names[batch.input];
+                let mut records = Vec::with_capacity(batch.rows.len());
+                let mut rejects = Vec::new();
+                for row in batch.rows {
+                    match row.value {
+                        Err(error) => rejects.push(Reject {
+                            error,
+                            stage: "read".into(),
+                            row: None,
+                        }),
+                        Ok(fields) => {
+                            let ctx = RowContext {
+                                file: &batch.file,
+                                dataset,
+                                row: row.index,
+                            };
+                            let kept = (on_error == OnError::Skip).then(|| fields.clone());
+                            match layout::read_row(layout, fields, &ctx) {
+                                Ok(record) => records.push(record),
+                                Err(e) => rejects.push(Reject {
+                                    error: RowError {
+                                        file: batch.file.to_string(),
+                                        line: row.index,
+                                        field: Some(e.field),
+                                        reason: format!(
+                                            "{} (layout `{}`)",
+                                            e.reason,
+                                            layout.name()
+                                        ),
+                                    },
+                                    stage: "read".into(),
+                                    row: kept.map(Value::Object),
+                                }),
+                            }
+                        }
+                    }
+                }
+                if on_error == OnError::Fail {
+                    if let Some(reject) = rejects.first() {
+                        return Err(reject.error.clone());
+                    }
+                }
+                Ok(map(RecordBatch {
+                    seq: batch.seq,
+                    records,
+                    rejects,
+                }))
+            },
+            |output| match output {
+                Ok(value) => sink(value),
+                Err(error) => {
+                    if let Ok(mut slot) = stop.lock() {
+                        slot.get_or_insert(error.clone());
+                    }
+                    Err(Error::Row(error))
+                }
+            },
+        );
+        result
+    }
+}
