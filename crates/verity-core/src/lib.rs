@@ -30,6 +30,8 @@ pub mod layout;
 pub mod ledger;
 pub mod record;
 pub mod stream;
+#[doc(hidden)]
+pub mod testing;
 pub mod verify;
 
 pub use error::{Error, FieldError, Result, RowError};

@@ -159,6 +159,3 @@ fn restore_order(mut row: Fields, order: &[String], meta: &Fields) -> Fields {
     out.extend(row);
     out
 }
-
-#[cfg(test)]
-pub(crate) mod testutil;

@@ -1,6 +1,7 @@
-//! Test helpers: round-trip assertions over real rows.
+//! Test helpers shared by the crates' tests: round-trip assertions over real rows and a loader
+//! for the sample files under the repository's `tests/data/`. Not part of the stable API.
 
-use super::{read_row, write_row, Layout, RowContext};
+use crate::layout::{read_row, write_row, Layout, RowContext};
 use crate::record::Fields;
 use serde_json::Value;
 
@@ -66,6 +67,11 @@ pub fn load_rows(path: &str, limit: usize) -> Vec<Value> {
             .collect()
     };
     rows.into_iter().take(limit).collect()
+}
+
+/// The repository's `tests/data` directory.
+pub fn data_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data")
 }
 
 fn truncate(value: &Value) -> String {
