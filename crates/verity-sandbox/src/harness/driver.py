@@ -47,7 +47,7 @@ def describe(error):
     frames = traceback.extract_tb(error.__traceback__)
     where = ""
     for frame in reversed(frames):
-        if frame.filename in ("test.py", "candidate.py", "setup.py"):
+        if frame.filename in ("test.py", "candidate.py", "setup.py", "prelude.py"):
             where = "%s:%s: %s" % (frame.filename, frame.lineno, (frame.line or "").strip())
             break
     head = "".join(traceback.format_exception_only(type(error), error)).strip()
@@ -94,8 +94,16 @@ def main():
             signal.setitimer(signal.ITIMER_REAL, 0)
 
     namespace = {"__name__": "__verity_candidate__", "__builtins__": __builtins__}
-    setup = spec.get("setup") or ""
-    for name, source in (("setup.py", setup), ("candidate.py", candidate)):
+    # Order: prelude, the imports of the setup, the candidate, the rest of the setup (MBPP's
+    # test_setup_code uses names the candidate defines), then the tests.
+    setup_before, setup_after = split_setup(spec.get("setup") or "")
+    stages = (
+        ("prelude.py", spec.get("prelude") or ""),
+        ("setup.py", setup_before),
+        ("candidate.py", candidate),
+        ("setup.py", setup_after),
+    )
+    for name, source in stages:
         if not source:
             continue
         register_source(name, source)
@@ -114,6 +122,20 @@ def main():
     else:
         run_calls(spec, namespace, guarded, emit, rel_tol)
     emit({"done": True})
+
+
+def split_setup(source):
+    """(top-level imports, everything else) of the setup code, each as source text."""
+    if not source:
+        return "", ""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return "", source
+    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    rest = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+    unparse = lambda nodes: "\n".join(ast.get_source_segment(source, n) or ast.unparse(n) for n in nodes)
+    return unparse(imports), unparse(rest)
 
 
 SETUP_NODES = (

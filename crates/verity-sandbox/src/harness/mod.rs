@@ -48,6 +48,11 @@ from itertools import *\n\
 from heapq import *\n\
 from bisect import *\n\
 from math import *\n\
+from string import ascii_lowercase, ascii_uppercase, ascii_letters, digits\n\
+from copy import deepcopy\n\
+from operator import itemgetter, sub\n\
+from os.path import commonprefix\n\
+import sys, copy\n\
 import collections, functools, itertools, heapq, bisect, math, string, re, operator, random\n\
 inf = float('inf')\n\
 class ListNode:\n    def __init__(self, val=0, next=None):\n        self.val = val\n        self.next = next\n\
@@ -159,7 +164,11 @@ impl AttemptReport {
 pub enum TestSuite {
     /// Test code run after the candidate.
     Assert {
-        /// Code run before the candidate (imports, MBPP `test_setup_code`).
+        /// Code run before the candidate (an environment's implicit imports, such as
+        /// [`LEETCODE_PRELUDE`]).
+        prelude: Option<String>,
+        /// Test setup (MBPP `test_setup_code`): its top-level imports run before the candidate,
+        /// the rest after it (it may use names the candidate defines), before the tests.
         setup: Option<String>,
         /// The test code.
         code: String,
@@ -174,6 +183,8 @@ pub enum TestSuite {
     /// Function-call cases: (arguments, expected result).
     FunctionCall {
         /// Code run before the candidate.
+        prelude: Option<String>,
+        /// Test setup, as for [`TestSuite::Assert`].
         setup: Option<String>,
         /// Function (or `Solution` method) name.
         entry_point: String,
@@ -317,6 +328,7 @@ impl<'s> CodeRunner<'s> {
         match suite {
             TestSuite::Stdio { cases } => self.run_stdio(candidate, cases),
             TestSuite::Assert {
+                prelude,
                 setup,
                 code,
                 entry_point,
@@ -325,6 +337,7 @@ impl<'s> CodeRunner<'s> {
                 HarnessKind::Assert,
                 json!({
                     "mode": "assert",
+                    "prelude": prelude,
                     "setup": setup,
                     "test_code": code,
                     "entry_point": entry_point,
@@ -332,6 +345,7 @@ impl<'s> CodeRunner<'s> {
                 None,
             ),
             TestSuite::FunctionCall {
+                prelude,
                 setup,
                 entry_point,
                 cases,
@@ -346,6 +360,7 @@ impl<'s> CodeRunner<'s> {
                     HarnessKind::FunctionCall,
                     json!({
                         "mode": "function_call",
+                        "prelude": prelude,
                         "setup": setup,
                         "entry_point": entry_point,
                         "cases": cases,
