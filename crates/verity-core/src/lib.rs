@@ -32,6 +32,7 @@ pub mod record;
 pub mod stream;
 #[doc(hidden)]
 pub mod testing;
+pub mod tokens;
 pub mod verify;
 
 pub use error::{Error, FieldError, Result, RowError};
