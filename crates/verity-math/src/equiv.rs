@@ -841,6 +841,13 @@ impl Ctx<'_> {
         let approx = g.has_approx() || p.has_approx();
         let tol = self.opts.rel_tol;
         let tol_q = rational_from_f64(tol);
+        // a bare decimal must also agree with the other side at its own written precision:
+        // `9999.857142857143` is not `10000` even though it is within 1e-4 relative
+        let unit = match (precision_unit(g), precision_unit(p)) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let unit_f = unit.as_ref().and_then(|u| u.to_f64());
         let npoints = if vars.is_empty() {
             1
         } else {
@@ -859,7 +866,11 @@ impl Ctx<'_> {
                 Err(e) => return e.into(),
             };
             if let (Some(a), Some(b)) = (&ea, &eb) {
-                if a == b || (approx && close_exact(a, b, &tol_q)) {
+                if a == b
+                    || (approx
+                        && close_exact(a, b, &tol_q)
+                        && unit.as_ref().is_none_or(|u| (a - b).abs() <= *u))
+                {
                     ok += 1;
                     continue;
                 }
@@ -871,7 +882,14 @@ impl Ctx<'_> {
             };
             if fa.is_finite() && fb.is_finite() {
                 let t = if approx { tol.max(1e-8) } else { 1e-8 };
-                if close(fa, fb, t) {
+                let within_unit = unit_f.is_none_or(|u| {
+                    let d = C64 {
+                        re: fa.re - fb.re,
+                        im: fa.im - fb.im,
+                    };
+                    d.abs() <= u * (1.0 + 1e-9)
+                });
+                if close(fa, fb, t) && (within_unit || !approx) {
                     ok += 1;
                     continue;
                 }
@@ -916,6 +934,32 @@ fn is_plain_infinity(n: &Node) -> bool {
         Node::Add(v) => v.iter().any(is_plain_infinity),
         Node::Mul(v) => v.iter().any(is_plain_infinity),
         _ => false,
+    }
+}
+
+/// One unit in the last written decimal place of a bare approximate number (`2.37` -> `0.01`).
+fn precision_unit(n: &Node) -> Option<BigRational> {
+    match n {
+        Node::Num {
+            value,
+            approx: true,
+        } => {
+            let mut d = value.denom().clone();
+            let (two, five) = (BigInt::from(2), BigInt::from(5));
+            let (mut a, mut b) = (0u32, 0u32);
+            while (&d % &two).is_zero() && a < 4000 {
+                d /= &two;
+                a += 1;
+            }
+            while (&d % &five).is_zero() && b < 4000 {
+                d /= &five;
+                b += 1;
+            }
+            let k = a.max(b);
+            Some(BigRational::new(BigInt::from(1), BigInt::from(10).pow(k)))
+        }
+        Node::Neg(a) => precision_unit(a),
+        _ => None,
     }
 }
 

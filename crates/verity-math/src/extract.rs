@@ -66,6 +66,10 @@ pub struct Extracted {
     pub answer: Option<String>,
     /// Rule that fired.
     pub rule: Rule,
+    /// Boxes joined by "or" (`\boxed{15\frac{39}{40}}, or \boxed{\frac{639}{40}}`): the
+    /// response offers alternative forms; it is equivalent only if every one is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<String>,
 }
 
 impl Extracted {
@@ -74,6 +78,7 @@ impl Extracted {
         Extracted {
             answer: Some(a.into()),
             rule,
+            alternatives: Vec::new(),
         }
     }
     /// No answer.
@@ -81,6 +86,7 @@ impl Extracted {
         Extracted {
             answer: None,
             rule: Rule::None,
+            alternatives: Vec::new(),
         }
     }
 }
@@ -209,6 +215,11 @@ fn boxes(text: &str) -> Vec<(usize, usize, &str)> {
     out
 }
 
+fn is_or(between: &str) -> bool {
+    let t = between.to_ascii_lowercase();
+    t.contains("or") && !t.contains("and")
+}
+
 fn is_connector(between: &str) -> bool {
     let t = between
         .replace("\\text", "")
@@ -223,11 +234,13 @@ fn find_boxed(text: &str, opts: &ExtractOptions) -> Option<Extracted> {
     let bx = boxes(text);
     let last = bx.last()?;
     if opts.join_boxes && bx.len() > 1 {
-        let mut parts = vec![last.2];
+        let mut parts = vec![last.2.trim()];
         let mut cur = last.0;
+        let mut all_or = true;
         for b in bx.iter().rev().skip(1) {
             if b.1 <= cur && cur - b.1 <= 40 && is_connector(&text[b.1..cur]) {
-                parts.push(b.2);
+                all_or &= is_or(&text[b.1..cur]);
+                parts.push(b.2.trim());
                 cur = b.0;
             } else {
                 break;
@@ -235,7 +248,11 @@ fn find_boxed(text: &str, opts: &ExtractOptions) -> Option<Extracted> {
         }
         if parts.len() > 1 {
             parts.reverse();
-            return Some(Extracted::new(parts.join(", "), Rule::BoxedMulti));
+            let mut x = Extracted::new(parts.join(", "), Rule::BoxedMulti);
+            if all_or {
+                x.alternatives = parts.iter().map(|p| p.to_string()).collect();
+            }
+            return Some(x);
         }
     }
     Some(Extracted::new(last.2.trim(), Rule::Boxed))

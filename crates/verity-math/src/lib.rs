@@ -83,6 +83,21 @@ pub fn check(gold: &str, pred: &str, opts: &MathOptions) -> Checked {
             verdict: Verdict::NotEquivalent,
             reason: Some("no answer extracted from the prediction".into()),
         },
+        (Some(ga), Some(_)) if !p.alternatives.is_empty() => {
+            // alternative forms ("\boxed{a} or \boxed{b}"): every one must be equivalent
+            let mut out = Outcome {
+                verdict: Verdict::Equivalent,
+                reason: None,
+            };
+            for alt in &p.alternatives {
+                let o = equivalent(ga, alt, &opts.equiv);
+                if o.verdict != Verdict::Equivalent {
+                    out = o;
+                    break;
+                }
+            }
+            out
+        }
         (Some(ga), Some(pa)) => equivalent(ga, pa, &opts.equiv),
     };
     Checked {

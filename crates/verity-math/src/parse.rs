@@ -1375,6 +1375,17 @@ impl<'a> Parser<'a> {
                 return self.func_app(f);
             }
         }
+        // words and unit names stay text (`\mathrm{m}`, `\text{cm}`); a single letter in a math
+        // font is a symbol (`\mathbf{v}`)
+        if t.bytes().all(|c| c.is_ascii_alphabetic()) {
+            let math_font = matches!(
+                name,
+                "mathbf" | "boldsymbol" | "mathit" | "mathcal" | "mathbb" | "bm"
+            );
+            if !(math_font && t.len() == 1) {
+                return Ok(Node::Text(t.to_string()));
+            }
+        }
         // single letter/short math inside \mathrm{E}, \textbf{A}, \text{5}
         let inner_budget = self.budget;
         let looks_math = t.len() <= 2
