@@ -113,7 +113,7 @@ pub fn sample_rows(input: &InputFile, limit: u64) -> Result<Vec<Fields>> {
         },
         |batch| {
             rows.extend(batch);
-            Ok(())
+            Ok::<(), Error>(())
         },
     )?;
     rows.truncate(limit as usize);
@@ -143,6 +143,20 @@ impl RecordSource {
         &self.inputs
     }
 
+    /// Total size of the input files in bytes.
+    pub fn total_bytes(&self) -> u64 {
+        self.inputs
+            .iter()
+            .filter_map(|i| std::fs::metadata(&i.path).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// Share a counter of bytes read (for a progress bar on the caller's side).
+    pub fn set_progress(&mut self, counter: Arc<std::sync::atomic::AtomicU64>) {
+        self.options.read.progress = Some(counter);
+    }
+
     /// The layout used for each input file.
     pub fn layouts(&self) -> &[&'static dyn Layout] {
         &self.layouts
@@ -151,11 +165,12 @@ impl RecordSource {
     /// Stream record batches: `map` runs on worker threads (in parallel), `sink` gets the results
     /// in input order. With [`OnError::Fail`] the first bad row stops the stream with an error.
     /// `progress` is called from the sink thread with the bytes read so far.
-    pub fn for_each<T, M, S>(self, map: M, mut sink: S) -> Result<()>
+    pub fn for_each<T, M, S, E>(self, map: M, mut sink: S) -> std::result::Result<(), E>
     where
         T: Send,
         M: Fn(RecordBatch) -> T + Sync + Send,
-        S: FnMut(T) -> Result<()>,
+        S: FnMut(T) -> std::result::Result<(), E>,
+        E: From<Error>,
     {
         let names: Vec<String> = self.inputs.iter().map(InputFile::dataset_name).collect();
         let layouts = self.layouts.clone();
@@ -220,7 +235,7 @@ impl RecordSource {
                     if let Ok(mut slot) = stop.lock() {
                         slot.get_or_insert(error.clone());
                     }
-                    Err(Error::Row(error))
+                    Err(Error::Row(error).into())
                 }
             },
         );

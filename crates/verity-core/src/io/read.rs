@@ -34,6 +34,9 @@ pub struct ReadOptions {
     pub max_line_bytes: usize,
     /// Stop after this many rows in total (for sampling and detection).
     pub limit: Option<u64>,
+    /// Counter of input bytes consumed, shared with a progress display (one is created when
+    /// absent).
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Default for ReadOptions {
@@ -43,6 +46,7 @@ impl Default for ReadOptions {
             batch_rows: 1024,
             max_line_bytes: 256 << 20,
             limit: None,
+            progress: None,
         }
     }
 }
@@ -105,7 +109,7 @@ impl RowReader {
             .sum();
         let threads = rayon::current_num_threads().max(1);
         let (sender, receiver) = bounded(threads * 2);
-        let bytes_read = Arc::new(AtomicU64::new(0));
+        let bytes_read = options.progress.clone().unwrap_or_default();
         let counter = bytes_read.clone();
         let limit = options.limit;
         let max_line_bytes = options.max_line_bytes;
@@ -153,11 +157,12 @@ impl RowReader {
 
     /// Parse chunks in parallel, apply `map` to each batch on the worker threads, and hand the
     /// results to `sink` in input order. `sink` returning an error stops the stream.
-    pub fn for_each_ordered<T, M, S>(mut self, map: M, mut sink: S) -> Result<()>
+    pub fn for_each_ordered<T, M, S, E>(mut self, map: M, mut sink: S) -> std::result::Result<(), E>
     where
         T: Send,
         M: Fn(Batch) -> T + Sync + Send,
-        S: FnMut(T) -> Result<()>,
+        S: FnMut(T) -> std::result::Result<(), E>,
+        E: From<Error>,
     {
         let window = rayon::current_num_threads().max(1) * 2;
         let max_line_bytes = self.max_line_bytes;
@@ -176,7 +181,7 @@ impl RowReader {
             let mut numbered = Vec::with_capacity(chunks.len());
             for chunk in chunks {
                 if let Chunk::Fatal(error) = chunk {
-                    return Err(error);
+                    return Err(error.into());
                 }
                 numbered.push((self.next_seq, chunk));
                 self.next_seq += 1;
@@ -206,7 +211,7 @@ impl RowReader {
             |b| b,
             |b| {
                 batches.push(b);
-                Ok(())
+                Ok::<(), Error>(())
             },
         )?;
         Ok(batches)

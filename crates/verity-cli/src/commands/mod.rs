@@ -1,0 +1,37 @@
+//! One module per subcommand. To add one: a `mod` line, a variant in [`Command`] and an arm in
+//! [`run`] (each on its own line, so concurrent additions do not collide).
+
+use crate::common::{Context, ExitStatus};
+use anyhow::Result;
+use clap::Subcommand;
+
+mod convert;
+mod inspect;
+mod schema;
+mod verify;
+// (new subcommand modules go above this line)
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// What is in a dataset: layout, object kinds, fields, counts, lengths in chars and tokens.
+    Inspect(inspect::Args),
+    /// Convert between layouts and containers (JSONL/Parquet; ShareGPT, messages, DPO, verl, ...).
+    Convert(convert::Args),
+    /// Print the JSON Schema of a record (or a release card).
+    Schema(schema::Args),
+    /// Fill feedback on every attempt with a verifier (math, exact, choice, regex, code, command).
+    Verify(verify::Args),
+    // (new subcommand variants go above this line)
+}
+
+/// Run a subcommand.
+pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
+    match command {
+        Command::Inspect(args) => inspect::run(args, ctx),
+        Command::Convert(args) => convert::run(args, ctx),
+        Command::Schema(args) => schema::run(args, ctx),
+        Command::Verify(args) => verify::run(args, ctx),
+        // (new subcommand arms go above this line)
+    }
+}

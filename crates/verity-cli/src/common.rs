@@ -1,0 +1,159 @@
+//! Arguments and helpers shared by every subcommand: global flags, the input and output flag
+//! groups, exit statuses and error hints.
+
+use anyhow::{Context as _, Result};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use verity_core::io::{expand_inputs, ReadOptions};
+use verity_core::layout;
+use verity_core::stream::{OnError, RecordSource, SourceOptions};
+
+/// Flags accepted by every subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print machine-readable JSON on stdout instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print nothing but errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Hide progress bars (they are also hidden when stderr is not a terminal).
+    #[arg(long, global = true, env = "VERITY_NO_PROGRESS")]
+    pub no_progress: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true, env = "VERITY_THREADS")]
+    pub threads: Option<usize>,
+}
+
+/// Resolved global settings handed to every command.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// `--json`.
+    pub json: bool,
+    /// `--quiet`.
+    pub quiet: bool,
+    /// Show progress bars.
+    pub progress: bool,
+}
+
+impl Context {
+    /// Resolve the global flags.
+    pub fn new(args: &GlobalArgs) -> Context {
+        Context {
+            json: args.json,
+            quiet: args.quiet,
+            progress: !args.no_progress && !args.quiet && !args.json,
+        }
+    }
+
+    /// Print a human line on stderr unless quiet or json.
+    pub fn note(&self, message: impl AsRef<str>) {
+        if !self.quiet && !self.json {
+            eprintln!("{}", message.as_ref());
+        }
+    }
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything fine: exit 0.
+    Success,
+    /// The command ran and found something the user asked to be told about (a gate failed,
+    /// contamination found, rows rejected under a strict policy): exit 1.
+    Findings,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Success => std::process::ExitCode::SUCCESS,
+            ExitStatus::Findings => std::process::ExitCode::from(1),
+        }
+    }
+}
+
+/// Bad-row policy flag.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum OnErrorArg {
+    /// Stop at the first bad row with its file, line and field.
+    #[default]
+    Fail,
+    /// Skip bad rows and write them to the rejects file with the reason.
+    Skip,
+}
+
+/// Input flags shared by the commands that read a dataset.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Input files or directories of shards (.jsonl, .json, .parquet; .gz/.zst compressed), read
+    /// as one dataset in the order given.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Input layout (default: detected per file). See `verity convert --list-layouts`.
+    #[arg(long, value_name = "LAYOUT")]
+    pub from: Option<String>,
+    /// What to do with rows that cannot be read or mapped.
+    #[arg(long, value_enum, default_value_t = OnErrorArg::Fail)]
+    pub on_error: OnErrorArg,
+    /// Where skipped rows go (JSONL with file, line, field, reason and the row); default
+    /// `<OUTPUT>.rejects.jsonl` next to the output.
+    #[arg(long, value_name = "PATH")]
+    pub rejects: Option<PathBuf>,
+    /// Longest accepted input line in bytes.
+    #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
+    pub max_line_bytes: usize,
+}
+
+impl InputArgs {
+    /// Open the inputs as a record source (layouts detected now, so errors come first).
+    pub fn open(&self) -> Result<RecordSource> {
+        let inputs = expand_inputs(&self.inputs)?;
+        let layout = match &self.from {
+            Some(name) => Some(
+                layout::by_name(name)
+                    .ok_or_else(|| verity_core::Error::NoSuchLayout(name.clone()))?,
+            ),
+            None => None,
+        };
+        let options = SourceOptions {
+            layout,
+            on_error: match self.on_error {
+                OnErrorArg::Fail => OnError::Fail,
+                OnErrorArg::Skip => OnError::Skip,
+            },
+            read: ReadOptions {
+                max_line_bytes: self.max_line_bytes,
+                ..ReadOptions::default()
+            },
+        };
+        RecordSource::open(inputs, options).context("cannot open the input")
+    }
+}
+
+/// A `hint:` line for errors users commonly hit.
+pub fn hint_for(error: &anyhow::Error) -> Option<String> {
+    for cause in error.chain() {
+        if let Some(core) = cause.downcast_ref::<verity_core::Error>() {
+            match core {
+                verity_core::Error::UnknownLayout { .. } | verity_core::Error::NoSuchLayout(_) => {
+                    return Some("`verity convert --list-layouts` lists the layouts; `verity inspect FILE` shows the fields verity sees".into());
+                }
+                verity_core::Error::Row(_) => {
+                    return Some("pass `--on-error skip` to skip bad rows into a rejects file and keep going".into());
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Print a JSON value on stdout (pretty).
+pub fn print_json(value: &serde_json::Value) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! `verity`: the command line of the reasoning-data engine.
+//!
+//! `main` parses arguments, runs one subcommand and maps the outcome to an exit code:
+//! 0 success, 1 findings (a gate failed, contamination found, ...), 2 usage or input error.
+//! Errors print as `error: ...` with their cause chain and a `hint:` when there is one; a broken
+//! pipe (e.g. `verity ... | head`) counts as success.
+
+mod commands;
+mod common;
+mod output;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// verity: build, clean, verify, measure and document post-training reasoning data.
+#[derive(Debug, Parser)]
+#[command(name = "verity", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: common::GlobalArgs,
+    #[command(subcommand)]
+    command: commands::Command,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(threads) = cli.global.threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global();
+    }
+    let ctx = common::Context::new(&cli.global);
+    match commands::run(cli.command, &ctx) {
+        Ok(status) => status.into(),
+        Err(error) => report_error(&error),
+    }
+}
+
+fn report_error(error: &anyhow::Error) -> ExitCode {
+    for cause in error.chain() {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return ExitCode::SUCCESS;
+            }
+        }
+    }
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    if let Some(hint) = common::hint_for(error) {
+        eprintln!("\nhint: {hint}");
+    }
+    ExitCode::from(2)
+}

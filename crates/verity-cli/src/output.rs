@@ -1,0 +1,394 @@
+//! Writing a stage's results: records in an output layout (atomic, sharded), rejected rows to a
+//! rejects file with reasons, a ledger entry next to the output, and a progress bar.
+
+use crate::common::{Context, InputArgs};
+use anyhow::{Context as _, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use verity_core::io::{RowWriter, WriteOptions};
+use verity_core::layout::{self, Layout};
+use verity_core::ledger::{FileDigest, LedgerEntry};
+use verity_core::stream::{RecordSource, Reject};
+use verity_core::Record;
+
+/// Output flags shared by the commands that write a dataset.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output file (.jsonl, .jsonl.gz, .jsonl.zst or .parquet). Written atomically.
+    #[arg(short = 'o', long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Output layout (default: verity records). See `verity convert --list-layouts`.
+    #[arg(long, value_name = "LAYOUT", default_value = "verity")]
+    pub to: String,
+    /// Cut the output into shards of about this size (e.g. `500MB`, `2GB`): `OUT-00000.jsonl`, ...
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub shard_size: Option<u64>,
+    /// Do not copy unmapped input fields (`meta`) into rows of another layout.
+    #[arg(long)]
+    pub drop_meta: bool,
+    /// Ledger file to append this run's entry to (default: `ledger.jsonl` next to the output).
+    #[arg(long, value_name = "PATH")]
+    pub ledger: Option<PathBuf>,
+    /// Do not write a ledger entry.
+    #[arg(long)]
+    pub no_ledger: bool,
+    /// Skip SHA-256 hashing of input and output files in the ledger entry.
+    #[arg(long)]
+    pub no_hash: bool,
+}
+
+/// Parse `500MB`, `2GiB`, `1000` (bytes).
+pub fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 500MB"))?;
+    let factor: f64 = match unit.trim() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1048576.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1073741824.0,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}` (use KB, MB, GB, KiB, MiB, GiB)"
+            ))
+        }
+    };
+    let bytes = number * factor;
+    if bytes < 1.0 {
+        return Err("size must be at least 1 byte".into());
+    }
+    Ok(bytes as u64)
+}
+
+/// A progress bar over input bytes; hidden when disabled or when stderr is not a terminal.
+pub struct Progress {
+    bar: ProgressBar,
+    counter: Arc<AtomicU64>,
+}
+
+impl Progress {
+    /// A byte-based bar for reading `total` bytes.
+    pub fn bytes(ctx: &Context, total: u64, label: &str) -> Progress {
+        let bar = if ctx.progress {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta} {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(label.to_string());
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Progress {
+            bar,
+            counter: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The counter the reader updates.
+    pub fn counter(&self) -> Arc<AtomicU64> {
+        self.counter.clone()
+    }
+
+    /// Refresh from the counter, with a message (e.g. rows so far).
+    pub fn tick(&self, rows: u64) {
+        self.bar.set_position(self.counter.load(Ordering::Relaxed));
+        self.bar.set_message(format!("{rows} rows"));
+    }
+
+    /// Remove the bar.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Turns records into output lines; cheap to share with worker threads.
+#[derive(Clone, Copy)]
+pub struct Encoder {
+    layout: &'static dyn Layout,
+    keep_meta: bool,
+}
+
+/// A batch of encoded rows, or the records that could not be written in the output layout.
+pub struct Encoded {
+    /// One serialized JSON row per output row.
+    pub lines: Vec<Vec<u8>>,
+    /// Records the output layout could not express.
+    pub rejects: Vec<Reject>,
+}
+
+impl Encoder {
+    /// Encode records (call on worker threads).
+    pub fn encode(&self, records: &[Record]) -> Encoded {
+        let mut lines = Vec::with_capacity(records.len());
+        let mut rejects = Vec::new();
+        for record in records {
+            match layout::write_row(self.layout, record, self.keep_meta) {
+                Ok(value) => match serde_json::to_vec(&value) {
+                    Ok(line) => lines.push(line),
+                    Err(e) => {
+                        rejects.push(write_reject(self.layout, record, "row", &e.to_string()))
+                    }
+                },
+                Err(e) => rejects.push(write_reject(self.layout, record, &e.field, &e.reason)),
+            }
+        }
+        Encoded { lines, rejects }
+    }
+}
+
+fn write_reject(layout: &dyn Layout, record: &Record, field: &str, reason: &str) -> Reject {
+    Reject {
+        error: verity_core::RowError {
+            file: record.lineage.file.clone().unwrap_or_default(),
+            line: record.lineage.row.unwrap_or(0),
+            field: Some(field.to_string()),
+            reason: format!(
+                "cannot write record `{}` as `{}`: {reason}",
+                record.id,
+                layout.name()
+            ),
+        },
+        stage: "write".into(),
+        row: serde_json::to_value(record).ok(),
+    }
+}
+
+/// The outputs of one stage run.
+pub struct StageOutput {
+    encoder: Encoder,
+    writer: RowWriter,
+    rejects_path: PathBuf,
+    rejects: Option<RowWriter>,
+    rejected: u64,
+    entry: LedgerEntry,
+    ledger_path: Option<PathBuf>,
+    inputs: Vec<PathBuf>,
+    hash: bool,
+}
+
+/// What a finished stage wrote.
+pub struct StageResult {
+    /// Data files written.
+    pub outputs: Vec<PathBuf>,
+    /// Rejects file, when rows were rejected.
+    pub rejects: Option<PathBuf>,
+    /// The ledger entry as written.
+    pub entry: LedgerEntry,
+    /// Where the ledger entry went.
+    pub ledger: Option<PathBuf>,
+}
+
+impl StageOutput {
+    /// Prepare the outputs of `stage`.
+    pub fn create(
+        stage: &str,
+        params: Value,
+        input: &InputArgs,
+        source: &RecordSource,
+        out: &OutputArgs,
+    ) -> Result<StageOutput> {
+        let output = out
+            .output
+            .clone()
+            .context("no output given: pass -o PATH (.jsonl, .jsonl.gz, .jsonl.zst or .parquet)")?;
+        let layout = layout::by_name(&out.to)
+            .ok_or_else(|| verity_core::Error::NoSuchLayout(out.to.clone()))?;
+        for input_file in source.inputs() {
+            if same_file(&input_file.path, &output) {
+                anyhow::bail!(
+                    "output {} is also an input; verity never overwrites its inputs: choose another -o",
+                    output.display()
+                );
+            }
+        }
+        let writer = RowWriter::create(
+            &output,
+            WriteOptions {
+                shard_bytes: out.shard_size,
+            },
+        )?;
+        let rejects_path = input
+            .rejects
+            .clone()
+            .unwrap_or_else(|| sibling(&output, "rejects.jsonl"));
+        let ledger_path = (!out.no_ledger).then(|| {
+            out.ledger.clone().unwrap_or_else(|| {
+                output
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(|p| p.join("ledger.jsonl"))
+                    .unwrap_or_else(|| PathBuf::from("ledger.jsonl"))
+            })
+        });
+        let mut entry = LedgerEntry::start(stage, params);
+        entry.summary = json!({
+            "layouts_in": source.layouts().iter().map(|l| l.name()).collect::<Vec<_>>(),
+            "layout_out": layout.name(),
+        });
+        Ok(StageOutput {
+            encoder: Encoder {
+                layout,
+                keep_meta: !out.drop_meta,
+            },
+            writer,
+            rejects_path,
+            rejects: None,
+            rejected: 0,
+            entry,
+            ledger_path,
+            inputs: source.inputs().iter().map(|i| i.path.clone()).collect(),
+            hash: !out.no_hash,
+        })
+    }
+
+    /// The encoder for worker threads.
+    pub fn encoder(&self) -> Encoder {
+        self.encoder
+    }
+
+    /// The ledger entry being built (stages add counts and a summary).
+    pub fn entry_mut(&mut self) -> &mut LedgerEntry {
+        &mut self.entry
+    }
+
+    /// Rows written so far.
+    pub fn rows_written(&self) -> u64 {
+        self.writer.rows()
+    }
+
+    /// Write an encoded batch.
+    pub fn write(&mut self, encoded: Encoded) -> Result<()> {
+        for line in &encoded.lines {
+            self.writer.write_line(line)?;
+        }
+        self.reject(&encoded.rejects)
+    }
+
+    /// Record rejected rows (written to the rejects file, counted by reason in the ledger).
+    pub fn reject(&mut self, rejects: &[Reject]) -> Result<()> {
+        for reject in rejects {
+            if self.rejects.is_none() {
+                self.rejects = Some(RowWriter::create(
+                    &self.rejects_path,
+                    WriteOptions::default(),
+                )?);
+            }
+            let line = serde_json::to_vec(reject)?;
+            if let Some(writer) = self.rejects.as_mut() {
+                writer.write_line(&line)?;
+            }
+            self.rejected += 1;
+            let reason = format!("{}: {}", reject.stage, reason_class(&reject.error.reason));
+            self.entry.reject(reason, 1);
+        }
+        Ok(())
+    }
+
+    /// Close the outputs, write the ledger entry and return what was written.
+    pub fn finish(mut self, rows_in: u64) -> Result<StageResult> {
+        let rows_out = self.writer.rows();
+        let outputs = self.writer.finish()?;
+        let rejects = match self.rejects.take() {
+            Some(writer) => {
+                writer.finish()?;
+                Some(self.rejects_path.clone())
+            }
+            None => None,
+        };
+        self.entry.rows_in = rows_in;
+        self.entry.rows_out = rows_out;
+        if self.hash {
+            for path in &self.inputs {
+                self.entry.inputs.push(FileDigest::of(path)?);
+            }
+            for path in &outputs {
+                self.entry.outputs.push(FileDigest::of(path)?);
+            }
+        } else {
+            self.entry.inputs = self.inputs.iter().map(|p| unhashed(p)).collect();
+            self.entry.outputs = outputs.iter().map(|p| unhashed(p)).collect();
+        }
+        if let Some(path) = &self.ledger_path {
+            self.entry.finish();
+            self.entry
+                .append_to(path)
+                .with_context(|| format!("cannot append to the ledger {}", path.display()))?;
+        }
+        Ok(StageResult {
+            outputs,
+            rejects,
+            entry: self.entry,
+            ledger: self.ledger_path,
+        })
+    }
+}
+
+fn unhashed(path: &Path) -> FileDigest {
+    FileDigest {
+        path: path.display().to_string(),
+        bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+        sha256: String::new(),
+    }
+}
+
+/// The reason without row-specific details (for counting by reason).
+fn reason_class(reason: &str) -> String {
+    let cut = reason.find([':', '(']).unwrap_or(reason.len());
+    reason[..cut].trim().to_string()
+}
+
+/// `dir/name.ext` -> `dir/name.<suffix>` (the output's stem with another suffix).
+pub fn sibling(output: &Path, suffix: &str) -> PathBuf {
+    let name = output
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "output".into());
+    let stem = name.split('.').next().unwrap_or(&name).to_string();
+    output.with_file_name(format!("{stem}.{suffix}"))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5XB").is_err());
+    }
+
+    #[test]
+    fn sibling_paths() {
+        assert_eq!(
+            sibling(Path::new("/a/out.jsonl.gz"), "rejects.jsonl"),
+            PathBuf::from("/a/out.rejects.jsonl")
+        );
+    }
+}
