@@ -29,6 +29,7 @@ pub mod io;
 pub mod layout;
 pub mod ledger;
 pub mod record;
+pub mod stage;
 pub mod stream;
 #[doc(hidden)]
 pub mod testing;
