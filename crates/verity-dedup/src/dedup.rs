@@ -1,0 +1,599 @@
+//! The dedup engine: exact keys and MinHash-LSH near-duplicates, streamed in, clustered at the
+//! end.
+//!
+//! # What it does
+//!
+//! Records are [`DedupConfig::prepare`]d on worker threads (view text -> exact key, MinHash
+//! signature, band keys, keep key) and [`Deduper::push`]ed in input order. Exact duplicates are
+//! linked on arrival; only the first record of each exact group enters the LSH band tables.
+//! [`Deduper::finish`] groups every band by key, verifies candidate pairs (estimated Jaccard of
+//! the stored signatures, or exact Jaccard of the shingle sets with `verify_jaccard`) against
+//! the threshold, merges verified pairs with union-find, applies the keep policy and returns,
+//! for every record, the index of the record it duplicates (or none) plus the clusters.
+//!
+//! Dedup is a **pipeline blocker**: nothing can be written before every record was seen.
+//!
+//! # Memory
+//!
+//! Per record (defaults: 128 bins, 9 bands of 13 rows, mode `both`): signature 256 B (16 bits
+//! per bin), band keys 8 B x bands (72 B), exact key table ~40 B, id bytes + 8 B, keep key 24 B,
+//! union-find 8 B: about **420 B + id length per record**, linear in n (100k records ~ 42 MB,
+//! 1M ~ 420 MB), independent of text length. `verify_jaccard` additionally keeps every
+//! record's shingle set (4 B per distinct shingle, ~ 4 B x words). Buckets are scanned with at
+//! most [`MAX_REPRESENTATIVES`] comparisons per member, so an input made entirely of
+//! duplicates costs O(n) work, not O(n^2).
+//!
+//! # Known failure modes
+//!
+//! - Verification against a bucket's representatives (not every member) can miss a link when a
+//!   bucket holds more than [`MAX_REPRESENTATIVES`] mutually dissimilar records; other bands
+//!   usually supply it.
+
+use crate::cluster::{choose, KeepKey, KeepPolicy, UnionFind};
+use crate::exact::{exact_key, View};
+use crate::lsh::{band_key, BandTable, LshParams};
+use crate::minhash::{
+    compact, estimate, jaccard_sorted, shingle_set, MinHasher, Scratch, Shingle, Signature,
+};
+use hashbrown::HashMap;
+use serde::{Deserialize, Serialize};
+
+/// Comparisons per bucket member before it starts its own group in that bucket.
+pub const MAX_REPRESENTATIVES: usize = 8;
+
+/// Which duplicates to look for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Equal normalized view text only.
+    Exact,
+    /// MinHash-LSH near duplicates only.
+    Near,
+    /// Both (exact groups first; near-dup search on one record per exact group).
+    #[default]
+    Both,
+}
+
+impl Mode {
+    /// The mode called `name`.
+    pub fn from_name(name: &str) -> Option<Mode> {
+        match name {
+            "exact" => Some(Mode::Exact),
+            "near" => Some(Mode::Near),
+            "both" => Some(Mode::Both),
+            _ => None,
+        }
+    }
+    fn exact(self) -> bool {
+        matches!(self, Mode::Exact | Mode::Both)
+    }
+    fn near(self) -> bool {
+        matches!(self, Mode::Near | Mode::Both)
+    }
+}
+
+/// Default similarity threshold (see the crate docs for how it was chosen).
+pub const DEFAULT_THRESHOLD: f64 = 0.7;
+/// Default number of MinHash bins.
+pub const DEFAULT_NUM_PERM: usize = 128;
+
+/// Dedup parameters, exactly as written to the ledger.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DedupConfig {
+    /// Exact, near or both.
+    pub mode: Mode,
+    /// Which text is compared.
+    pub view: View,
+    /// Shingling for MinHash.
+    pub shingle: Shingle,
+    /// MinHash bins.
+    pub num_perm: usize,
+    /// LSH bands and rows.
+    pub lsh: LshParams,
+    /// A candidate pair is a duplicate when its (estimated or exact) Jaccard is at least this.
+    pub threshold: f64,
+    /// Verify candidates with exact Jaccard of the shingle sets instead of the signature
+    /// estimate (more memory: the sets are kept).
+    pub verify_jaccard: bool,
+    /// Which record a cluster keeps.
+    pub keep: KeepPolicy,
+    /// Hash seed.
+    pub seed: u64,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig {
+            mode: Mode::Both,
+            view: View::Trace,
+            shingle: Shingle::Word(5),
+            num_perm: DEFAULT_NUM_PERM,
+            lsh: LshParams::for_threshold(DEFAULT_THRESHOLD, DEFAULT_NUM_PERM),
+            threshold: DEFAULT_THRESHOLD,
+            verify_jaccard: false,
+            keep: KeepPolicy::First,
+            seed: 0x7665_7269_7479,
+        }
+    }
+}
+
+impl DedupConfig {
+    /// The MinHasher for this configuration.
+    pub fn hasher(&self) -> MinHasher {
+        MinHasher::new(self.num_perm, self.shingle, self.seed)
+    }
+
+    /// Compute everything dedup needs from one view text (call on worker threads).
+    pub fn prepare(
+        &self,
+        hasher: &MinHasher,
+        text: &str,
+        keep: KeepKey,
+        scratch: &mut Scratch,
+    ) -> Prepared {
+        let exact = self.mode.exact().then(|| exact_key(text));
+        let mut signature = None;
+        let mut bands = Vec::new();
+        let mut set = None;
+        if self.mode.near() {
+            hasher.shingle_hashes(text, scratch);
+            if self.verify_jaccard && !scratch.shingles().is_empty() {
+                set = Some(shingle_set(scratch));
+            }
+            if let Some(bins) = hasher.bins_from_shingles(scratch) {
+                bands = (0..self.lsh.bands)
+                    .map(|b| band_key(bins, b, self.lsh.rows))
+                    .collect();
+                signature = Some(compact(bins));
+            }
+        }
+        Prepared {
+            exact,
+            signature,
+            bands,
+            set,
+            keep,
+        }
+    }
+}
+
+/// What [`DedupConfig::prepare`] computed for one record.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    exact: Option<u128>,
+    signature: Option<Signature>,
+    bands: Vec<u32>,
+    set: Option<Box<[u32]>>,
+    keep: KeepKey,
+}
+
+/// How a member matched its cluster's kept record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    /// The kept record itself.
+    Kept,
+    /// Same normalized view text.
+    Exact,
+    /// MinHash near duplicate (possibly through other members).
+    Near,
+}
+
+/// One member of a cluster.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Member {
+    /// Record index in input order.
+    pub index: u32,
+    /// Similarity to the kept record (1 for exact; estimated or exact Jaccard otherwise).
+    pub similarity: f64,
+    /// How it matched.
+    pub kind: MatchKind,
+}
+
+/// A cluster of duplicates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cluster {
+    /// The kept record's index.
+    pub kept: u32,
+    /// Every member in input order (the kept one included).
+    pub members: Vec<Member>,
+}
+
+/// Counts of one run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DedupStats {
+    /// Records seen.
+    pub records: u64,
+    /// Records without any shingle (empty view text): never near duplicates.
+    pub empty_texts: u64,
+    /// Records removed as exact duplicates.
+    pub exact_removed: u64,
+    /// Records removed as near duplicates.
+    pub near_removed: u64,
+    /// Clusters of two or more records.
+    pub clusters: u64,
+    /// Size of the largest cluster.
+    pub largest_cluster: u64,
+    /// Candidate pairs compared.
+    pub candidate_pairs: u64,
+    /// Candidate pairs that passed verification.
+    pub verified_pairs: u64,
+    /// Bytes of index state at the end of streaming (signatures, band tables, keys).
+    pub index_bytes: u64,
+}
+
+/// The decisions of a run.
+#[derive(Debug, Clone)]
+pub struct DedupOutcome {
+    /// For each record (input order), the index of the kept record it duplicates.
+    pub dup_of: Vec<Option<u32>>,
+    /// Clusters of two or more records, ordered by kept index.
+    pub clusters: Vec<Cluster>,
+    /// Counts.
+    pub stats: DedupStats,
+}
+
+/// Streaming dedup state.
+pub struct Deduper {
+    config: DedupConfig,
+    keys: Vec<KeepKey>,
+    exact_first: HashMap<u128, u32>,
+    exact_of: Vec<u32>,
+    signatures: Vec<Option<Signature>>,
+    sets: Vec<Option<Box<[u32]>>>,
+    tables: Vec<BandTable>,
+    uf: UnionFind,
+    empty: u64,
+}
+
+const NO_EXACT: u32 = u32::MAX;
+
+impl Deduper {
+    /// A deduper for `config`.
+    pub fn new(config: DedupConfig) -> Deduper {
+        let tables = if config.mode.near() {
+            vec![BandTable::default(); config.lsh.bands]
+        } else {
+            Vec::new()
+        };
+        Deduper {
+            config,
+            keys: Vec::new(),
+            exact_first: HashMap::new(),
+            exact_of: Vec::new(),
+            signatures: Vec::new(),
+            sets: Vec::new(),
+            tables,
+            uf: UnionFind::default(),
+            empty: 0,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DedupConfig {
+        &self.config
+    }
+
+    /// Records pushed so far.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True before the first push.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Add the next record (input order).
+    pub fn push(&mut self, prepared: Prepared) {
+        let index = self.uf.push();
+        self.keys.push(prepared.keep);
+        let mut exact_dup = false;
+        let mut first_of_group = NO_EXACT;
+        if let Some(key) = prepared.exact {
+            let first = *self.exact_first.entry(key).or_insert(index);
+            if first != index {
+                self.uf.union(first, index);
+                exact_dup = true;
+            }
+            first_of_group = first;
+        }
+        self.exact_of.push(first_of_group);
+        if !self.config.mode.near() {
+            return;
+        }
+        if prepared.signature.is_none() {
+            self.empty += 1;
+        }
+        if exact_dup {
+            // Same text as an earlier record: its similarity to others equals the first's.
+            self.signatures.push(None);
+            self.sets.push(None);
+            return;
+        }
+        for (table, &key) in self.tables.iter_mut().zip(&prepared.bands) {
+            table.push(key, index);
+        }
+        self.signatures.push(prepared.signature);
+        self.sets.push(prepared.set);
+    }
+
+    fn index_bytes(&self) -> u64 {
+        let sig: usize = self
+            .signatures
+            .iter()
+            .map(|s| s.as_ref().map_or(0, |s| s.len() * 2) + 16)
+            .sum();
+        let sets: usize = self
+            .sets
+            .iter()
+            .map(|s| s.as_ref().map_or(0, |s| s.len() * 4) + 16)
+            .sum();
+        let tables: usize = self.tables.iter().map(BandTable::bytes).sum();
+        let exact = self.exact_first.capacity() * 20 + self.exact_of.capacity() * 4;
+        let keys = self.keys.capacity() * std::mem::size_of::<KeepKey>();
+        (sig + sets + tables + exact + keys + self.uf.len() * 8) as u64
+    }
+
+    fn similarity(&self, a: u32, b: u32) -> f64 {
+        let ra = self.representative(a);
+        let rb = self.representative(b);
+        if ra == rb {
+            return 1.0;
+        }
+        if self.config.verify_jaccard {
+            if let (Some(Some(x)), Some(Some(y))) =
+                (self.sets.get(ra as usize), self.sets.get(rb as usize))
+            {
+                return jaccard_sorted(x, y);
+            }
+        }
+        match (
+            self.signatures.get(ra as usize),
+            self.signatures.get(rb as usize),
+        ) {
+            (Some(Some(x)), Some(Some(y))) => estimate(x, y),
+            _ => 0.0,
+        }
+    }
+
+    /// The record holding the signature for `i` (the first of its exact group).
+    fn representative(&self, i: u32) -> u32 {
+        match self.exact_of.get(i as usize) {
+            Some(&first) if first != NO_EXACT => first,
+            _ => i,
+        }
+    }
+
+    /// Cluster everything pushed and decide what to keep.
+    pub fn finish(mut self) -> DedupOutcome {
+        let n = self.keys.len();
+        let mut stats = DedupStats {
+            records: n as u64,
+            empty_texts: self.empty,
+            index_bytes: self.index_bytes(),
+            ..DedupStats::default()
+        };
+        // Near duplicates: verify bucket members against up to MAX_REPRESENTATIVES earlier
+        // members of other sets.
+        let threshold = self.config.threshold;
+        let mut tables = std::mem::take(&mut self.tables);
+        let mut reps: Vec<u32> = Vec::with_capacity(MAX_REPRESENTATIVES);
+        for table in &mut tables {
+            table.for_each_bucket(|members| {
+                reps.clear();
+                for &m in members {
+                    let mut linked = false;
+                    for &r in &reps {
+                        if self.uf.find(r) == self.uf.find(m) {
+                            linked = true;
+                            break;
+                        }
+                    }
+                    if !linked {
+                        for &r in &reps {
+                            stats.candidate_pairs += 1;
+                            if self.similarity(r, m) >= threshold {
+                                stats.verified_pairs += 1;
+                                self.uf.union(r, m);
+                                linked = true;
+                                break;
+                            }
+                        }
+                    }
+                    if !linked && reps.len() < MAX_REPRESENTATIVES {
+                        reps.push(m);
+                    }
+                }
+            });
+        }
+        drop(tables);
+        // Components, in input order.
+        let mut root_cluster: HashMap<u32, u32> = HashMap::new();
+        let mut groups: Vec<Vec<u32>> = Vec::new();
+        for i in 0..n as u32 {
+            if self.uf.set_size(i) < 2 {
+                continue;
+            }
+            let root = self.uf.find(i);
+            let g = *root_cluster.entry(root).or_insert_with(|| {
+                groups.push(Vec::new());
+                (groups.len() - 1) as u32
+            });
+            groups[g as usize].push(i);
+        }
+        drop(root_cluster);
+        let mut dup_of = vec![None; n];
+        let mut clusters = Vec::with_capacity(groups.len());
+        for members in groups {
+            let kept = members[choose(self.config.keep, &members, &self.keys)];
+            let kept_exact = self.representative(kept);
+            let mut list = Vec::with_capacity(members.len());
+            for &m in &members {
+                let (kind, similarity) = if m == kept {
+                    (MatchKind::Kept, 1.0)
+                } else if self.config.mode.exact() && self.representative(m) == kept_exact {
+                    stats.exact_removed += 1;
+                    (MatchKind::Exact, 1.0)
+                } else {
+                    stats.near_removed += 1;
+                    (MatchKind::Near, self.similarity(kept, m))
+                };
+                if m != kept {
+                    dup_of[m as usize] = Some(kept);
+                }
+                list.push(Member {
+                    index: m,
+                    similarity,
+                    kind,
+                });
+            }
+            stats.largest_cluster = stats.largest_cluster.max(list.len() as u64);
+            clusters.push(Cluster {
+                kept,
+                members: list,
+            });
+        }
+        clusters.sort_by_key(|c| c.kept);
+        stats.clusters = clusters.len() as u64;
+        DedupOutcome {
+            dup_of,
+            clusters,
+            stats,
+        }
+    }
+}
+
+/// Dedup a list of texts in memory (convenience for tests and small inputs).
+pub fn dedup_texts(config: &DedupConfig, texts: &[&str]) -> DedupOutcome {
+    let hasher = config.hasher();
+    let mut scratch = Scratch::default();
+    let mut deduper = Deduper::new(config.clone());
+    for text in texts {
+        let keep = KeepKey {
+            length: text.chars().count() as u64,
+            ..KeepKey::default()
+        };
+        deduper.push(config.prepare(&hasher, text, keep, &mut scratch));
+    }
+    deduper.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::mix64;
+
+    fn doc(seed: u64, words: usize) -> String {
+        (0..words)
+            .map(|i| format!("w{}", mix64(seed * 7919 + i as u64) % 3000))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn edit(text: &str, every: usize) -> String {
+        text.split(' ')
+            .enumerate()
+            .map(|(i, w)| if i % every == 3 { "changed" } else { w })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn finds_exact_and_near_duplicates_and_keeps_the_first() {
+        let a = doc(1, 400);
+        let b = doc(2, 400);
+        let a_near = edit(&a, 60);
+        let a_exact = a.to_uppercase();
+        let texts = [a.as_str(), b.as_str(), a_near.as_str(), a_exact.as_str()];
+        let out = dedup_texts(&DedupConfig::default(), &texts);
+        assert_eq!(out.dup_of, vec![None, None, Some(0), Some(0)]);
+        assert_eq!(out.clusters.len(), 1);
+        let c = &out.clusters[0];
+        assert_eq!(c.kept, 0);
+        assert_eq!(c.members.len(), 3);
+        assert_eq!(c.members[2].kind, MatchKind::Exact);
+        assert_eq!(c.members[1].kind, MatchKind::Near);
+        assert!(c.members[1].similarity > 0.7 && c.members[1].similarity < 1.0);
+        assert_eq!(out.stats.exact_removed, 1);
+        assert_eq!(out.stats.near_removed, 1);
+    }
+
+    #[test]
+    fn exact_mode_ignores_near_duplicates() {
+        let a = doc(1, 300);
+        let a_near = edit(&a, 40);
+        let config = DedupConfig {
+            mode: Mode::Exact,
+            ..DedupConfig::default()
+        };
+        let out = dedup_texts(&config, &[&a, &a_near, &a]);
+        assert_eq!(out.dup_of, vec![None, None, Some(0)]);
+    }
+
+    #[test]
+    fn dissimilar_texts_are_kept() {
+        let docs: Vec<String> = (0..200).map(|i| doc(i, 150)).collect();
+        let refs: Vec<&str> = docs.iter().map(String::as_str).collect();
+        let out = dedup_texts(&DedupConfig::default(), &refs);
+        assert!(out.dup_of.iter().all(Option::is_none));
+        assert!(out.clusters.is_empty());
+    }
+
+    #[test]
+    fn verify_jaccard_uses_exact_similarity() {
+        let a = doc(5, 500);
+        let far = edit(&a, 4);
+        let near = edit(&a, 80);
+        let config = DedupConfig {
+            verify_jaccard: true,
+            ..DedupConfig::default()
+        };
+        let out = dedup_texts(&config, &[&a, &far, &near]);
+        assert_eq!(out.dup_of, vec![None, None, Some(0)]);
+    }
+
+    #[test]
+    fn all_duplicate_input_is_one_cluster_in_linear_work() {
+        let a = doc(9, 200);
+        let near: Vec<String> = (0..3000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    a.clone()
+                } else {
+                    edit(&a, 70 + i % 5)
+                }
+            })
+            .collect();
+        let refs: Vec<&str> = near.iter().map(String::as_str).collect();
+        let out = dedup_texts(&DedupConfig::default(), &refs);
+        assert_eq!(out.clusters.len(), 1);
+        assert_eq!(out.clusters[0].members.len(), 3000);
+        assert!(out.stats.candidate_pairs < 3000 * 9 * MAX_REPRESENTATIVES as u64);
+    }
+
+    #[test]
+    fn empty_texts_are_exact_duplicates_but_never_near() {
+        let out = dedup_texts(&DedupConfig::default(), &["", " ", "?"]);
+        assert_eq!(out.dup_of, vec![None, Some(0), None]);
+        assert_eq!(out.stats.empty_texts, 3);
+        let near_only = DedupConfig {
+            mode: Mode::Near,
+            ..DedupConfig::default()
+        };
+        let out = dedup_texts(&near_only, &["", " ", "?"]);
+        assert!(out.dup_of.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn keep_longest_picks_the_longer_member() {
+        let a = doc(3, 300);
+        let longer = format!("{a} extra words here");
+        let config = DedupConfig {
+            keep: KeepPolicy::Longest,
+            ..DedupConfig::default()
+        };
+        let out = dedup_texts(&config, &[&a, &longer]);
+        assert_eq!(out.dup_of, vec![Some(1), None]);
+    }
+}

@@ -1,0 +1,39 @@
+//! # verity-dedup
+//!
+//! verity's `dedup` and `decontam` stages.
+//!
+//! - [`normalize`]: the documented text normalization (NFKC, case, whitespace, LaTeX spacing)
+//!   and word tokens shared by every matcher.
+//! - [`exact`]: what text of a record is compared ([`exact::View`]) and exact-duplicate keys.
+//! - [`minhash`]: one-permutation MinHash signatures with optimal densification.
+//! - [`lsh`]: bands/rows from a threshold, band tables.
+//! - [`cluster`]: union-find and keep policies.
+//! - [`dedup`]: the streaming dedup engine (a pipeline blocker; ~420 B per record).
+//! - [`decontam`]: n-gram overlap plus a short-problem matcher against benchmark sets.
+//! - [`benchmarks`]: the builtin benchmark registry (data shipped in the crate).
+//! - [`report`]: the JSONL report lines of both stages.
+//! - [`spool`]: an on-disk spool of encoded output lines, so dedup can write kept records in
+//!   input order after the last record was seen without holding them in memory.
+//!
+//! ```
+//! use verity_dedup::dedup::{dedup_texts, DedupConfig};
+//! let a = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May.";
+//! let b = "natalia sold clips to 48 of her friends in April, and then  she sold half as many clips in May.";
+//! let out = dedup_texts(&DedupConfig::default(), &[a, b]);
+//! assert_eq!(out.dup_of, vec![None, Some(0)]);
+//! ```
+#![deny(missing_docs)]
+
+pub mod benchmarks;
+pub mod cluster;
+pub mod decontam;
+pub mod dedup;
+pub mod error;
+pub mod exact;
+pub mod lsh;
+pub mod minhash;
+pub mod normalize;
+pub mod report;
+pub mod spool;
+
+pub use error::{Error, Result};
