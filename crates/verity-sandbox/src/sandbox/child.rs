@@ -188,6 +188,19 @@ impl IsolatedChild {
                 Some(&plan.root_tmpfs_options),
             )
         );
+        // The scratch tmpfs first: read-only paths under /tmp are then bound on top of it.
+        step!(fd, 9, sys::mkdir(&plan.scratch_dir, 0o755));
+        step!(
+            fd,
+            15,
+            sys::mount(
+                Some(c"tmpfs"),
+                &plan.scratch_dir,
+                Some(c"tmpfs"),
+                libc::MS_NOSUID | libc::MS_NODEV,
+                Some(&self.scratch_options),
+            )
+        );
         for dir in &plan.dirs {
             step!(fd, 9, sys::mkdir(dir, 0o755));
         }
@@ -234,17 +247,6 @@ impl IsolatedChild {
             None,
         )
         .is_ok();
-        step!(
-            fd,
-            15,
-            sys::mount(
-                Some(c"tmpfs"),
-                &plan.scratch_dir,
-                Some(c"tmpfs"),
-                libc::MS_NOSUID | libc::MS_NODEV,
-                Some(&self.scratch_options),
-            )
-        );
         step!(fd, 9, sys::mkdir(&plan.old_root, 0o700));
         step!(fd, 16, sys::pivot_root(&plan.new_root, &plan.old_root));
         step!(fd, 16, sys::chdir(c"/"));

@@ -266,6 +266,9 @@ impl RunOutput {
 /// [`Sandbox::run`] is independent. A counting gate bounds how many runs proceed at once.
 pub struct Sandbox {
     config: SandboxConfig,
+    /// Empty host directory the root tmpfs is mounted on (inside the sandbox only); held so it
+    /// is removed when the sandbox is dropped.
+    _root_dir: Option<TempDir>,
     plan: Option<Arc<MountPlan>>,
     seccomp: Arc<Vec<libc::sock_filter>>,
     drop_to: Option<(libc::uid_t, libc::gid_t)>,
@@ -350,15 +353,18 @@ impl Sandbox {
         } else {
             (None, euid, egid)
         };
-        let plan = match config.isolation {
+        let (plan, root_dir) = match config.isolation {
             Isolation::Namespaces => {
                 let root_bytes = 1 << 20;
-                Some(Arc::new(MountPlan::new(
-                    &config.read_only_paths,
-                    root_bytes,
-                )?))
+                let root_dir = TempDir::new("verity-sandbox-root")?;
+                let _ = std::fs::set_permissions(
+                    &root_dir.path,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o755),
+                );
+                let plan = MountPlan::new(&root_dir.path, &config.read_only_paths, root_bytes)?;
+                (Some(Arc::new(plan)), Some(root_dir))
             }
-            Isolation::None => None,
+            Isolation::None => (None, None),
         };
         let sandbox = Sandbox {
             seccomp: Arc::new(seccomp::build_filter(config.loopback_network)),
@@ -367,6 +373,7 @@ impl Sandbox {
             uid_map: format!("{id} {outside_uid} 1\n").into_bytes(),
             gid_map: format!("{id} {outside_gid} 1\n").into_bytes(),
             gate: Gate::new(workers),
+            _root_dir: root_dir,
             config,
         };
         if sandbox.plan.is_some() {
@@ -489,7 +496,7 @@ impl Sandbox {
         })?;
         let mut files = Vec::with_capacity(spec.files.len());
         for file in &spec.files {
-            let path = format!("{}/{}", plan::NEW_ROOT, format_args!("code/{}", file.name));
+            let path = format!("{}/{}", plan.code_prefix, file.name);
             files.push(ChildFile {
                 path: CString::new(path).map_err(|_| SandboxError::BadFileName {
                     name: file.name.clone(),
@@ -528,7 +535,7 @@ impl Sandbox {
     }
 
     fn run_unisolated(&self, spec: &RunSpec) -> Result<RunOutput, SandboxError> {
-        let dir = TempDir::new()?;
+        let dir = TempDir::new("verity-run")?;
         for file in &spec.files {
             let path = dir.path.join(&file.name);
             std::fs::write(&path, &file.contents).map_err(|source| SandboxError::Io {
@@ -892,13 +899,13 @@ struct TempDir {
 }
 
 impl TempDir {
-    fn new() -> Result<TempDir, SandboxError> {
+    fn new(prefix: &str) -> Result<TempDir, SandboxError> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let base = std::env::temp_dir();
         for _ in 0..100 {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = base.join(format!("verity-run-{}-{n}", std::process::id()));
+            let path = base.join(format!("{prefix}-{}-{n}", std::process::id()));
             match std::fs::create_dir(&path) {
                 Ok(()) => return Ok(TempDir { path }),
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,

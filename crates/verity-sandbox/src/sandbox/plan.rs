@@ -15,10 +15,6 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
-/// Where the new root is assembled, in the sandbox's private mount namespace (the host's `/tmp`
-/// is covered by a tmpfs only inside that namespace).
-pub(crate) const NEW_ROOT: &str = "/tmp";
-
 /// Host directories always visible read-only (when they exist).
 const SYSTEM_DIRS: &[&str] = &[
     "/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin",
@@ -42,7 +38,7 @@ const DEVICES: &[&str] = &[
 pub(crate) struct Bind {
     /// Host path (canonical).
     pub source: CString,
-    /// Target under [`NEW_ROOT`].
+    /// Target under the new root.
     pub target: CString,
     /// Target is a file (an empty file is created as the mount point) rather than a directory.
     pub is_file: bool,
@@ -60,6 +56,8 @@ pub(crate) struct MountPlan {
     pub symlinks: Vec<(CString, CString)>,
     pub binds: Vec<Bind>,
     pub proc_dir: CString,
+    /// `/code` under the new root, as text (files are written there).
+    pub code_prefix: String,
     pub scratch_dir: CString,
     pub old_root: CString,
     pub old_root_after_pivot: CString,
@@ -72,9 +70,9 @@ fn cstring(path: &Path) -> Result<CString, SandboxError> {
     })
 }
 
-fn under_root(path: &Path) -> PathBuf {
+fn under(root: &Path, path: &Path) -> PathBuf {
     let relative = path.strip_prefix("/").unwrap_or(path);
-    Path::new(NEW_ROOT).join(relative)
+    root.join(relative)
 }
 
 fn locked_flags(path: &CString) -> libc::c_ulong {
@@ -123,7 +121,15 @@ fn absolute(path: &Path) -> Result<PathBuf, SandboxError> {
 impl MountPlan {
     /// Build the plan: system directories and files, device nodes, and `extra` read-only paths
     /// (the interpreter's prefix, user-allowed paths).
-    pub(crate) fn new(extra: &[PathBuf], root_tmpfs_bytes: u64) -> Result<MountPlan, SandboxError> {
+    ///
+    /// `new_root` is an empty host directory owned by the sandbox: the root tmpfs is mounted on
+    /// it inside the sandbox's private mount namespace (never visible on the host).
+    pub(crate) fn new(
+        new_root: &Path,
+        extra: &[PathBuf],
+        root_tmpfs_bytes: u64,
+    ) -> Result<MountPlan, SandboxError> {
+        let under_root = |path: &Path| under(new_root, path);
         let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
         let mut symlinks = Vec::new();
         let mut binds = Vec::new();
@@ -250,15 +256,18 @@ impl MountPlan {
             .collect::<Result<Vec<_>, _>>()?;
         let options = format!("size={root_tmpfs_bytes},mode=0755,nr_inodes=4096");
         Ok(MountPlan {
-            new_root: cstring(Path::new(NEW_ROOT))?,
+            new_root: cstring(new_root)?,
             root_tmpfs_options: CString::new(options).map_err(|_| SandboxError::BadPath {
-                path: PathBuf::from(NEW_ROOT),
+                path: new_root.to_path_buf(),
                 reason: "bad tmpfs options",
             })?,
             dirs,
             symlinks,
             binds,
             proc_dir: cstring(&under_root(Path::new("/proc")))?,
+            code_prefix: under_root(Path::new("/code"))
+                .to_string_lossy()
+                .into_owned(),
             scratch_dir: cstring(&under_root(Path::new("/tmp")))?,
             old_root: cstring(&under_root(Path::new("/.old-root")))?,
             old_root_after_pivot: cstring(Path::new("/.old-root"))?,

@@ -7,3 +7,4 @@ mod common;
 mod harnesses;
 mod real_data;
 mod security;
+mod verifiers;
