@@ -18,7 +18,7 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Hide progress bars (they are also hidden when stderr is not a terminal).
-    #[arg(long, global = true, env = "VERITY_NO_PROGRESS")]
+    #[arg(long, global = true, env = "VERITY_NO_PROGRESS", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_progress: bool,
     /// Worker threads (default: all cores).
     #[arg(long, global = true, env = "VERITY_THREADS")]

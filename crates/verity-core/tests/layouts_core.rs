@@ -51,3 +51,28 @@ fn detection_picks_the_right_core_adapter() {
         assert_eq!(detected, Some(expected), "{path}");
     }
 }
+
+#[test]
+fn flat_corpus_rows_round_trip_as_trace_records_with_imported_grades() {
+    let rows = load_rows("corpus_sample.jsonl", 100);
+    let flat = layout::by_name("flat").unwrap();
+    let records = assert_round_trip(flat, &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        assert_eq!(record.object.as_str(), "prompt_trace_answer");
+        assert_eq!(
+            record.task.reference.answer.as_deref(),
+            row["reference"].as_str()
+        );
+        let attempt = &record.attempts[0];
+        assert_eq!(attempt.answer.as_deref(), row["answer"].as_str());
+        let grade = &attempt.feedback[0];
+        assert!(grade.verifier.imported);
+        assert_eq!(grade.verifier.name, "correct");
+        assert_eq!(grade.passed(), row["correct"].as_bool());
+    }
+    let fields: Vec<_> = rows
+        .iter()
+        .map(|v| v.as_object().cloned().unwrap())
+        .collect();
+    assert_eq!(layout::detect(&fields).map(|l| l.name()), Some("flat"));
+}

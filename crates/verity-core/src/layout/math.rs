@@ -28,9 +28,20 @@ impl Layout for Math {
             .get("answer")
             .is_some_and(|v| v.is_string() || v.is_number());
         // Rows with generations, messages or tests belong to richer layouts.
-        if ["generations", "messages", "conversations", "tests", "code"]
-            .iter()
-            .any(|k| row.contains_key(*k))
+        if [
+            "generations",
+            "messages",
+            "conversations",
+            "tests",
+            "code",
+            "trace",
+            "reasoning",
+            "response",
+            "reference",
+            "gold",
+        ]
+        .iter()
+        .any(|k| row.contains_key(*k))
         {
             return 0;
         }
