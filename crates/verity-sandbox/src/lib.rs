@@ -3,6 +3,7 @@
 
 pub mod code_verifier;
 pub mod command_verifier;
+pub mod diagnose;
 pub mod extract;
 pub mod harness;
 pub mod language;

@@ -508,3 +508,17 @@ fn dangerous_syscalls_are_killed_and_privileges_are_gone() {
     }
     assert_no_survivors(62013);
 }
+
+#[test]
+fn self_check_reports_every_property_holding() {
+    if fixture().is_none() {
+        return;
+    }
+    let diagnosis =
+        verity_sandbox::diagnose::diagnose("python3", verity_sandbox::Isolation::Namespaces);
+    assert!(diagnosis.available, "{diagnosis:?}");
+    assert!(diagnosis.checks.len() >= 12, "{diagnosis:?}");
+    for check in &diagnosis.checks {
+        assert!(check.ok, "{}: {}", check.name, check.evidence);
+    }
+}
