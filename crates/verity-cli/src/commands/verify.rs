@@ -24,6 +24,34 @@ pub enum VerifierName {
     Choice,
     /// A user pattern with a capture group (`--pattern`).
     Regex,
+    /// Run candidate programs against the task's tests in the sandbox.
+    Code,
+    /// An external checker program (`--command`), JSON in / JSON out, in the sandbox.
+    Command,
+}
+
+/// Verification contract declared for a `command` checker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ContractArg {
+    /// A program decides (proof checker, test runner).
+    Programmatic,
+    /// An environment's terminal predicate decides.
+    Environmental,
+    /// A judge decides.
+    JudgmentRequired,
+    /// A stack of the above.
+    Mixed,
+}
+
+/// Stdout comparison of stdin/stdout code tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputMatchArg {
+    /// Whitespace-separated tokens must be equal.
+    Tokens,
+    /// Lines equal after trimming trailing whitespace.
+    Lines,
+    /// Byte-exact.
+    Exact,
 }
 
 /// Percent policy of the math verifier.
@@ -71,6 +99,40 @@ pub struct Args {
     /// exact: compare case-sensitively.
     #[arg(long)]
     pub case_sensitive: bool,
+    /// code/command: concurrent sandboxed runs (default: all cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// code: time limit of one test, seconds (command: of one checker run).
+    #[arg(long, default_value_t = 6.0)]
+    pub timeout: f64,
+    /// code/command: address-space limit per run, MiB.
+    #[arg(long, default_value_t = 2048)]
+    pub memory_mib: u64,
+    /// code: stdout comparison for stdin/stdout tests.
+    #[arg(long, value_enum, default_value_t = OutputMatchArg::Tokens)]
+    pub output_match: OutputMatchArg,
+    /// code: accept numeric output tokens within this relative tolerance.
+    #[arg(long)]
+    pub float_tolerance: Option<f64>,
+    /// code: Python interpreter.
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+    /// command: the checker and its arguments (one string, split on whitespace).
+    #[arg(long)]
+    pub command: Option<String>,
+    /// command: contract recorded in the verifier identity.
+    #[arg(long, value_enum, default_value_t = ContractArg::Programmatic)]
+    pub contract: ContractArg,
+    /// code/command: a host path the program may read (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub allow_read: Vec<std::path::PathBuf>,
+    /// command: bring up loopback networking inside the sandbox.
+    #[arg(long)]
+    pub loopback_network: bool,
+    /// code/command: run WITHOUT namespace isolation (only rlimits and timeouts). Only for
+    /// machines that cannot create user namespaces, on code you trust.
+    #[arg(long)]
+    pub unsafe_no_sandbox: bool,
 }
 
 fn build(args: &Args) -> Result<(Box<dyn Verifier>, serde_json::Value)> {
@@ -118,7 +180,82 @@ fn build(args: &Args) -> Result<(Box<dyn Verifier>, serde_json::Value)> {
                 json!({"pattern": pattern, "math": args.regex_math}),
             )
         }
+        VerifierName::Code => build_code(args)?,
+        VerifierName::Command => build_command(args)?,
     })
+}
+
+fn build_code(args: &Args) -> Result<(Box<dyn Verifier>, serde_json::Value)> {
+    let mut options = verity_sandbox::CodeVerifierOptions::default();
+    let timeout = std::time::Duration::from_secs_f64(args.timeout.max(0.1));
+    options.harness.per_test_timeout = timeout;
+    options.harness.total_timeout = timeout * 5;
+    options.harness.limits.address_space_bytes = args.memory_mib << 20;
+    options.harness.compare.mode = match args.output_match {
+        OutputMatchArg::Tokens => verity_sandbox::harness::compare::OutputMatch::Tokens,
+        OutputMatchArg::Lines => verity_sandbox::harness::compare::OutputMatch::Lines,
+        OutputMatchArg::Exact => verity_sandbox::harness::compare::OutputMatch::Exact,
+    };
+    options.harness.compare.float_tolerance = args.float_tolerance;
+    options.python = args.python.clone();
+    options.read_only_paths = args.allow_read.clone();
+    if let Some(workers) = args.workers {
+        options.workers = workers.max(1);
+    }
+    if args.unsafe_no_sandbox {
+        options.isolation = verity_sandbox::Isolation::None;
+    }
+    let params = json!({
+        "timeout_s": args.timeout,
+        "memory_mib": args.memory_mib,
+        "output_match": format!("{:?}", args.output_match).to_lowercase(),
+        "float_tolerance": args.float_tolerance,
+        "python": args.python,
+        "workers": options.workers,
+        "isolation": if args.unsafe_no_sandbox { "none" } else { "namespaces" },
+    });
+    Ok((
+        Box::new(verity_sandbox::CodeVerifier::new(options)?),
+        params,
+    ))
+}
+
+fn build_command(args: &Args) -> Result<(Box<dyn Verifier>, serde_json::Value)> {
+    let Some(command) = &args.command else {
+        bail!(
+            "--verifier command needs --command 'PROGRAM [ARGS]' (see examples/checkers/README.md)"
+        );
+    };
+    let mut options = verity_sandbox::CommandVerifierOptions {
+        command: command.split_whitespace().map(str::to_string).collect(),
+        contract: match args.contract {
+            ContractArg::Programmatic => verity_core::record::Contract::Programmatic,
+            ContractArg::Environmental => verity_core::record::Contract::Environmental,
+            ContractArg::JudgmentRequired => verity_core::record::Contract::JudgmentRequired,
+            ContractArg::Mixed => verity_core::record::Contract::Mixed,
+        },
+        read_only_paths: args.allow_read.clone(),
+        loopback_network: args.loopback_network,
+        ..verity_sandbox::CommandVerifierOptions::default()
+    };
+    options.limits.wall_timeout = std::time::Duration::from_secs_f64(args.timeout.max(0.1) * 5.0);
+    options.limits.address_space_bytes = args.memory_mib << 20;
+    if let Some(workers) = args.workers {
+        options.workers = workers.max(1);
+    }
+    if args.unsafe_no_sandbox {
+        options.isolation = verity_sandbox::Isolation::None;
+    }
+    let params = json!({
+        "command": command,
+        "loopback_network": args.loopback_network,
+        "allow_read": args.allow_read,
+        "isolation": if args.unsafe_no_sandbox { "none" } else { "namespaces" },
+    });
+    Ok((
+        Box::new(verity_sandbox::CommandVerifier::new(options)?),
+        params,
+    ))
 }
 
 /// Run `verity verify`.
