@@ -801,10 +801,24 @@ impl Ctx<'_> {
                 })
                 .collect(),
             percent_scale,
+            degrees_as_radians: false,
         }
     }
 
     fn scalar_cmp(&self, g: &Node, p: &Node) -> Tri {
+        let r = self.scalar_cmp_percent(g, p, false);
+        let has_deg = |n: &Node| n.any(&|x| matches!(x, Node::Degree(_)));
+        if r != Tri::T && (has_deg(g) != has_deg(p)) {
+            // `90^\circ` vs `\frac{\pi}{2}`: degrees against radians
+            let r2 = self.scalar_cmp_percent(g, p, true);
+            if r2 == Tri::T {
+                return r2;
+            }
+        }
+        r
+    }
+
+    fn scalar_cmp_percent(&self, g: &Node, p: &Node, deg_rad: bool) -> Tri {
         let modes: &[bool] = if g.has_percent() || p.has_percent() {
             match self.opts.percent {
                 PercentPolicy::Either => &[true, false],
@@ -816,7 +830,7 @@ impl Ctx<'_> {
         };
         let mut last = Tri::F;
         for &m in modes {
-            let r = self.scalar_cmp_mode(g, p, m);
+            let r = self.scalar_cmp_mode(g, p, m, deg_rad);
             match r {
                 Tri::T => return Tri::T,
                 Tri::U(_) => last = r,
@@ -830,7 +844,7 @@ impl Ctx<'_> {
         last
     }
 
-    fn scalar_cmp_mode(&self, g: &Node, p: &Node, percent_scale: bool) -> Tri {
+    fn scalar_cmp_mode(&self, g: &Node, p: &Node, percent_scale: bool, deg_rad: bool) -> Tri {
         let mut vars = Vec::new();
         g.symbols(&mut vars);
         p.symbols(&mut vars);
@@ -856,7 +870,8 @@ impl Ctx<'_> {
         let mut ok = 0;
         let mut why = String::new();
         for j in 0..npoints {
-            let pt = self.point(&vars, j, percent_scale);
+            let mut pt = self.point(&vars, j, percent_scale);
+            pt.degrees_as_radians = deg_rad;
             let ea = match exact(g, &pt, self.budget) {
                 Ok(v) => v,
                 Err(e) => return e.into(),

@@ -152,6 +152,8 @@ pub struct Point {
     pub vars: Vec<(String, BigRational, f64)>,
     /// Interpret `x%` as `x/100` (true) or as `x` (false).
     pub percent_scale: bool,
+    /// Interpret `x°` as radians `x·π/180` (true) or as the number `x` (false).
+    pub degrees_as_radians: bool,
 }
 
 impl Point {
@@ -291,7 +293,13 @@ pub fn exact(n: &Node, pt: &Point, b: &Budget) -> Result<Option<BigRational>, Ex
                 q
             }
         }),
-        Node::Degree(a) => exact(a, pt, b)?,
+        Node::Degree(a) => {
+            if pt.degrees_as_radians {
+                None
+            } else {
+                exact(a, pt, b)?
+            }
+        }
         _ => None,
     })
 }
@@ -448,16 +456,16 @@ pub fn float(n: &Node, pt: &Point, b: &Budget) -> Result<C64, Exhausted> {
             base.pow(float(e, pt, b)?)
         }
         Node::Func(f, a) => {
-            let mut x = float(a, pt, b)?;
-            let is_deg = matches!(a.as_ref(), Node::Degree(_));
-            if is_deg
-                && matches!(
-                    f,
-                    Func::Sin | Func::Cos | Func::Tan | Func::Sec | Func::Csc | Func::Cot
-                )
-            {
-                x = x.mul(C64::real(std::f64::consts::PI / 180.0));
-            }
+            let trig = matches!(
+                f,
+                Func::Sin | Func::Cos | Func::Tan | Func::Sec | Func::Csc | Func::Cot
+            );
+            let x = match a.as_ref() {
+                Node::Degree(inner) if trig => {
+                    float(inner, pt, b)?.mul(C64::real(std::f64::consts::PI / 180.0))
+                }
+                _ => float(a, pt, b)?,
+            };
             apply_func(*f, x)
         }
         Node::Log(x, base) => {
@@ -479,7 +487,14 @@ pub fn float(n: &Node, pt: &Point, b: &Budget) -> Result<C64, Exhausted> {
                 v
             }
         }
-        Node::Degree(a) => float(a, pt, b)?,
+        Node::Degree(a) => {
+            let v = float(a, pt, b)?;
+            if pt.degrees_as_radians {
+                v.mul(C64::real(std::f64::consts::PI / 180.0))
+            } else {
+                v
+            }
+        }
         _ => C64::NAN,
     })
 }

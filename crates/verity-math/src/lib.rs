@@ -35,6 +35,8 @@ pub mod eval;
 pub mod extract;
 pub mod parse;
 pub mod simple;
+#[cfg(feature = "core")]
+pub mod verifier;
 
 pub use equiv::{equivalent, EquivOptions, Outcome, PercentPolicy, Verdict};
 pub use extract::{extract_gold, extract_pred, ExtractOptions, Extracted, Rule, UnclosedThink};

@@ -1388,9 +1388,7 @@ impl<'a> Parser<'a> {
         }
         // single letter/short math inside \mathrm{E}, \textbf{A}, \text{5}
         let inner_budget = self.budget;
-        let looks_math = t.len() <= 2
-            || t.bytes()
-                .any(|c| c.is_ascii_digit() || c == b'\\' || c == b'^');
+        let looks_math = t.len() <= 200;
         if looks_math {
             if let Ok(n) = parse_preprocessed(t, inner_budget) {
                 if !n.has_text() || t.len() <= 2 {

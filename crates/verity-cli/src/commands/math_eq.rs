@@ -104,13 +104,22 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             let c = verity_math::check(g, p, &opts);
             if ctx.json {
                 let mut v = line_json(&c);
-                v["verifier"] = json!({"name": verity_math::MATH_NAME, "version": verity_math::MATH_VERSION});
+                v["verifier"] =
+                    json!({"name": verity_math::MATH_NAME, "version": verity_math::MATH_VERSION});
                 print_json(&v)?;
             } else {
                 let show = |a: &Option<String>| a.clone().unwrap_or_else(|| "(none)".into());
                 println!("{}", c.verdict.as_str());
-                println!("  gold: {}  [{}]", show(&c.gold.answer), c.gold.rule.as_str());
-                println!("  pred: {}  [{}]", show(&c.pred.answer), c.pred.rule.as_str());
+                println!(
+                    "  gold: {}  [{}]",
+                    show(&c.gold.answer),
+                    c.gold.rule.as_str()
+                );
+                println!(
+                    "  pred: {}  [{}]",
+                    show(&c.pred.answer),
+                    c.pred.rule.as_str()
+                );
                 if let Some(r) = &c.reason {
                     println!("  reason: {r}");
                 }
@@ -153,7 +162,8 @@ fn field(v: &Value, name: &str, path: &Path, line: usize) -> Result<String> {
 }
 
 fn run_file(path: &Path, args: &Args, opts: &MathOptions, ctx: &Context) -> Result<ExitStatus> {
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+    let f =
+        std::fs::File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
     let reader = std::io::BufReader::new(f);
     // output: temp file next to OUT (renamed at the end) or stdout
     let (mut sink, tmp): (Box<dyn Write>, Option<PathBuf>) = match &args.output {
@@ -167,7 +177,10 @@ fn run_file(path: &Path, args: &Args, opts: &MathOptions, ctx: &Context) -> Resu
                 .with_context(|| format!("cannot create `{}`", tmp.display()))?;
             (Box::new(std::io::BufWriter::new(f)), Some(tmp))
         }
-        None => (Box::new(std::io::BufWriter::new(std::io::stdout().lock())), None),
+        None => (
+            Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            None,
+        ),
     };
     let result = (|| -> Result<Value> {
         let mut verdicts: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -175,7 +188,10 @@ fn run_file(path: &Path, args: &Args, opts: &MathOptions, ctx: &Context) -> Resu
         let (mut labelled, mut agree, mut total) = (0u64, 0u64, 0u64);
         let mut batch: Vec<Pair> = Vec::with_capacity(4096);
         let mut flush = |batch: &mut Vec<Pair>, sink: &mut Box<dyn Write>| -> Result<()> {
-            let pairs: Vec<(&str, &str)> = batch.iter().map(|p| (p.gold.as_str(), p.pred.as_str())).collect();
+            let pairs: Vec<(&str, &str)> = batch
+                .iter()
+                .map(|p| (p.gold.as_str(), p.pred.as_str()))
+                .collect();
             let checked = check_batch(&pairs, opts);
             for (p, c) in batch.iter().zip(&checked) {
                 let mut v = line_json(c);
@@ -197,7 +213,8 @@ fn run_file(path: &Path, args: &Args, opts: &MathOptions, ctx: &Context) -> Resu
         };
         for (i, line) in reader.lines().enumerate() {
             let n = i + 1;
-            let line = line.with_context(|| format!("cannot read `{}` line {n}", path.display()))?;
+            let line =
+                line.with_context(|| format!("cannot read `{}` line {n}", path.display()))?;
             if line.trim().is_empty() {
                 continue;
             }
@@ -234,7 +251,11 @@ fn run_file(path: &Path, args: &Args, opts: &MathOptions, ctx: &Context) -> Resu
         if args.label.is_some() {
             s["labelled"] = json!(labelled);
             s["agree"] = json!(agree);
-            s["agreement"] = json!(if labelled > 0 { agree as f64 / labelled as f64 } else { 0.0 });
+            s["agreement"] = json!(if labelled > 0 {
+                agree as f64 / labelled as f64
+            } else {
+                0.0
+            });
         }
         Ok(s)
     })();

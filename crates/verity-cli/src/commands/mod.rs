@@ -9,6 +9,7 @@ mod convert;
 mod inspect;
 mod schema;
 mod verify;
+mod math_eq;
 // (new subcommand modules go above this line)
 
 /// The subcommands.
@@ -22,6 +23,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Fill feedback on every attempt with a verifier (math, exact, choice, regex, code, command).
     Verify(verify::Args),
+    /// Answer equivalence: one pair (--gold G --pred P) or a JSONL file of {gold, pred}.
+    MathEq(math_eq::Args),
     // (new subcommand variants go above this line)
 }
 
@@ -32,6 +35,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
         Command::Convert(args) => convert::run(args, ctx),
         Command::Schema(args) => schema::run(args, ctx),
         Command::Verify(args) => verify::run(args, ctx),
+        Command::MathEq(args) => math_eq::run(args, ctx),
         // (new subcommand arms go above this line)
     }
 }
