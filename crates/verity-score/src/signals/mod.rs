@@ -1,0 +1,390 @@
+//! Utility signals: what `verity score` writes onto records.
+//!
+//! What it does: for every attempt, writes `attempt.signals` (tokens, lengths, think shape,
+//! final answer and truncation, answer consistency, repetition, reflection markers, script mix,
+//! and agent-trajectory signals when the attempt has actions); for every record, writes
+//! `record.signals` (the rollout statistics over its attempts: attempts, graded, passes,
+//! pass rate, unbiased pass@k, majority answer and agreement, difficulty band, the verifier whose
+//! verdicts counted, total tokens and the tokenizer's name).
+//!
+//! Why: selection, splits and the scaling ledger all read these signals; writing them once on
+//! the record makes every later stage cheap and the numbers auditable.
+//!
+//! Known failure modes: a signal that cannot be computed is absent and its reason is written
+//! to `signals.absent.<name>` (never a guess, never a crash). Signals measure properties of text
+//! and verdicts; they do not measure quality (see `docs/signals.md`).
+
+pub mod agent;
+pub mod rollout;
+pub mod text;
+
+pub use rollout::{band, pass_at_k, AttemptOutcome, TaskStats, VerifierChoice, BANDS};
+
+use crate::error::Result;
+use rollout::{is_rollout, round6};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use text::{ReflectionMatcher, REFLECTION_MARKERS, SCRIPTS};
+use verity_core::record::{Attempt, Record};
+use verity_core::tokens::Tokenizer;
+
+/// How to score.
+#[derive(Debug, Clone)]
+pub struct ScoreOptions {
+    /// Tokenizer name (`cl100k_base`, `o200k_base`, `whitespace`); `None` skips token counts.
+    pub tokenizer: Option<String>,
+    /// The k values of pass@k.
+    pub ks: Vec<u64>,
+    /// Which verdicts count.
+    pub verifier: VerifierChoice,
+    /// Words per n-gram for the repetition ratio.
+    pub ngram: usize,
+    /// Write the task-level rollout statistics from the record's own attempts (turn off when a
+    /// grouping pass writes them from the whole group instead).
+    pub task_stats: bool,
+}
+
+impl Default for ScoreOptions {
+    fn default() -> Self {
+        ScoreOptions {
+            tokenizer: Some(verity_core::tokens::DEFAULT_TOKENIZER.to_string()),
+            ks: vec![1, 2, 4, 8, 16, 32, 64, 128],
+            verifier: VerifierChoice::Auto,
+            ngram: 4,
+            task_stats: true,
+        }
+    }
+}
+
+/// A configured scorer (cheap to share between threads).
+#[derive(Debug)]
+pub struct Scorer {
+    options: ScoreOptions,
+    tokenizer: Option<Tokenizer>,
+    reflection: ReflectionMatcher,
+}
+
+impl Scorer {
+    /// Build a scorer; fails on an unknown tokenizer name.
+    pub fn new(options: ScoreOptions) -> Result<Scorer> {
+        let tokenizer = match &options.tokenizer {
+            Some(name) => Some(Tokenizer::by_name(name)?),
+            None => None,
+        };
+        Ok(Scorer {
+            options,
+            tokenizer,
+            reflection: ReflectionMatcher::new(),
+        })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ScoreOptions {
+        &self.options
+    }
+
+    /// The tokenizer's canonical name, if tokens are counted.
+    pub fn tokenizer_name(&self) -> Option<&'static str> {
+        self.tokenizer.as_ref().map(Tokenizer::name)
+    }
+
+    /// Score every attempt of `record` and, unless disabled, its task-level statistics.
+    pub fn score_record(&self, record: &mut Record) {
+        let code =
+            record.task.domain.as_deref() == Some("code") || record.task.reference.tests.is_some();
+        let mut tokens_total = 0u64;
+        let mut stats = TaskStats::default();
+        for attempt in &mut record.attempts {
+            self.score_attempt(attempt, code);
+            if let Some(t) = attempt.signals.get("tokens").and_then(Value::as_u64) {
+                tokens_total += t;
+            }
+            if is_rollout(attempt) {
+                stats.add(&AttemptOutcome::of(attempt, &self.options.verifier));
+            }
+        }
+        let signals = &mut record.signals;
+        if let Some(name) = self.tokenizer_name() {
+            signals.insert("tokenizer".into(), json!(name));
+            signals.insert("tokens_total".into(), json!(tokens_total));
+        }
+        if self.options.task_stats {
+            stats.write(&self.options.ks, signals);
+        }
+        if record.task.reference.is_empty() {
+            insert_absent(
+                signals,
+                "reference",
+                "the task has no reference answer, tests or rubric",
+            );
+        }
+    }
+
+    /// Attempt-level signals, written into `attempt.signals`.
+    pub fn score_attempt(&self, attempt: &mut Attempt, code: bool) {
+        let mut s = Map::new();
+        let mut absent = Map::new();
+        let trace = attempt.trace.as_deref();
+        let response = attempt.response.as_deref();
+        let full = match (trace, response) {
+            (Some(t), Some(r)) => std::borrow::Cow::Owned(format!("{t}\n{r}")),
+            (Some(t), None) => std::borrow::Cow::Borrowed(t),
+            (None, Some(r)) => std::borrow::Cow::Borrowed(r),
+            (None, None) => std::borrow::Cow::Borrowed(""),
+        };
+        let has_actions = !attempt.events.is_empty() || !attempt.messages.is_empty();
+        if let Some(t) = trace {
+            s.insert("trace_chars".into(), json!(t.chars().count()));
+        }
+        if let Some(r) = response {
+            s.insert("response_chars".into(), json!(r.chars().count()));
+        }
+        if let Some(tok) = &self.tokenizer {
+            let tt = trace.map(|t| tok.count(t) as u64);
+            let rt = response.map(|r| tok.count(r) as u64);
+            if let Some(tt) = tt {
+                s.insert("trace_tokens".into(), json!(tt));
+            }
+            if let Some(rt) = rt {
+                s.insert("response_tokens".into(), json!(rt));
+            }
+            s.insert("tokens".into(), json!(tt.unwrap_or(0) + rt.unwrap_or(0)));
+        }
+        if full.trim().is_empty() && !has_actions {
+            absent.insert(
+                "text".into(),
+                json!("empty trace and response: text signals absent"),
+            );
+            s.insert("empty".into(), json!(true));
+        } else if !full.trim().is_empty() {
+            let shape = text::think_shape(trace, response);
+            s.insert("think".into(), json!(shape.as_str()));
+            s.insert("think_wellformed".into(), json!(shape.well_formed()));
+            // The final answer lives in the response when the trace is separate.
+            let answer_text = response.unwrap_or(&full);
+            let marker = text::final_answer_marker(attempt.answer.as_deref(), answer_text, code);
+            s.insert("has_final_answer".into(), json!(marker.is_some()));
+            let mut reasons = Vec::new();
+            if attempt.finish_reason.as_deref() == Some("length") {
+                reasons.push("finish_reason=length");
+            }
+            if shape == text::ThinkShape::Unclosed {
+                reasons.push("unclosed_think");
+            }
+            if marker.is_none() {
+                reasons.push("no_final_answer");
+            }
+            s.insert("truncated".into(), json!(!reasons.is_empty()));
+            if !reasons.is_empty() {
+                s.insert("truncation_reasons".into(), json!(reasons));
+            }
+            let consistency_trace = trace.or(if response.is_some() {
+                None
+            } else {
+                Some(&full)
+            });
+            // With no separate trace the whole output is the trace and the stated answer is the
+            // `answer` field (extracted by the adapter or the grader).
+            let consistency = match (trace, attempt.answer.as_deref()) {
+                (None, None) => Err("no separate trace and no stated answer field"),
+                _ => text::answer_consistency(
+                    consistency_trace.or(response),
+                    if trace.is_some() { response } else { None },
+                    attempt.answer.as_deref(),
+                ),
+            };
+            match consistency {
+                Ok(c) => {
+                    s.insert("answer_consistent".into(), json!(c));
+                }
+                Err(reason) => {
+                    absent.insert("answer_consistent".into(), json!(reason));
+                }
+            }
+            let rep = text::repetition(&full, self.options.ngram);
+            s.insert("words".into(), json!(rep.words));
+            s.insert("repeat_ngram_ratio".into(), json!(round6(rep.ngram_ratio)));
+            s.insert("tail_repeat_ratio".into(), json!(round6(rep.tail_ratio)));
+            s.insert("looping".into(), json!(rep.looping));
+            let counts = self.reflection.count(&full);
+            let total: u32 = counts.iter().sum();
+            let mut by = Map::new();
+            for (i, c) in counts.iter().enumerate() {
+                if *c > 0 {
+                    by.insert(REFLECTION_MARKERS[i].0.into(), json!(c));
+                }
+            }
+            s.insert("reflection_count".into(), json!(total));
+            s.insert("reflection".into(), Value::Object(by));
+            let mix = text::script_mix(&full);
+            let letters: u64 = mix.iter().sum();
+            if letters > 0 {
+                let mut fractions = Map::new();
+                let mut ranked: Vec<(usize, u64)> = mix
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .filter(|(_, c)| *c > 0)
+                    .collect();
+                ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                for (i, c) in &ranked {
+                    fractions.insert(
+                        SCRIPTS[*i].into(),
+                        json!(round6(*c as f64 / letters as f64)),
+                    );
+                }
+                let dominant = ranked[0].0;
+                // Greek letters are common in mathematics; they do not make a text mixed.
+                let mixed = ranked.iter().skip(1).any(|(i, c)| {
+                    SCRIPTS[*i] != "greek" && *c >= 10 && *c as f64 / letters as f64 >= 0.05
+                });
+                s.insert("scripts".into(), Value::Object(fractions));
+                s.insert("dominant_script".into(), json!(SCRIPTS[dominant]));
+                s.insert("language_mixed".into(), json!(mixed));
+            } else {
+                absent.insert("scripts".into(), json!("no letters in the text"));
+            }
+        }
+        if let Some(agent) = agent::agent_signals(attempt) {
+            s.extend(agent);
+        }
+        if !absent.is_empty() {
+            s.insert("absent".into(), Value::Object(absent));
+        }
+        attempt.signals.extend(s);
+    }
+}
+
+fn insert_absent(signals: &mut Map<String, Value>, name: &str, reason: &str) {
+    let entry = signals
+        .entry("absent")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(m) = entry {
+        m.insert(name.into(), json!(reason));
+    }
+}
+
+/// Counts over scored records, for the ledger entry's `summary`.
+#[derive(Debug, Clone, Default)]
+pub struct ScoreSummary {
+    /// Records scored.
+    pub records: u64,
+    /// Attempts scored.
+    pub attempts: u64,
+    /// Records with a pass rate.
+    pub with_pass_rate: u64,
+    /// Pass-rate band histogram over records with a pass rate.
+    pub bands: BTreeMap<String, u64>,
+    /// Verifier label -> attempts whose verdict came from it.
+    pub verifiers: BTreeMap<String, u64>,
+    /// Signal name -> reason -> count, for absent signals.
+    pub absent: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Attempts flagged truncated / looping / language-mixed / with a malformed think block.
+    pub flags: BTreeMap<String, u64>,
+    /// Total tokens.
+    pub tokens: u64,
+}
+
+impl ScoreSummary {
+    /// Add one scored record.
+    pub fn add(&mut self, record: &Record) {
+        self.records += 1;
+        let signals = &record.signals;
+        if let Some(b) = signals.get("band").and_then(Value::as_str) {
+            self.with_pass_rate += 1;
+            *self.bands.entry(b.to_string()).or_insert(0) += 1;
+        }
+        match signals.get("verifier") {
+            Some(Value::String(v)) => {
+                let graded = signals.get("graded").and_then(Value::as_u64).unwrap_or(0);
+                *self.verifiers.entry(v.clone()).or_insert(0) += graded;
+            }
+            Some(Value::Object(m)) => {
+                for (k, v) in m {
+                    *self.verifiers.entry(k.clone()).or_insert(0) += v.as_u64().unwrap_or(0);
+                }
+            }
+            _ => {}
+        }
+        self.tokens += signals
+            .get("tokens_total")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        self.add_absent(signals);
+        for attempt in &record.attempts {
+            self.attempts += 1;
+            self.add_absent(&attempt.signals);
+            for flag in ["truncated", "looping", "language_mixed"] {
+                if attempt.signals.get(flag) == Some(&Value::Bool(true)) {
+                    *self.flags.entry(flag.into()).or_insert(0) += 1;
+                }
+            }
+            if attempt.signals.get("think_wellformed") == Some(&Value::Bool(false)) {
+                *self.flags.entry("think_malformed".into()).or_insert(0) += 1;
+            }
+        }
+    }
+
+    fn add_absent(&mut self, signals: &Map<String, Value>) {
+        if let Some(Value::Object(m)) = signals.get("absent") {
+            for (name, reason) in m {
+                let reason = reason.as_str().unwrap_or("?").to_string();
+                *self
+                    .absent
+                    .entry(name.clone())
+                    .or_default()
+                    .entry(reason)
+                    .or_insert(0) += 1;
+            }
+        }
+    }
+
+    /// Merge another summary.
+    pub fn merge(&mut self, other: ScoreSummary) {
+        self.records += other.records;
+        self.attempts += other.attempts;
+        self.with_pass_rate += other.with_pass_rate;
+        self.tokens += other.tokens;
+        for (k, v) in other.bands {
+            *self.bands.entry(k).or_insert(0) += v;
+        }
+        for (k, v) in other.verifiers {
+            *self.verifiers.entry(k).or_insert(0) += v;
+        }
+        for (k, v) in other.flags {
+            *self.flags.entry(k).or_insert(0) += v;
+        }
+        for (k, m) in other.absent {
+            let e = self.absent.entry(k).or_default();
+            for (r, c) in m {
+                *e.entry(r).or_insert(0) += c;
+            }
+        }
+    }
+
+    /// The summary as JSON.
+    pub fn to_json(&self) -> Value {
+        let bands: Map<String, Value> = BANDS
+            .iter()
+            .map(|b| {
+                (
+                    b.to_string(),
+                    json!(self.bands.get(*b).copied().unwrap_or(0)),
+                )
+            })
+            .collect();
+        json!({
+            "records": self.records,
+            "attempts": self.attempts,
+            "records_with_pass_rate": self.with_pass_rate,
+            "bands": bands,
+            "verifiers": self.verifiers,
+            "tokens": self.tokens,
+            "flags": self.flags,
+            "absent": self.absent,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
