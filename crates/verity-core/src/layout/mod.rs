@@ -10,10 +10,20 @@
 //! Detection ([`detect`]) scores every adapter on the first rows of a file and picks the best;
 //! `--from NAME` overrides it.
 
+mod bbh;
 mod fields;
+mod grades;
 mod gsm8k;
+mod gsm8k_solutions;
 mod math;
+mod math_aps;
+mod math_shepherd;
 mod native;
+mod openr1;
+mod prm800k;
+mod prm_stepwise;
+mod qwen_eval;
+mod verl;
 
 pub use fields::*;
 
@@ -58,7 +68,20 @@ pub trait Layout: Send + Sync {
 
 /// Every built-in layout, in detection-priority order for ties.
 pub fn all() -> &'static [&'static dyn Layout] {
-    static ALL: &[&dyn Layout] = &[&native::Native, &gsm8k::Gsm8k, &math::Math];
+    static ALL: &[&dyn Layout] = &[
+        &native::Native,
+        &gsm8k::Gsm8k,
+        &math::Math,
+        &openr1::OpenR1,
+        &qwen_eval::QwenEval,
+        &gsm8k_solutions::Gsm8kSolutions,
+        &bbh::Bbh,
+        &prm800k::Prm800k,
+        &math_shepherd::MathShepherd,
+        &prm_stepwise::PrmStepwise,
+        &math_aps::MathAps,
+        &verl::Verl,
+    ];
     ALL
 }
 

@@ -1,0 +1,564 @@
+//! Round trips, mapped values and detection of the math / PRM / code / rollout-dump adapters on
+//! real rows (and the two documented-schema samples: OpenR1 and s1K, see tests/data/README.md).
+
+use serde_json::{json, Value};
+use verity_core::layout::{self, read_row, write_row, RowContext};
+use verity_core::record::{
+    AttemptRole, Fields, Granularity, ObjectKind, Record, StepLabel, TestKind, Verdict,
+};
+use verity_core::testing::{assert_round_trip, data_dir, load_rows};
+
+fn layout(name: &str) -> &'static dyn layout::Layout {
+    layout::by_name(name).unwrap_or_else(|| panic!("layout {name} is registered"))
+}
+
+fn fields(value: &Value) -> Fields {
+    value.as_object().cloned().expect("object")
+}
+
+fn ctx() -> RowContext<'static> {
+    RowContext {
+        file: "data/sample.jsonl",
+        dataset: "sample",
+        row: 1,
+    }
+}
+
+fn read(name: &str, row: &Value) -> Record {
+    read_row(layout(name), fields(row), &ctx()).expect("row reads")
+}
+
+/// Rows of a test-data file as read by verity's streaming reader (unwraps `{"examples": [...]}`,
+/// reads Parquet).
+fn read_with_io(path: &str) -> Vec<Value> {
+    use verity_core::io::{InputFile, ReadOptions, RowReader};
+    let full = data_dir().join(path);
+    let input = InputFile::detect(&full).expect("known format");
+    let batches = RowReader::open(vec![input], ReadOptions::default())
+        .collect_batches()
+        .expect("read");
+    batches
+        .into_iter()
+        .flat_map(|b| b.rows)
+        .map(|r| Value::Object(r.value.expect("row parses")))
+        .collect()
+}
+
+fn detected(rows: &[Value]) -> Option<&'static str> {
+    let rows: Vec<Fields> = rows.iter().take(64).map(fields).collect();
+    layout::detect(&rows).map(|l| l.name())
+}
+
+fn imported<'a>(
+    record: &'a Record,
+    attempt: usize,
+    column: &str,
+) -> &'a verity_core::record::Feedback {
+    record.attempts[attempt]
+        .feedback
+        .iter()
+        .find(|f| f.verifier.name == column)
+        .unwrap_or_else(|| panic!("feedback {column} on attempt {attempt}"))
+}
+
+// ---------------------------------------------------------------- rollout dumps
+
+#[test]
+fn openr1_sample_round_trips_with_imported_verifiers() {
+    let rows = load_rows("openr1/openr1_math_sample.jsonl", 10);
+    let records = assert_round_trip(layout("openr1"), &rows);
+    assert_eq!(records.len(), 3);
+    for (row, record) in rows.iter().zip(&records) {
+        assert_eq!(record.object, ObjectKind::RolloutSet);
+        assert_eq!(
+            record.attempts.len(),
+            row["generations"].as_array().unwrap().len()
+        );
+        assert_eq!(
+            record.task.reference.answer.as_deref(),
+            row["answer"].as_str()
+        );
+        assert_eq!(record.id, row["uuid"].as_str().unwrap());
+    }
+    // Row 2: four generations, the last one cut off (finish reason `length`, no closed think).
+    let r = &records[1];
+    assert!(r.attempts[0].trace.as_deref().unwrap().contains("60 = 2^2"));
+    assert_eq!(r.attempts[3].trace, None);
+    assert_eq!(r.attempts[3].finish_reason.as_deref(), Some("length"));
+    let mv = imported(r, 3, "correctness_math_verify");
+    assert!(mv.verifier.imported);
+    assert_eq!(mv.verdict, Verdict::Fail);
+    assert_eq!(imported(r, 0, "correctness_llama").verdict, Verdict::Pass);
+    assert_eq!(
+        imported(r, 3, "correctness_llama").verdict,
+        Verdict::Unknown
+    );
+    assert_eq!(
+        imported(r, 3, "is_reasoning_complete").verdict,
+        Verdict::Fail
+    );
+    // Row 1: correctness_llama and finish_reasons are null: kept in meta, not attempts.
+    assert_eq!(records[0].meta["correctness_llama"], Value::Null);
+    assert!(records[0]
+        .attempts
+        .iter()
+        .all(|a| a.finish_reason.is_none()));
+    // Row 3: second generation graded wrong by both verifiers.
+    assert_eq!(
+        imported(&records[2], 1, "correctness_math_verify").passed(),
+        Some(false)
+    );
+}
+
+#[test]
+fn qwen_eval_rm_example_round_trips() {
+    let rows = load_rows("qwen25-math-eval/math_cot_100.head10.jsonl.gz", 10);
+    let records = assert_round_trip(layout("qwen_eval"), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        assert_eq!(record.object, ObjectKind::RolloutSet);
+        assert_eq!(record.attempts.len(), 8);
+        assert_eq!(record.task.reference.answer.as_deref(), row["gt"].as_str());
+        for (i, attempt) in record.attempts.iter().enumerate() {
+            assert_eq!(attempt.answer.as_deref(), row["pred"][i].as_str());
+            let score = imported(record, i, "score");
+            assert_eq!(score.passed(), row["score"][i].as_bool());
+            assert_eq!(score.granularity, Granularity::Answer);
+            let rm = imported(record, i, "pred_score");
+            assert_eq!(rm.verdict, Verdict::Score);
+            assert_eq!(rm.score, row["pred_score"][i][0].as_f64());
+        }
+    }
+}
+
+#[test]
+fn qwen_eval_sky_t1_traces_split_exactly() {
+    for path in [
+        "skythought-evals/Sky-T1-math-correct-5K-14B.amc23.shortest3.jsonl",
+        "skythought-evals/Sky-T1-math-correct-5K-32B-ckpt140.aime24.shortest2.jsonl",
+    ] {
+        let rows = load_rows(path, 10);
+        let records = assert_round_trip(layout("qwen_eval"), &rows);
+        for record in &records {
+            assert_eq!(record.object, ObjectKind::PromptTraceAnswer, "{path}");
+            let attempt = &record.attempts[0];
+            assert!(attempt.trace.is_some(), "{path}");
+            assert!(attempt
+                .response
+                .as_deref()
+                .unwrap()
+                .contains("<|begin_of_solution|>"));
+        }
+    }
+    // The amc23 dump has a float `answer` (27.0): it stays a number.
+    let rows = load_rows(
+        "skythought-evals/Sky-T1-math-correct-5K-14B.amc23.shortest3.jsonl",
+        10,
+    );
+    let record = read("qwen_eval", &rows[0]);
+    assert!(record.meta["answer"].is_number());
+    // A plain instruct model: no trace, one sample.
+    let rows = load_rows(
+        "skythought-evals/Qwen2.5-14B-Instruct.aime24.shortest3.jsonl",
+        10,
+    );
+    let records = assert_round_trip(layout("qwen_eval"), &rows);
+    assert!(records
+        .iter()
+        .all(|r| r.object == ObjectKind::PromptAnswer && r.attempts[0].trace.is_none()));
+}
+
+#[test]
+fn gsm8k_example_solutions_have_four_graded_generators() {
+    let rows = load_rows("gsm8k/example_model_solutions.head30.jsonl.gz", 30);
+    let records = assert_round_trip(layout("gsm8k_solutions"), &rows);
+    let first = &records[0];
+    assert_eq!(first.task.reference.answer.as_deref(), Some("18"));
+    assert_eq!(first.attempts.len(), 4);
+    let models: Vec<_> = first
+        .attempts
+        .iter()
+        .map(|a| {
+            let g = a.generator.as_ref().unwrap();
+            format!(
+                "{}/{}",
+                g.model.as_deref().unwrap(),
+                g.params["method"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        models,
+        [
+            "gpt3-6b/finetuning",
+            "gpt3-6b/verification",
+            "gpt3-175b/finetuning",
+            "gpt3-175b/verification"
+        ]
+    );
+    for (row, record) in rows.iter().zip(&records) {
+        for (attempt, key) in record.attempts.iter().zip([
+            "6b_finetuning",
+            "6b_verification",
+            "175b_finetuning",
+            "175b_verification",
+        ]) {
+            let fb = attempt
+                .feedback
+                .iter()
+                .find(|f| f.verifier.name == "is_correct")
+                .unwrap();
+            assert!(fb.verifier.imported);
+            assert_eq!(fb.passed(), row[key]["is_correct"].as_bool());
+        }
+    }
+    // 175b_verification is right on the first problem; 26 = 13*2 is the 6B fine-tuned answer.
+    assert_eq!(first.attempts[0].answer.as_deref(), Some("26"));
+}
+
+#[test]
+fn bbh_rows_and_cot_outputs_round_trip_through_the_reader() {
+    let rows = read_with_io("bbh/boolean_expressions.json");
+    assert_eq!(rows.len(), 250);
+    let records = assert_round_trip(layout("bbh"), &rows);
+    assert_eq!(records[0].task.reference.answer.as_deref(), Some("False"));
+    assert!(records.iter().all(|r| r.attempts.is_empty()));
+    let rows = read_with_io("bbh/boolean_expressions_cot.head20.json");
+    assert_eq!(rows.len(), 20);
+    let records = assert_round_trip(layout("bbh"), &rows);
+    let answered = records
+        .iter()
+        .filter(|r| r.attempts[0].answer.is_some())
+        .count();
+    let right = records
+        .iter()
+        .filter(|r| r.attempts[0].answer == r.task.reference.answer)
+        .count();
+    // Row 5 is cut off before "So the answer is"; row 17 concludes True where the target is
+    // False.
+    assert_eq!((answered, right), (19, 18));
+    assert_eq!(records[4].attempts[0].answer, None);
+}
+
+// ---------------------------------------------------------------- process supervision
+
+#[test]
+fn prm800k_chosen_path_and_exact_round_trip() {
+    let rows = load_rows("openr-prm/samples_prm800k.jsonl", 10);
+    let records = assert_round_trip(layout("prm800k"), &rows);
+    assert_eq!(records.len(), 6);
+    for (row, record) in rows.iter().zip(&records) {
+        assert_eq!(record.object, ObjectKind::StepLabeledTrace);
+        assert_eq!(
+            record.task.prompt.as_deref(),
+            row["question"]["problem"].as_str()
+        );
+        assert_eq!(
+            record.task.reference.answer.as_deref(),
+            row["question"]["ground_truth_answer"].as_str()
+        );
+        let steps = &record.attempts[0].steps;
+        let label_steps = row["label"]["steps"].as_array().unwrap();
+        assert!(!steps.is_empty() && steps.len() <= label_steps.len());
+        // Where a completion was chosen, the step is that completion with its rating.
+        for (step, raw) in steps.iter().zip(label_steps) {
+            if let Some(i) = raw["chosen_completion"].as_u64() {
+                let chosen = &raw["completions"][i as usize];
+                assert_eq!(step.text, chosen["text"].as_str().unwrap());
+                assert_eq!(step.raw_label.as_ref(), Some(&chosen["rating"]));
+            }
+        }
+    }
+    // Row 1, step 2: no chosen completion, the labeler wrote the step (human_completion).
+    let human = rows[0]["label"]["steps"][1]["human_completion"]["text"]
+        .as_str()
+        .unwrap();
+    assert_eq!(records[0].attempts[0].steps[1].text, human);
+    // Row 2 ends with found_error: the last step of the path is the one rated -1.
+    let r = &records[1];
+    let last = r.attempts[0].steps.last().unwrap();
+    assert_eq!(last.label, Some(StepLabel::Bad));
+    assert_eq!(r.attempts[0].steps.len(), 7);
+    assert_eq!(r.attempts[0].steps[1].label, Some(StepLabel::Neutral));
+    let fb = imported(r, 0, "label.finish_reason");
+    assert_eq!(
+        (fb.verdict, fb.label.as_deref()),
+        (Verdict::Fail, Some("found_error"))
+    );
+}
+
+#[test]
+fn math_shepherd_tags_become_step_labels() {
+    let rows = load_rows("openr-prm/samples_math-shepherd.jsonl", 10);
+    let records = assert_round_trip(layout("math_shepherd"), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        let input = row["input"].as_str().unwrap();
+        let steps = &record.attempts[0].steps;
+        assert_eq!(steps.len(), input.matches("ки").count());
+        assert!(input.starts_with(record.task.prompt.as_deref().unwrap()));
+        // The parse is canonical: input and label are not duplicated in meta.
+        assert!(!record.meta.contains_key("input"));
+        assert_eq!(record.task.source.dataset.as_deref(), Some("GSM8K"));
+    }
+    let first = &records[0].attempts[0];
+    let labels: Vec<_> = first.steps.iter().map(|s| s.label.unwrap()).collect();
+    use StepLabel::{Bad, Good};
+    assert_eq!(labels, [Good, Good, Good, Good, Bad]);
+    assert_eq!(first.answer.as_deref(), Some("13520"));
+    assert!(first.steps[0].text.starts_with("Step 1: Janet spends"));
+}
+
+#[test]
+fn math_aps_flat_and_tree_round_trip() {
+    let rows = load_rows("openr-prm/samples_math-aps.jsonl.gz", 10);
+    let records = assert_round_trip(layout("math_aps"), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        let entries = row["reasoning_steps"].as_array().unwrap();
+        assert_eq!(record.attempts.len(), entries.len());
+        assert!(!record.meta.contains_key("reasoning_steps"));
+        for (attempt, entry) in record.attempts.iter().zip(entries) {
+            assert_eq!(attempt.steps[0].score, entry["mc_value"].as_f64());
+        }
+    }
+    // The first prefix is the question alone (MC value 0.75): an empty step.
+    assert_eq!(records[0].attempts[0].steps[0].text, "");
+    assert_eq!(records[0].task.reference.answer.as_deref(), Some("64"));
+
+    let rows = load_rows("openr-prm/samples_math-aps-tree.jsonl.gz", 10);
+    let records = assert_round_trip(layout("math_aps"), &rows);
+    for record in &records {
+        assert!(record.meta["reasoning_steps"].is_object());
+        assert!(!record.attempts.is_empty());
+        assert!(record
+            .attempts
+            .iter()
+            .all(|a| a.steps.iter().all(|s| s.score.is_some())));
+    }
+}
+
+#[test]
+fn prm_stepwise_reads_and_exports_step_labels() {
+    let row = json!({
+        "prompt": "What is 2+3*4?",
+        "completions": ["3*4 = 12.", "2 + 12 = 15.", "The answer is 15."],
+        "labels": [true, true, true]
+    });
+    assert_round_trip(layout("prm_stepwise"), std::slice::from_ref(&row));
+    // Export: Math-Shepherd -> TRL stepwise.
+    let rows = load_rows("openr-prm/samples_math-shepherd.jsonl", 10);
+    let record = read("math_shepherd", &rows[0]);
+    let out = write_row(layout("prm_stepwise"), &record, false).unwrap();
+    assert_eq!(out["labels"], json!([true, true, true, true, false]));
+    assert_eq!(out["completions"].as_array().unwrap().len(), 5);
+    // Export: PRM800K found_error path (neutral counts as not wrong; ends at the bad step).
+    let rows = load_rows("openr-prm/samples_prm800k.jsonl", 10);
+    let record = read("prm800k", &rows[1]);
+    let out = write_row(layout("prm_stepwise"), &record, false).unwrap();
+    assert_eq!(
+        out["labels"],
+        json!([true, true, true, true, true, true, false])
+    );
+    // And back in as Math-Shepherd text.
+    let out = write_row(layout("math_shepherd"), &record, false).unwrap();
+    let input = out["input"].as_str().unwrap();
+    assert_eq!(input.matches("ки").count(), 7);
+    assert!(out["label"].as_str().unwrap().ends_with(" -"));
+    let back = read("math_shepherd", &out);
+    assert_eq!(back.attempts[0].steps.len(), 7);
+}
+
+#[test]
+fn detection_picks_the_right_adapter_for_every_sample() {
+    for (path, expected) in [
+        ("openr1/openr1_math_sample.jsonl", "openr1"),
+        ("qwen25-math-eval/math_cot_100.head10.jsonl.gz", "qwen_eval"),
+        (
+            "skythought-evals/Sky-T1-math-correct-5K-14B.amc23.shortest3.jsonl",
+            "qwen_eval",
+        ),
+        (
+            "skythought-evals/Qwen2.5-14B-Instruct.aime24.shortest3.jsonl",
+            "qwen_eval",
+        ),
+        (
+            "gsm8k/example_model_solutions.head30.jsonl.gz",
+            "gsm8k_solutions",
+        ),
+        ("openr-prm/samples_prm800k.jsonl", "prm800k"),
+        ("openr-prm/samples_math-shepherd.jsonl", "math_shepherd"),
+        ("openr-prm/samples_math-aps.jsonl.gz", "math_aps"),
+        ("openr-prm/samples_math-aps-tree.jsonl.gz", "math_aps"),
+    ] {
+        let rows = load_rows(path, 64);
+        assert_eq!(detected(&rows), Some(expected), "{path}");
+    }
+    for (path, expected) in [
+        ("bbh/boolean_expressions.json", "bbh"),
+        ("bbh/boolean_expressions_cot.head20.json", "bbh"),
+    ] {
+        assert_eq!(detected(&read_with_io(path)), Some(expected), "{path}");
+    }
+}
+
+// ---------------------------------------------------------------- bad input
+
+#[test]
+fn bad_rows_are_field_errors_naming_the_field() {
+    let cases = [
+        (
+            "openr1",
+            json!({"problem": "p", "generations": "x", "finish_reasons": []}),
+            "generations",
+        ),
+        (
+            "openr1",
+            json!({"problem": "p", "generations": [1], "correctness_math_verify": [true]}),
+            "generations[0]",
+        ),
+        (
+            "qwen_eval",
+            json!({"question": "q", "gt": "1", "code": 3, "pred": [], "score": []}),
+            "code",
+        ),
+        (
+            "prm800k",
+            json!({"question": {"problem": "p"}, "label": {"steps": [{"completions": [], "chosen_completion": 2}]}}),
+            "label.steps[0].chosen_completion",
+        ),
+        (
+            "prm800k",
+            json!({"question": {"problem": "p"}, "label": {"steps": 5}}),
+            "label.steps",
+        ),
+        (
+            "math_shepherd",
+            json!({"input": "q Step 1: a ки", "label": "q Step 2: a +"}),
+            "label",
+        ),
+        (
+            "prm_stepwise",
+            json!({"prompt": "p", "completions": ["a"], "labels": [true, false]}),
+            "labels",
+        ),
+        (
+            "prm_stepwise",
+            json!({"prompt": "p", "completions": ["a"], "labels": ["yes"]}),
+            "labels[0]",
+        ),
+        (
+            "math_aps",
+            json!({"question": "q", "reasoning_steps": [{"mc_value": 1.0}]}),
+            "reasoning_steps[0].solution_prefix",
+        ),
+        (
+            "gsm8k_solutions",
+            json!({"question": "q", "ground_truth": ["a"]}),
+            "ground_truth",
+        ),
+    ];
+    for (name, row, field) in cases {
+        let error = read_row(layout(name), fields(&row), &ctx()).unwrap_err();
+        assert_eq!(error.field, field, "{name}: {error}");
+    }
+}
+
+#[test]
+fn writing_a_layout_without_what_it_needs_names_the_missing_part() {
+    let rows = load_rows("gsm8k/test.head50.jsonl", 1);
+    let record = read("gsm8k", &rows[0]);
+    for (name, field) in [
+        ("openr1", "attempts"),
+        ("qwen_eval", "attempts"),
+        ("prm800k", "attempts[].steps"),
+        ("math_shepherd", "attempts[].steps"),
+        ("prm_stepwise", "attempts[].steps (labeled)"),
+        ("math_aps", "attempts[].steps"),
+    ] {
+        let error = write_row(layout(name), &record, true).unwrap_err();
+        assert_eq!(error.field, field, "{name}");
+    }
+    // gsm8k -> bbh / gsm8k_solutions work without attempts.
+    let out = write_row(layout("bbh"), &record, false).unwrap();
+    assert_eq!(out["target"], json!("18"));
+    let _ = AttemptRole::Sample;
+    let _ = TestKind::Assert;
+}
+
+// ---------------------------------------------------------------- verl
+
+#[test]
+fn verl_parquet_reads_through_io_and_round_trips() {
+    let rows = read_with_io("verl/gsm8k_test.head20.parquet");
+    assert_eq!(rows.len(), 20);
+    // Parquet structs and lists come back as JSON objects and arrays, ints as numbers.
+    assert_eq!(rows[0]["extra_info"]["index"], json!(0));
+    assert_eq!(rows[0]["prompt"][0]["role"], json!("user"));
+    let records = assert_round_trip(layout("verl"), &rows);
+    let gsm8k = load_rows("gsm8k/test.head50.jsonl", 20);
+    for ((record, row), source) in records.iter().zip(&rows).zip(&gsm8k) {
+        assert_eq!(record.task.source.dataset.as_deref(), Some("openai/gsm8k"));
+        assert_eq!(record.task.domain.as_deref(), Some("math"));
+        assert_eq!(record.task.source.split.as_deref(), Some("test"));
+        assert_eq!(record.task.messages.len(), 1);
+        assert_eq!(record.task.prompt.as_deref(), source["question"].as_str());
+        assert_eq!(
+            record.task.reference.answer.as_deref(),
+            row["reward_model"]["ground_truth"].as_str()
+        );
+        // The ground truth is GSM8K's answer after ####.
+        let gsm = read("gsm8k", source);
+        assert_eq!(record.task.reference.answer, gsm.task.reference.answer);
+    }
+    assert_eq!(detected(&rows), Some("verl"));
+}
+
+#[test]
+fn verl_keeps_list_ground_truth_and_writes_from_other_layouts() {
+    let row = json!({
+        "data_source": "custom/multi",
+        "prompt": [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "Name a prime between 10 and 15.", "name": "u1"}],
+        "ability": "math",
+        "reward_model": {"style": "rule", "ground_truth": ["11", "13"]},
+        "extra_info": {"split": "train", "index": 7}
+    });
+    let records = assert_round_trip(layout("verl"), std::slice::from_ref(&row));
+    assert_eq!(records[0].task.reference.answer, None);
+    assert_eq!(records[0].task.messages[1].extra["name"], json!("u1"));
+    assert_eq!(
+        records[0].task.problem_text(),
+        Some("Name a prime between 10 and 15.")
+    );
+    // MATH-500 record -> verl.
+    let rows = load_rows("math500/test.head50.jsonl", 1);
+    let record = read_row(
+        layout("math"),
+        fields(&rows[0]),
+        &RowContext {
+            file: "data/math500/test.jsonl",
+            dataset: "test",
+            row: 1,
+        },
+    )
+    .unwrap();
+    let out = write_row(layout("verl"), &record, false).unwrap();
+    assert_eq!(out["data_source"], json!("test"));
+    assert_eq!(
+        out["prompt"],
+        json!([{"role": "user", "content": rows[0]["problem"]}])
+    );
+    assert_eq!(out["ability"], json!("math"));
+    assert_eq!(
+        out["reward_model"],
+        json!({"style": "rule", "ground_truth": rows[0]["answer"]})
+    );
+    assert_eq!(out["extra_info"], json!({"split": "train", "index": 1}));
+    // And it reads back as verl with the same answer.
+    let back = read("verl", &out);
+    assert_eq!(back.task.reference.answer, record.task.reference.answer);
+    // A record without an answer cannot be a verl row.
+    let mut bare = record.clone();
+    bare.task.reference.answer = None;
+    assert_eq!(
+        write_row(layout("verl"), &bare, false).unwrap_err().field,
+        "task.reference.answer"
+    );
+}
