@@ -1,0 +1,55 @@
+//! Card exports: a Hugging Face dataset card ([`hf`]) and MLCommons Croissant JSON-LD
+//! ([`croissant`]).
+//!
+//! What it does: renders a [`crate::Card`] into the two standards; facts that are `unknown`
+//! are written as "unknown" (never invented), `not_applicable` as "not applicable".
+//!
+//! Why: the Hub and Croissant consumers read these formats; neither has structured fields for
+//! the verifier, generator and decoding, budget, optimizer or scaffold, so the HF card carries
+//! them in a `verity` front-matter block and Croissant in the `verity:` extension namespace.
+//!
+//! Known failure modes: Hub metadata keys are chosen from the card's facts with fixed mappings
+//! (license ids lower-cased SPDX; `task_categories` from object kinds); a license outside the
+//! Hub's list is still written as given.
+
+pub mod croissant;
+pub mod hf;
+
+use crate::model::Fact;
+use serde::Serialize;
+use serde_json::Value;
+
+/// A fact rendered as plain text: the value, `unknown` or `not applicable`.
+pub fn text<T: Serialize>(fact: &Fact<T>) -> String {
+    match fact {
+        Fact::Value { value, .. } => match serde_json::to_value(value) {
+            Ok(Value::String(s)) => s,
+            Ok(Value::Array(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            Ok(other) => other.to_string(),
+            Err(_) => "unknown".into(),
+        },
+        Fact::Unknown { .. } => "unknown".into(),
+        Fact::NotApplicable { .. } => "not applicable".into(),
+    }
+}
+
+/// `(value, provenance)` of a fact for tables.
+pub fn with_provenance<T: Serialize>(fact: &Fact<T>) -> (String, &'static str) {
+    let provenance = match fact {
+        Fact::Value { provenance, .. }
+        | Fact::NotApplicable { provenance, .. }
+        | Fact::Unknown { provenance, .. } => match provenance {
+            crate::Provenance::Measured => "measured",
+            crate::Provenance::Declared => "declared",
+            crate::Provenance::Unknown => "unknown",
+        },
+    };
+    (text(fact), provenance)
+}
