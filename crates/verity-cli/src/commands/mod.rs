@@ -10,6 +10,8 @@ mod inspect;
 mod schema;
 mod verify;
 mod math_eq;
+mod atlas;
+mod card;
 // (new subcommand modules go above this line)
 
 /// The subcommands.
@@ -25,6 +27,10 @@ pub enum Command {
     Verify(verify::Args),
     /// Answer equivalence: one pair (--gold G --pred P) or a JSONL file of {gold, pred}.
     MathEq(math_eq::Args),
+    /// Release cards: build from the ledger, check completeness (L0..L5), diff, export (HF, Croissant).
+    Card(card::Args),
+    /// The shipped atlas of published reasoning-data works: search, show.
+    Atlas(atlas::Args),
     // (new subcommand variants go above this line)
 }
 
@@ -36,6 +42,8 @@ pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
         Command::Schema(args) => schema::run(args, ctx),
         Command::Verify(args) => verify::run(args, ctx),
         Command::MathEq(args) => math_eq::run(args, ctx),
+        Command::Card(args) => card::run(args, ctx),
+        Command::Atlas(args) => atlas::run(args, ctx),
         // (new subcommand arms go above this line)
     }
 }
