@@ -23,7 +23,8 @@ fn committed_schemas_match_the_binary() {
     for which in ["record", "ledger"] {
         let out = verity().args(["schema", which]).output().unwrap();
         assert!(out.status.success());
-        let committed = std::fs::read_to_string(repo().join(format!("schema/{which}.json"))).unwrap();
+        let committed =
+            std::fs::read_to_string(repo().join(format!("schema/{which}.json"))).unwrap();
         let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let committed: serde_json::Value = serde_json::from_str(&committed).unwrap();
         assert_eq!(
@@ -40,7 +41,11 @@ fn inspect_reports_layout_counts_and_lengths_as_json() {
         .arg(data("gsm8k/test.head50.jsonl"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let file = &report["files"][0];
     assert_eq!(file["layout"], "gsm8k");
@@ -125,14 +130,22 @@ fn bad_rows_fail_with_file_line_and_hint_or_skip_to_rejects() {
     let reject: serde_json::Value = serde_json::from_str(rejects.lines().next().unwrap()).unwrap();
     assert_eq!(reject["line"], 2);
     assert!(reject["reason"].as_str().unwrap().contains("invalid JSON"));
-    assert_eq!(std::fs::read(&input).unwrap(), before, "input never modified");
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        before,
+        "input never modified"
+    );
 }
 
 #[test]
 fn missing_field_names_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
-    std::fs::write(&input, "{\"question\":\"q\",\"answer\":\"x #### 1\"}\n{\"question\":\"q\",\"answer\":[7]}\n").unwrap();
+    std::fs::write(
+        &input,
+        "{\"question\":\"q\",\"answer\":\"x #### 1\"}\n{\"question\":\"q\",\"answer\":[7]}\n",
+    )
+    .unwrap();
     verity()
         .args(["convert", "--from", "gsm8k"])
         .arg(&input)
@@ -221,8 +234,14 @@ fn verify_math_fills_feedback_and_ledger() {
     assert_eq!(summary["attempts"], 3);
     assert_eq!(summary["pass"], 1);
     assert_eq!(summary["verifier"]["name"], "math");
-    let first: serde_json::Value =
-        serde_json::from_str(std::fs::read_to_string(&out).unwrap().lines().next().unwrap()).unwrap();
+    let first: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
     let feedback = &first["attempts"][0]["feedback"][0];
     assert_eq!(feedback["verdict"], "pass");
     assert_eq!(feedback["verifier"]["name"], "math");
@@ -232,4 +251,104 @@ fn verify_math_fills_feedback_and_ledger() {
     assert_eq!(entry["stage"], "verify");
     assert_eq!(entry["verifiers"][0]["name"], "math");
     assert_eq!(entry["summary"]["pass"], 1);
+}
+
+#[test]
+fn parquet_out_and_back_keeps_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("gsm8k.parquet");
+    let back = dir.path().join("back.jsonl");
+    verity()
+        .args(["convert", "-q", "--to", "gsm8k"])
+        .arg(data("gsm8k/test.head50.jsonl"))
+        .arg("-o")
+        .arg(&parquet)
+        .assert()
+        .success();
+    verity()
+        .args(["convert", "-q", "--to", "gsm8k"])
+        .arg(&parquet)
+        .arg("-o")
+        .arg(&back)
+        .assert()
+        .success();
+    let original = std::fs::read_to_string(data("gsm8k/test.head50.jsonl")).unwrap();
+    let converted = std::fs::read_to_string(&back).unwrap();
+    let parse = |text: &str| -> Vec<serde_json::Value> { text.lines().map(|l| serde_json::from_str(l).unwrap()).collect() };
+    assert_eq!(parse(&original), parse(&converted));
+}
+
+#[test]
+fn a_100_mb_line_is_read_and_a_longer_limit_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("huge.jsonl");
+    let big = "x".repeat(100 << 20);
+    let text = format!(
+        "{{\"question\":\"small\",\"answer\":\"1 #### 1\"}}\n{{\"question\":\"{big}\",\"answer\":\"2 #### 2\"}}\n{{\"question\":\"after\",\"answer\":\"3 #### 3\"}}\n"
+    );
+    std::fs::write(&input, text).unwrap();
+    drop(big);
+    let out = dir.path().join("out.jsonl");
+    verity()
+        .args(["convert", "-q", "--to", "gsm8k"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 3);
+    verity()
+        .args(["convert", "-q", "--on-error", "skip", "--max-line-bytes", "1000000", "--to", "gsm8k"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
+    let rejects = std::fs::read_to_string(dir.path().join("out.rejects.jsonl")).unwrap();
+    assert!(rejects.contains("longer than 1000000 bytes"), "{rejects}");
+    assert!(rejects.contains("\"line\":2"), "{rejects}");
+}
+
+#[test]
+fn shards_by_size_and_truncated_zstd_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shard.jsonl.zst");
+    verity()
+        .args(["convert", "-q", "--shard-size", "20KB"])
+        .arg(data("gsm8k/test.head50.jsonl"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    let mut shards: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("shard-"))
+        .collect();
+    shards.sort();
+    assert!(shards.len() > 1, "{shards:?}");
+    // The shard directory reads back as one dataset of 50 records.
+    let shard_dir = dir.path().join("shards");
+    std::fs::create_dir(&shard_dir).unwrap();
+    for name in &shards {
+        std::fs::rename(dir.path().join(name), shard_dir.join(name)).unwrap();
+    }
+    let report = verity().args(["inspect", "--json"]).arg(&shard_dir).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let rows: u64 = report["files"].as_array().unwrap().iter().map(|f| f["rows"].as_u64().unwrap()).sum();
+    assert_eq!(rows, 50);
+    // Cut the first shard in half: rows before the cut are read, the damage is reported.
+    let first = shard_dir.join(&shards[0]);
+    let bytes = std::fs::read(&first).unwrap();
+    let cut = dir.path().join("cut.jsonl.zst");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    verity()
+        .args(["convert", "--to", "gsm8k"])
+        .arg(&cut)
+        .arg("-o")
+        .arg(dir.path().join("x.jsonl"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("truncated or corrupt"));
 }

@@ -80,13 +80,18 @@ pub fn detect_layouts(
             layouts.push(layout);
             continue;
         }
-        let sample = sample_rows(input, 64)?;
+        let (sample, first_error) = sample_rows_and_error(input, 64)?;
+        if sample.is_empty() {
+            if let Some(error) = first_error {
+                return Err(Error::Row(error));
+            }
+        }
         let layout = layout::detect(&sample).ok_or_else(|| Error::UnknownLayout {
             path: input.path.display().to_string(),
             fields: sample
                 .first()
                 .map(|row| row.keys().cloned().collect::<Vec<_>>().join(", "))
-                .unwrap_or_else(|| "no readable rows".into()),
+                .unwrap_or_else(|| "no rows".into()),
         })?;
         layouts.push(layout);
     }
@@ -95,6 +100,10 @@ pub fn detect_layouts(
 
 /// The first `limit` valid rows of a file.
 pub fn sample_rows(input: &InputFile, limit: u64) -> Result<Vec<Fields>> {
+    Ok(sample_rows_and_error(input, limit)?.0)
+}
+
+fn sample_rows_and_error(input: &InputFile, limit: u64) -> Result<(Vec<Fields>, Option<RowError>)> {
     let options = ReadOptions {
         limit: Some(limit),
         batch_bytes: 256 << 10,
@@ -103,21 +112,23 @@ pub fn sample_rows(input: &InputFile, limit: u64) -> Result<Vec<Fields>> {
     };
     let reader = RowReader::open(vec![input.clone()], options);
     let mut rows = Vec::new();
+    let mut first_error = None;
     reader.for_each_ordered(
+        |batch| batch.rows,
         |batch| {
-            batch
-                .rows
-                .into_iter()
-                .filter_map(|r| r.value.ok())
-                .collect::<Vec<_>>()
-        },
-        |batch| {
-            rows.extend(batch);
+            for row in batch {
+                match row.value {
+                    Ok(fields) => rows.push(fields),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
             Ok::<(), Error>(())
         },
     )?;
     rows.truncate(limit as usize);
-    Ok(rows)
+    Ok((rows, first_error))
 }
 
 /// A dataset opened for reading as records.

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""JSONL ingest benchmark: verity vs orjson on the same file, in one run.
+
+For each input file it measures, with /usr/bin/time (wall seconds and peak RSS):
+  - `cat FILE > /dev/null`            raw read speed (page cache warm; best of 3)
+  - orjson read + write (1 core)      bench/io/orjson_roundtrip.py
+  - verity convert --to flat          rows -> records -> the same layout (A -> record -> A)
+  - verity convert --to verity        rows -> records written as verity record JSON
+each verity run with 1 and 2 threads. Prints a table with MB/s and the ratios
+verity / orjson and verity / cat, and writes the figures to bench/io/results-<name>.json.
+
+Usage: python3 bench/io/bench.py FILE [FILE...]
+  (build first: cargo build --release -p verity-cli; PYTHON defaults to /work/venv/bin/python)
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VERITY = Path(os.environ.get("VERITY", ROOT / "target" / "release" / "verity"))
+PYTHON = os.environ.get("PYTHON", "/work/venv/bin/python")
+
+
+def timed(cmd, env=None):
+    """Run cmd under /usr/bin/time -v; return (wall seconds, peak RSS MiB)."""
+    full = ["/usr/bin/time", "-v"] + cmd
+    proc = subprocess.run(full, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", proc.stderr).group(1)
+    parts = [float(p) for p in wall.split(":")]
+    seconds = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) > 2 else 0)
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    return seconds, rss_kb / 1024
+
+
+def main(files):
+    results = []
+    for f in files:
+        size = os.path.getsize(f)
+        mb = size / 1e6
+        rows = []
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out.jsonl")
+            cat = min(timed(["sh", "-c", f"cat '{f}' > /dev/null"]) for _ in range(3))
+            rows.append(("cat (raw read)", 1, *cat))
+            orj = timed([PYTHON, str(ROOT / "bench/io/orjson_roundtrip.py"), f, out])
+            rows.append(("orjson read+write", 1, *orj))
+            for to in ["flat", "verity"]:
+                for threads in [1, 2]:
+                    env = dict(os.environ, VERITY_THREADS=str(threads), VERITY_NO_PROGRESS="1")
+                    t = timed([str(VERITY), "convert", "-q", "--no-ledger", "--no-hash",
+                               "--to", to, f, "-o", out], env=env)
+                    rows.append((f"verity convert --to {to}", threads, *t))
+        print(f"\n{f}: {mb:.0f} MB")
+        print(f"{'run':<28} {'threads':>7} {'wall s':>8} {'MB/s':>8} {'peak MiB':>9} {'x orjson':>9} {'of cat':>7}")
+        base = orj[0]
+        for name, threads, wall, rss in rows:
+            print(f"{name:<28} {threads:>7} {wall:>8.2f} {mb / wall:>8.0f} {rss:>9.0f} "
+                  f"{base / wall:>9.2f} {cat[0] / wall:>7.2f}")
+        results.append({
+            "file": f, "bytes": size,
+            "runs": [{"run": n, "threads": t, "wall_s": w, "mb_per_s": mb / w, "peak_mib": r,
+                      "ratio_vs_orjson": base / w, "fraction_of_cat": cat[0] / w}
+                     for n, t, w, r in rows],
+        })
+        name = Path(f).stem
+        (ROOT / f"bench/io/results-{name}.json").write_text(json.dumps(results[-1], indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        raise SystemExit(__doc__)
+    main(sys.argv[1:])
