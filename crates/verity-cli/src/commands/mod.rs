@@ -12,6 +12,10 @@ mod verify;
 mod math_eq;
 mod atlas;
 mod card;
+mod score;
+mod select;
+mod split;
+mod stats;
 // (new subcommand modules go above this line)
 
 /// The subcommands.
@@ -31,6 +35,14 @@ pub enum Command {
     Card(card::Args),
     /// The shipped atlas of published reasoning-data works: search, show.
     Atlas(atlas::Args),
+    /// Utility signals on attempts and rollout statistics on tasks (pass rate, pass@k, bands).
+    Score(score::Args),
+    /// Filter by expressions, keep bands, quotas, top-k, diversity, s1K recipe, preference pairs.
+    Select(select::Args),
+    /// Grouped train/validation/test splits (same problem and near-duplicates never cross).
+    Split(split::Args),
+    /// The scaling ledger: unique tasks vs rows, reuse, attempts, passes, tokens, bands, funnel.
+    Stats(stats::Args),
     // (new subcommand variants go above this line)
 }
 
@@ -44,6 +56,10 @@ pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
         Command::MathEq(args) => math_eq::run(args, ctx),
         Command::Card(args) => card::run(args, ctx),
         Command::Atlas(args) => atlas::run(args, ctx),
+        Command::Score(args) => score::run(args, ctx),
+        Command::Select(args) => select::run(args, ctx),
+        Command::Split(args) => split::run(args, ctx),
+        Command::Stats(args) => stats::run(args, ctx),
         // (new subcommand arms go above this line)
     }
 }

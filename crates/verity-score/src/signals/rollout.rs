@@ -11,12 +11,14 @@
 
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use verity_core::record::{Attempt, AttemptRole, Feedback, Granularity, VerifierId};
+use verity_core::record::{Attempt, AttemptRole, Feedback, Granularity, Verdict, VerifierId};
 
 /// Which feedback counts as the pass/fail verdict of an attempt.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum VerifierChoice {
-    /// verity's own latest answer-level verdict, else the latest imported one.
+    /// verity's own latest pass/fail verdict, else the latest imported pass/fail verdict, else
+    /// verity's own latest score (score > 0 passes). Imported scalar scores (reward-model
+    /// outputs) never count unless named.
     #[default]
     Auto,
     /// The latest verdict of the verifier with this name (own or imported).
@@ -44,13 +46,17 @@ impl VerifierChoice {
                 .rev()
                 .filter(usable)
                 .find(|f| &f.verifier.name == name),
-            VerifierChoice::Auto => attempt
-                .feedback
-                .iter()
-                .rev()
-                .filter(usable)
-                .find(|f| !f.verifier.imported)
-                .or_else(|| attempt.feedback.iter().rev().find(usable)),
+            VerifierChoice::Auto => {
+                // Pass/fail verdicts first (own, then imported); a scalar score (a reward-model
+                // output) is a verdict only when it is verity's own.
+                let binary = |f: &&Feedback| matches!(f.verdict, Verdict::Pass | Verdict::Fail);
+                let all = || attempt.feedback.iter().rev().filter(usable);
+                all()
+                    .filter(binary)
+                    .find(|f| !f.verifier.imported)
+                    .or_else(|| all().find(binary))
+                    .or_else(|| all().find(|f| !f.verifier.imported))
+            }
         };
         pick.and_then(|f| f.passed().map(|p| (p, f)))
     }

@@ -63,6 +63,26 @@ fn own_verifier_wins_over_imported_and_named_choice_is_honoured() {
     let named = VerifierChoice::parse(Some("score")).verdict(&a).unwrap();
     assert!(!named.0);
     assert!(VerifierChoice::parse(Some("nope")).verdict(&a).is_none());
+    // An imported reward-model score is not a verdict by default (Qwen2.5-Math `pred_score`).
+    let mut b = graded("x", "4", false);
+    b.feedback.push(
+        Feedback::new(
+            VerifierId::imported("pred_score", Contract::JudgmentRequired),
+            Granularity::Scalar,
+            verity_core::record::Verdict::Score,
+        )
+        .with_score(3.5),
+    );
+    assert_eq!(
+        VerifierChoice::Auto.verdict(&b).unwrap().1.verifier.name,
+        "score"
+    );
+    assert!(
+        VerifierChoice::parse(Some("pred_score"))
+            .verdict(&b)
+            .unwrap()
+            .0
+    );
 }
 
 #[test]
