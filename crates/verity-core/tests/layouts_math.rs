@@ -562,3 +562,314 @@ fn verl_keeps_list_ground_truth_and_writes_from_other_layouts() {
         "task.reference.answer"
     );
 }
+
+// ---------------------------------------------------------------- MR-GSM8K
+
+#[test]
+fn mr_gsm8k_first_error_step_labels_and_imported_feedback() {
+    let rows = load_rows("mr-gsm8k/metamath_70B_eval_results.json", 100);
+    assert_eq!(rows.len(), 22);
+    let records = assert_round_trip(layout("mr_gsm8k"), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        let attempt = &record.attempts[0];
+        let n = row["model_output_steps"].as_array().unwrap().len();
+        assert_eq!(attempt.steps.len(), n);
+        let e = row["model_output_solution_first_error_step"]
+            .as_u64()
+            .unwrap() as usize;
+        for (i, step) in attempt.steps.iter().enumerate() {
+            let expected = match (i + 1).cmp(&e) {
+                std::cmp::Ordering::Less => Some(StepLabel::Good),
+                std::cmp::Ordering::Equal => Some(StepLabel::Bad),
+                std::cmp::Ordering::Greater => None,
+            };
+            assert_eq!(step.label, expected);
+        }
+        let step_fb = imported(record, 0, "model_output_solution_first_error_step");
+        assert_eq!(
+            (step_fb.granularity, step_fb.step),
+            (Granularity::Step, Some(e - 1))
+        );
+        assert_eq!(
+            step_fb.detail.as_ref().unwrap()["reason"],
+            row["model_output_solution_first_error_reason"]
+        );
+        let answer = imported(record, 0, "model_output_answer_correctness");
+        assert_eq!(
+            answer.passed(),
+            Some(row["model_output_answer_correctness"] == "correct")
+        );
+        assert_eq!(
+            imported(record, 0, "model_output_solution_correctness").passed(),
+            Some(false)
+        );
+        // The evaluator's own output stays in meta.
+        assert!(record.meta.contains_key("metamath_70B_eval_output"));
+    }
+    // ground_truth_answer is a number in this file: its type survives (checked by the round
+    // trip) and the reference answer is its text.
+    assert_eq!(records[0].task.reference.answer.as_deref(), Some("525"));
+    // Export to TRL stepwise stops at the first error.
+    let out = write_row(layout("prm_stepwise"), &records[0], false).unwrap();
+    assert_eq!(out["labels"], json!([false]));
+}
+
+// ---------------------------------------------------------------- code
+
+#[test]
+fn humaneval_keeps_fields_exact_and_maps_assert_tests() {
+    let rows = load_rows("humaneval/HumanEval.jsonl.gz", 200);
+    assert_eq!(rows.len(), 164);
+    let records = assert_round_trip(layout("humaneval"), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        let tests = record.task.reference.tests.as_ref().unwrap();
+        assert_eq!(tests.kind, TestKind::Assert);
+        assert_eq!(tests.code.as_deref(), row["test"].as_str());
+        assert_eq!(tests.entry_point.as_deref(), row["entry_point"].as_str());
+        // The canonical solution is the body only, exactly as given.
+        assert_eq!(
+            record.task.reference.solution.as_deref(),
+            row["canonical_solution"].as_str()
+        );
+        assert_eq!(record.id, row["task_id"].as_str().unwrap());
+        assert_eq!(record.task.domain.as_deref(), Some("code"));
+    }
+    // HumanEval -> rllm `functional`: the check call on the entry point is appended.
+    let out = write_row(layout("code_contests"), &records[0], false).unwrap();
+    let functional = out["tests"]["functional"].as_str().unwrap();
+    assert!(functional.ends_with("check(has_close_elements)\n"));
+    let back = read("code_contests", &out);
+    assert_eq!(back.task.reference.tests.unwrap().kind, TestKind::Assert);
+}
+
+#[test]
+fn mbpp_tests_join_one_assert_per_line() {
+    let rows = load_rows("mbpp/mbpp.head50.jsonl", 50);
+    let records = assert_round_trip(layout("mbpp"), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        let tests = record.task.reference.tests.as_ref().unwrap();
+        let list = row["test_list"].as_array().unwrap();
+        assert_eq!(tests.code.as_deref().unwrap().lines().count(), list.len());
+        assert_eq!(tests.setup.as_deref(), row["test_setup_code"].as_str());
+        assert_eq!(
+            record.task.reference.solution.as_deref(),
+            row["code"].as_str()
+        );
+        assert!(!record.meta.contains_key("test_list"));
+    }
+    assert!(records[0]
+        .task
+        .reference
+        .tests
+        .as_ref()
+        .unwrap()
+        .code
+        .as_deref()
+        .unwrap()
+        .starts_with("assert min_cost("));
+    // A multi-line assert cannot be split back by line: kept verbatim in meta.
+    let row = json!({"text": "t", "code": "def f(): return 1", "task_id": 1, "test_setup_code": "",
+        "test_list": ["assert f() == \\\n  1", "assert f()"], "challenge_test_list": []});
+    let records = assert_round_trip(layout("mbpp"), std::slice::from_ref(&row));
+    assert!(records[0].meta.contains_key("test_list"));
+}
+
+#[test]
+fn rllm_code_rows_map_every_test_shape() {
+    let rows = load_rows("rllm-code/leetcode_test.head20.json", 20);
+    let records = assert_round_trip(layout("code_contests"), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        let tests = record.task.reference.tests.as_ref().unwrap();
+        assert_eq!(tests.kind, TestKind::Assert);
+        assert_eq!(tests.code.as_deref(), row["tests"]["functional"].as_str());
+        assert_eq!(
+            record.task.reference.solution.as_deref(),
+            row["solutions"].as_str()
+        );
+    }
+    let rows = load_rows("rllm-code/codeforces_test.head20.json", 20);
+    let records = assert_round_trip(layout("code_contests"), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        let tests = record.task.reference.tests.as_ref().unwrap();
+        assert_eq!(tests.kind, TestKind::Stdio);
+        assert_eq!(tests.cases.len(), row["tests"].as_array().unwrap().len());
+        assert_eq!(tests.cases[0].input, row["tests"][0]["input"]);
+    }
+    let rows = load_rows("rllm-code/code_contests_test.head10.json.gz", 10);
+    let records = assert_round_trip(layout("code_contests"), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        let tests = record.task.reference.tests.as_ref().unwrap();
+        assert_eq!(tests.kind, TestKind::Stdio);
+        assert_eq!(
+            tests.cases.len(),
+            row["tests"]["inputs"].as_array().unwrap().len()
+        );
+        assert_eq!(tests.cases[0].output, row["tests"]["outputs"][0]);
+    }
+    // JSON-string tests (DeepCoder/TACO) and the APPS call-based shape.
+    let row = json!({
+        "problem": "Return the sum of a and b.",
+        "tests": "{\"fn_name\": \"add\", \"inputs\": [[1, 2], [3, 4]], \"outputs\": [3, 7]}",
+        "solutions": ["def add(a, b):\n    return a + b\n"]
+    });
+    let records = assert_round_trip(layout("code_contests"), std::slice::from_ref(&row));
+    let tests = records[0].task.reference.tests.as_ref().unwrap();
+    assert_eq!(tests.kind, TestKind::FunctionCall);
+    assert_eq!(tests.entry_point.as_deref(), Some("add"));
+    assert_eq!(tests.cases[1].input, json!([3, 4]));
+    assert_eq!(tests.cases[1].output, json!(7));
+    assert_eq!(
+        records[0].task.reference.solution.as_deref(),
+        Some("def add(a, b):\n    return a + b\n")
+    );
+    // Code rows -> stdio rows from another layout keep their cases.
+    let rows = load_rows("rllm-code/codeforces_test.head20.json", 1);
+    let record = read("code_contests", &rows[0]);
+    let mut other = record.clone();
+    other.lineage.layout = Some("verity".into());
+    let out = write_row(layout("code_contests"), &other, false).unwrap();
+    assert_eq!(out["tests"], rows[0]["tests"]);
+}
+
+// ---------------------------------------------------------------- s1K
+
+#[test]
+fn s1k_and_s1k_1_1_samples_round_trip() {
+    let rows = load_rows("s1k/s1K_sample.jsonl", 10);
+    let records = assert_round_trip(layout("s1k"), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        assert_eq!(record.object, ObjectKind::PromptTraceAnswer);
+        assert_eq!(record.attempts.len(), 1);
+        assert_eq!(
+            record.attempts[0].trace.as_deref(),
+            row["thinking_trajectories"][0].as_str()
+        );
+        assert_eq!(
+            record.attempts[0].response.as_deref(),
+            row["attempt"].as_str()
+        );
+        assert_eq!(record.task.domain.as_deref(), row["cot_type"].as_str());
+        assert_eq!(
+            record.task.source.dataset.as_deref(),
+            row["source_type"].as_str()
+        );
+        assert!(record.meta["metadata"].is_string());
+    }
+    assert_eq!(records[0].task.reference.answer.as_deref(), Some("2"));
+    let rows = load_rows("s1k/s1K-1.1_sample.jsonl", 10);
+    let records = assert_round_trip(layout("s1k"), &rows);
+    for record in &records {
+        assert_eq!(record.object, ObjectKind::RolloutSet);
+        let models: Vec<_> = record
+            .attempts
+            .iter()
+            .map(|a| a.generator.as_ref().and_then(|g| g.model.clone()))
+            .collect();
+        assert_eq!(
+            models,
+            [None, Some("gemini".into()), Some("deepseek".into())]
+        );
+    }
+    // A grade column becomes imported feedback and is restored.
+    let mut row = rows[0].clone();
+    row["deepseek_grade"] = json!("Yes");
+    let records = assert_round_trip(layout("s1k"), std::slice::from_ref(&row));
+    let fb = imported(&records[0], 2, "deepseek_grade");
+    assert_eq!(fb.passed(), Some(true));
+    // OpenR1 -> s1K: the first generation's trace and response.
+    let rows = load_rows("openr1/openr1_math_sample.jsonl", 1);
+    let record = read("openr1", &rows[0]);
+    let out = write_row(layout("s1k"), &record, false).unwrap();
+    assert_eq!(
+        out["thinking_trajectories"][0].as_str(),
+        record.attempts[0].trace.as_deref()
+    );
+    assert_eq!(
+        out["attempt"].as_str(),
+        record.attempts[0].response.as_deref()
+    );
+    assert_eq!(
+        read("s1k", &out).attempts[0].trace,
+        record.attempts[0].trace
+    );
+}
+
+#[test]
+fn detection_of_the_step_label_code_and_distillation_samples() {
+    for (path, expected) in [
+        ("mr-gsm8k/metamath_70B_eval_results.json", "mr_gsm8k"),
+        ("humaneval/HumanEval.jsonl.gz", "humaneval"),
+        ("mbpp/mbpp.head50.jsonl", "mbpp"),
+        ("rllm-code/leetcode_test.head20.json", "code_contests"),
+        ("rllm-code/codeforces_test.head20.json", "code_contests"),
+        (
+            "rllm-code/code_contests_test.head10.json.gz",
+            "code_contests",
+        ),
+        ("s1k/s1K_sample.jsonl", "s1k"),
+        ("s1k/s1K-1.1_sample.jsonl", "s1k"),
+    ] {
+        let rows = load_rows(path, 64);
+        assert_eq!(detected(&rows), Some(expected), "{path}");
+    }
+}
+
+#[test]
+fn more_bad_rows_are_field_errors() {
+    let cases = [
+        (
+            "mr_gsm8k",
+            json!({"question": "q", "model_output_steps": [1]}),
+            "model_output_steps[0]",
+        ),
+        (
+            "humaneval",
+            json!({"prompt": "p", "entry_point": ["f"], "test": "t"}),
+            "entry_point",
+        ),
+        (
+            "humaneval",
+            json!({"prompt": "p", "test": "t"}),
+            "entry_point",
+        ),
+        (
+            "mbpp",
+            json!({"text": "t", "test_list": "assert x"}),
+            "test_list",
+        ),
+        (
+            "code_contests",
+            json!({"problem": "p", "tests": 3}),
+            "tests",
+        ),
+        (
+            "code_contests",
+            json!({"problem": "p", "tests": "{not json"}),
+            "tests",
+        ),
+        (
+            "code_contests",
+            json!({"problem": "p", "tests": {"inputs": ["1"], "outputs": []}}),
+            "tests.outputs",
+        ),
+        (
+            "code_contests",
+            json!({"problem": "p", "tests": [{"input": "1"}]}),
+            "tests[0].output",
+        ),
+        (
+            "s1k",
+            json!({"question": ["q"], "thinking_trajectories": []}),
+            "question",
+        ),
+        (
+            "verl",
+            json!({"data_source": "d", "prompt": [{"content": "c"}]}),
+            "prompt[0].role",
+        ),
+    ];
+    for (name, row, field) in cases {
+        let error = read_row(layout(name), fields(&row), &ctx()).unwrap_err();
+        assert_eq!(error.field, field, "{name}: {error}");
+    }
+}

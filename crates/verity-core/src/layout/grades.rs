@@ -217,6 +217,18 @@ pub(crate) fn dataset_name(record: &Record) -> Option<String> {
     (!stem.is_empty()).then(|| stem.to_string())
 }
 
+/// Assert-style test code that runs on its own: HumanEval's tests define `check(candidate)`
+/// without calling it, so the call on the entry point is appended.
+pub(crate) fn runnable_test_code(tests: &crate::record::Tests) -> String {
+    let code = tests.code.clone().unwrap_or_default();
+    match &tests.entry_point {
+        Some(entry) if code.contains("def check(") && !code.contains("\ncheck(") => {
+            format!("{}\n\ncheck({entry})\n", code.trim_end())
+        }
+        _ => code,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,18 +11,23 @@
 //! `--from NAME` overrides it.
 
 mod bbh;
+mod code_contests;
 mod fields;
 mod grades;
 mod gsm8k;
 mod gsm8k_solutions;
+mod humaneval;
 mod math;
 mod math_aps;
 mod math_shepherd;
+mod mbpp;
+mod mr_gsm8k;
 mod native;
 mod openr1;
 mod prm800k;
 mod prm_stepwise;
 mod qwen_eval;
+mod s1k;
 mod verl;
 
 pub use fields::*;
@@ -81,6 +86,11 @@ pub fn all() -> &'static [&'static dyn Layout] {
         &prm_stepwise::PrmStepwise,
         &math_aps::MathAps,
         &verl::Verl,
+        &mr_gsm8k::MrGsm8k,
+        &humaneval::HumanEval,
+        &mbpp::Mbpp,
+        &code_contests::CodeContests,
+        &s1k::S1k,
     ];
     ALL
 }
