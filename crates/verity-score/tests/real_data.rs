@@ -506,3 +506,41 @@ fn corpus_duplicates_never_cross_splits() {
         }
     }
 }
+
+#[test]
+fn fast_cl100k_counts_equal_tiktoken_on_real_text() {
+    use verity_core::tokens::Tokenizer;
+    use verity_score::signals::fasttok::TokenCounter;
+    let tok = Tokenizer::by_name("cl100k_base").unwrap();
+    let fast = TokenCounter::new(tok.clone());
+    let mut texts: Vec<String> = Vec::new();
+    for row in qwen_rows().iter().take(40) {
+        texts.push(row["question"].as_str().unwrap().to_string());
+        for c in row["code"].as_array().unwrap() {
+            texts.push(c.as_str().unwrap().to_string());
+        }
+    }
+    for row in corpus_rows().iter().take(80) {
+        texts.push(row["trace"].as_str().unwrap().to_string());
+    }
+    let sky = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/skythought-evals/Sky-T1-math-correct-5K-14B.amc23.shortest3.jsonl");
+    if let Ok(text) = std::fs::read_to_string(sky) {
+        for line in text.lines() {
+            let row: Value = serde_json::from_str(line).unwrap();
+            texts.push(row["code"][0].as_str().unwrap().to_string());
+        }
+    }
+    let non_ascii = texts.iter().filter(|t| !t.is_ascii()).count();
+    assert!(
+        non_ascii > 0,
+        "some real texts exercise the non-ASCII fallback"
+    );
+    let mut total = 0;
+    for t in &texts {
+        let expected = tok.count(t);
+        assert_eq!(fast.count(t), expected, "{}", &t[..t.len().min(200)]);
+        total += expected;
+    }
+    assert!(total > 100_000);
+}

@@ -15,6 +15,7 @@
 //! and verdicts; they do not measure quality (see `docs/signals.md`).
 
 pub mod agent;
+pub mod fasttok;
 pub mod rollout;
 pub mod text;
 
@@ -60,7 +61,7 @@ impl Default for ScoreOptions {
 #[derive(Debug)]
 pub struct Scorer {
     options: ScoreOptions,
-    tokenizer: Option<Tokenizer>,
+    tokenizer: Option<fasttok::TokenCounter>,
     reflection: ReflectionMatcher,
 }
 
@@ -68,7 +69,7 @@ impl Scorer {
     /// Build a scorer; fails on an unknown tokenizer name.
     pub fn new(options: ScoreOptions) -> Result<Scorer> {
         let tokenizer = match &options.tokenizer {
-            Some(name) => Some(Tokenizer::by_name(name)?),
+            Some(name) => Some(fasttok::TokenCounter::new(Tokenizer::by_name(name)?)),
             None => None,
         };
         Ok(Scorer {
@@ -85,7 +86,7 @@ impl Scorer {
 
     /// The tokenizer's canonical name, if tokens are counted.
     pub fn tokenizer_name(&self) -> Option<&'static str> {
-        self.tokenizer.as_ref().map(Tokenizer::name)
+        self.tokenizer.as_ref().map(fasttok::TokenCounter::name)
     }
 
     /// Score every attempt of `record` and, unless disabled, its task-level statistics.

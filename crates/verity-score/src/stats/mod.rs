@@ -17,6 +17,7 @@
 //! and `dedup` join them).
 
 use crate::group::GroupKey;
+use crate::signals::fasttok::TokenCounter;
 use crate::signals::rollout::{band, is_rollout, verifier_label, BANDS};
 use crate::signals::VerifierChoice;
 use crate::util::quantile;
@@ -39,7 +40,7 @@ struct TaskAgg {
 pub struct StatsAccumulator {
     key: Option<GroupKey>,
     choice: VerifierChoice,
-    tokenizer: Option<Tokenizer>,
+    tokenizer: Option<TokenCounter>,
     rows: u64,
     unkeyed: u64,
     tasks: HashMap<u64, TaskAgg>,
@@ -61,7 +62,7 @@ impl StatsAccumulator {
         StatsAccumulator {
             key: Some(key),
             choice,
-            tokenizer,
+            tokenizer: tokenizer.map(TokenCounter::new),
             ..StatsAccumulator::default()
         }
     }
