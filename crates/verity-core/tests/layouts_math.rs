@@ -873,3 +873,99 @@ fn more_bad_rows_are_field_errors() {
         assert_eq!(error.field, field, "{name}: {error}");
     }
 }
+
+// ---------------------------------------------------------------- cross-layout writing
+
+/// Every sample record written to every adapter of this file: when the adapter accepts the
+/// record, its row must be detected and read back by the same adapter with the same problem
+/// text (and the same reference answer where the layout carries one).
+#[test]
+fn cross_layout_rows_read_back() {
+    let samples: &[(&str, &str)] = &[
+        ("gsm8k/test.head50.jsonl", "gsm8k"),
+        ("math500/test.head50.jsonl", "math"),
+        ("openr1/openr1_math_sample.jsonl", "openr1"),
+        ("qwen25-math-eval/math_cot_100.head10.jsonl.gz", "qwen_eval"),
+        (
+            "skythought-evals/Sky-T1-math-correct-5K-14B.amc23.shortest3.jsonl",
+            "qwen_eval",
+        ),
+        (
+            "gsm8k/example_model_solutions.head30.jsonl.gz",
+            "gsm8k_solutions",
+        ),
+        ("openr-prm/samples_prm800k.jsonl", "prm800k"),
+        ("openr-prm/samples_math-shepherd.jsonl", "math_shepherd"),
+        ("openr-prm/samples_math-aps.jsonl.gz", "math_aps"),
+        ("openr-prm/samples_math-aps-tree.jsonl.gz", "math_aps"),
+        ("mr-gsm8k/metamath_70B_eval_results.json", "mr_gsm8k"),
+        ("humaneval/HumanEval.jsonl.gz", "humaneval"),
+        ("mbpp/mbpp.head50.jsonl", "mbpp"),
+        ("rllm-code/leetcode_test.head20.json", "code_contests"),
+        ("rllm-code/codeforces_test.head20.json", "code_contests"),
+        ("s1k/s1K-1.1_sample.jsonl", "s1k"),
+    ];
+    let targets = [
+        "openr1",
+        "qwen_eval",
+        "gsm8k_solutions",
+        "bbh",
+        "prm800k",
+        "math_shepherd",
+        "prm_stepwise",
+        "math_aps",
+        "verl",
+        "mr_gsm8k",
+        "humaneval",
+        "mbpp",
+        "code_contests",
+        "s1k",
+    ];
+    let mut written = 0;
+    for (path, from) in samples {
+        for row in load_rows(path, 3) {
+            let record = read(from, &row);
+            for to in targets {
+                if to == *from {
+                    continue;
+                }
+                let Ok(out) = write_row(layout(to), &record, false) else {
+                    continue;
+                };
+                written += 1;
+                let out_fields = fields(&out);
+                assert!(
+                    layout(to).detect(&out_fields) > 0,
+                    "{from} -> {to}: not detected: {out}"
+                );
+                let back = read_row(layout(to), out_fields, &ctx())
+                    .unwrap_or_else(|e| panic!("{from} -> {to}: {e}"));
+                // Math-Shepherd, MATH-APS and PRM800K put the problem inside other text.
+                if !["math_aps"].contains(&to) {
+                    assert_eq!(
+                        back.problem_text().map(str::trim),
+                        record.problem_text().map(str::trim),
+                        "{from} -> {to}"
+                    );
+                }
+                if ["openr1", "qwen_eval", "bbh", "verl", "prm800k", "math_aps"].contains(&to)
+                    && record.task.reference.answer.is_some()
+                {
+                    assert_eq!(
+                        back.task.reference.answer, record.task.reference.answer,
+                        "{from} -> {to}"
+                    );
+                }
+                if to == "code_contests" || to == "humaneval" || to == "mbpp" {
+                    let a = record.task.reference.tests.as_ref().map(|t| t.kind);
+                    let b = back.task.reference.tests.as_ref().map(|t| t.kind);
+                    assert_eq!(a, b, "{from} -> {to}");
+                }
+                if ["openr1", "qwen_eval", "gsm8k_solutions"].contains(&to) {
+                    assert_eq!(back.attempts.len(), record.attempts.len(), "{from} -> {to}");
+                }
+            }
+        }
+    }
+    assert!(written > 100, "{written}");
+}

@@ -25,10 +25,20 @@ pub struct Gsm8kSolutions;
 
 const METHODS: [&str; 2] = ["finetuning", "verification"];
 
-/// `(size, method)` of a model column name like `175b_verification`.
+/// `(model part, method)` of a model column name like `175b_verification`.
 fn model_column(key: &str) -> Option<(&str, &str)> {
-    let (size, method) = key.split_once('_')?;
-    (METHODS.contains(&method) && size.ends_with('b') && !size.is_empty()).then_some((size, method))
+    let (name, method) = key.rsplit_once('_')?;
+    (METHODS.contains(&method) && !name.is_empty()).then_some((name, method))
+}
+
+/// The generator model of a column's model part: GPT-3 sizes (`6b`, `175b`) are `gpt3-<size>`.
+fn model_name(part: &str) -> String {
+    let size = part.strip_suffix('b').unwrap_or("");
+    if !size.is_empty() && size.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        format!("gpt3-{part}")
+    } else {
+        part.to_string()
+    }
 }
 
 fn is_solution_object(value: &Value) -> bool {
@@ -89,11 +99,11 @@ impl Layout for Gsm8kSolutions {
             .cloned()
             .collect();
         for key in columns {
-            let Some((size, method)) = model_column(&key) else {
+            let Some((part, method)) = model_column(&key) else {
                 continue;
             };
             let mut generator = Generator {
-                model: Some(format!("gpt3-{size}")),
+                model: Some(model_name(part)),
                 ..Generator::default()
             };
             generator
@@ -136,29 +146,25 @@ impl Layout for Gsm8kSolutions {
             (None, Some(answer)) => format!("A: {answer}"),
             (None, None) => return Err(FieldError::missing("task.reference.answer")),
         };
+        let same = same_layout(record, self.name());
+        if !same && samples(record).is_empty() {
+            return Err(FieldError::missing("attempts"));
+        }
         let mut row = Fields::new();
         row.insert("question".into(), Value::String(question.to_string()));
         row.insert("ground_truth".into(), Value::String(truth));
-        let same = same_layout(record, self.name());
         for (index, attempt) in samples(record).into_iter().enumerate() {
             let generator = attempt.generator.as_ref();
-            let size = generator
+            let part = generator
                 .and_then(|g| g.model.as_deref())
-                .and_then(|m| m.strip_prefix("gpt3-"));
+                .map(|m| m.strip_prefix("gpt3-").unwrap_or(m).replace('_', "-"))
+                .unwrap_or_else(|| format!("model{index}"));
             let method = generator
                 .and_then(|g| g.params.get("method"))
-                .and_then(Value::as_str);
-            let key = match (size, method) {
-                (Some(size), Some(method)) => format!("{size}_{method}"),
-                // Other producers: named after the model, else numbered.
-                _ => {
-                    let model = generator.and_then(|g| g.model.clone());
-                    format!(
-                        "{}_finetuning",
-                        model.unwrap_or_else(|| format!("{index}b"))
-                    )
-                }
-            };
+                .and_then(Value::as_str)
+                .filter(|m| METHODS.contains(m))
+                .unwrap_or("finetuning");
+            let key = format!("{part}_{method}");
             let mut object = Fields::new();
             let correct = imported_of(attempt, "is_correct")
                 .map(grade_value)

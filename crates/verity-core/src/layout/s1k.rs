@@ -148,7 +148,15 @@ impl Layout for S1k {
             row.insert("metadata".into(), Value::String("{}".into()));
             row.insert("cot".into(), Value::Null);
         }
-        let attempts = samples(record);
+        let mut attempts = samples(record);
+        if !same {
+            // s1K rows are distillation targets: the first attempt that has a trace.
+            let traced = attempts
+                .into_iter()
+                .find(|a| a.trace.is_some())
+                .ok_or_else(|| FieldError::missing("attempts[].trace"))?;
+            attempts = vec![traced];
+        }
         let mut unnamed_written = false;
         for attempt in attempts {
             let named = attempt
@@ -189,9 +197,6 @@ impl Layout for S1k {
                 }
                 None => {}
             }
-        }
-        if !same && !unnamed_written {
-            return Err(FieldError::missing("attempts"));
         }
         Ok(row)
     }
