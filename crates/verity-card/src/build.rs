@@ -30,6 +30,17 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Add the JSON printed by `verity stats --json` as a `stats` entry (stats does not write
+    /// a ledger entry of its own).
+    pub fn push_stats(&mut self, stats: Value, origin: &str) {
+        let rows = stats.get("rows").and_then(as_u64).unwrap_or(0);
+        let mut entry = LedgerEntry::start("stats", json!({"source": origin}));
+        entry.rows_in = rows;
+        entry.rows_out = rows;
+        entry.summary = stats;
+        self.entries.push(entry);
+    }
+
     /// Read a ledger file.
     pub fn read(path: &std::path::Path) -> Result<Ledger> {
         Ok(Ledger {
@@ -42,6 +53,11 @@ impl Ledger {
     }
 
     fn evidence(&self, index: usize) -> String {
+        if let Some(entry) = self.entries.get(index).filter(|e| e.stage == "stats") {
+            if let Some(source) = entry.params.get("source").and_then(Value::as_str) {
+                return format!("{source} (verity stats)");
+            }
+        }
         format!(
             "{}:{} ({})",
             self.name,
@@ -316,8 +332,20 @@ fn lookup<'a>(entry: &'a LedgerEntry, keys: &[&str]) -> Option<&'a Value> {
 }
 
 fn summary_only<'a>(entry: &'a LedgerEntry, keys: &[&str]) -> Option<&'a Value> {
-    keys.iter()
-        .find_map(|k| entry.summary.get(*k).filter(|v| !v.is_null()))
+    // Stages may nest their summary under their own name (`summary.dedup.clusters`).
+    let nested = entry.summary.get(entry.stage.as_str());
+    keys.iter().find_map(|key| {
+        [Some(&entry.summary), nested]
+            .into_iter()
+            .flatten()
+            .find_map(|root| {
+                let mut node = root;
+                for part in key.split('.') {
+                    node = node.get(part)?;
+                }
+                (!node.is_null()).then_some(node)
+            })
+    })
 }
 
 fn as_u64(value: &Value) -> Option<u64> {
@@ -430,11 +458,13 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
     let mut results = Vec::new();
     for (index, entry) in ledger.entries.iter().enumerate() {
         let evidence = ledger.evidence(index);
-        funnel.push(FunnelStep {
-            stage: entry.stage.clone(),
-            rows_in: entry.rows_in,
-            rows_out: entry.rows_out,
-        });
+        if entry.stage != "stats" {
+            funnel.push(FunnelStep {
+                stage: entry.stage.clone(),
+                rows_in: entry.rows_in,
+                rows_out: entry.rows_out,
+            });
+        }
         if matches!(
             entry.stage.as_str(),
             "verify" | "dedup" | "decontam" | "select" | "filter" | "score"
@@ -464,7 +494,8 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
         if entry.rows_out > 0 || entry.rows_in > 0 {
             let mut counts = card.released.counts.value().cloned().unwrap_or_default();
             counts.records = entry.rows_out;
-            if let Some(kinds) = summary_only(entry, &["object_kinds", "kinds"]).and_then(count_map)
+            if let Some(kinds) = summary_only(entry, &["object_kinds", "kinds", "mixture.object"])
+                .and_then(count_map)
             {
                 if !kinds.is_empty() {
                     counts.by_kind = kinds;
@@ -475,7 +506,9 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
             }
             card.released.counts = Fact::measured(counts, evidence.clone());
         }
-        if let Some(kinds) = summary_only(entry, &["object_kinds", "kinds"]).and_then(string_list) {
+        if let Some(kinds) =
+            summary_only(entry, &["object_kinds", "kinds", "mixture.object"]).and_then(string_list)
+        {
             if !kinds.is_empty() {
                 card.released.object_kinds = Fact::measured(kinds, evidence.clone());
             }
@@ -506,7 +539,9 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
         if let Some(fields) = summary_only(entry, &["fields"]).and_then(string_list) {
             card.released.fields = Fact::measured(fields, evidence.clone());
         }
-        if let Some(domains) = summary_only(entry, &["domains"]).and_then(string_list) {
+        if let Some(domains) =
+            summary_only(entry, &["domains", "mixture.domain"]).and_then(string_list)
+        {
             card.released.domains = Fact::measured(domains, evidence.clone());
         }
         if let Some(sources) = summary_only(entry, &["sources", "source_datasets"]) {
@@ -543,12 +578,28 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
                 results.extend(parse_results(entry));
             }
             "dedup" => {
-                let method = lookup(entry, &["method", "mode"])
+                let method = summary_only(entry, &["method"])
                     .and_then(Value::as_str)
-                    .unwrap_or("unspecified")
-                    .to_string();
+                    .map(str::to_string)
+                    .or_else(|| {
+                        let mode = entry.params.get("mode").and_then(Value::as_str)?;
+                        Some(if entry.params.get("num_perm").is_some() {
+                            format!("{mode} (minhash-lsh)")
+                        } else {
+                            mode.to_string()
+                        })
+                    })
+                    .unwrap_or_else(|| "unspecified".into());
+                let split_removed = match (
+                    summary_only(entry, &["removed_exact"]).and_then(as_u64),
+                    summary_only(entry, &["removed_near"]).and_then(as_u64),
+                ) {
+                    (None, None) => None,
+                    (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+                };
                 let removed = summary_only(entry, &["removed", "duplicates"])
                     .and_then(as_u64)
+                    .or(split_removed)
                     .or(Some(entry.rows_in.saturating_sub(entry.rows_out)));
                 card.quality.dedup = Fact::measured(
                     Dedup {
@@ -564,10 +615,14 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
                 );
             }
             "decontam" | "decontaminate" => {
-                let hits = summary_only(entry, &["hits", "hits_per_benchmark"])
-                    .and_then(count_map)
-                    .unwrap_or_default();
-                let mut benchmarks = lookup(entry, &["benchmarks", "against"])
+                let hits = summary_only(
+                    entry,
+                    &["hits_per_benchmark", "records_per_benchmark", "hits"],
+                )
+                .and_then(count_map)
+                .unwrap_or_default();
+                let mut benchmarks = summary_only(entry, &["benchmarks_checked", "benchmarks"])
+                    .or_else(|| lookup(entry, &["benchmarks", "against"]))
                     .and_then(string_list)
                     .unwrap_or_default();
                 for name in hits.keys() {
@@ -575,12 +630,27 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
                         benchmarks.push(name.clone());
                     }
                 }
-                let method = lookup(entry, &["method", "mode"])
+                let method = lookup(entry, &["method"])
                     .and_then(Value::as_str)
                     .map(str::to_string)
-                    .or_else(|| lookup(entry, &["ngram", "n"]).map(|n| format!("{n}-gram overlap")))
+                    .or_else(|| {
+                        lookup(entry, &["ngram", "n"]).map(|n| {
+                            let mut m = format!("{n}-gram overlap");
+                            if entry.params.get("short_matcher").and_then(Value::as_bool)
+                                == Some(true)
+                            {
+                                m.push_str(" + short-problem matcher");
+                            }
+                            if let Some(t) =
+                                entry.params.get("fuzzy_threshold").filter(|t| !t.is_null())
+                            {
+                                m.push_str(&format!(" + fuzzy (threshold {t})"));
+                            }
+                            m
+                        })
+                    })
                     .unwrap_or_else(|| "unspecified".into());
-                let removed = summary_only(entry, &["removed", "contaminated"])
+                let removed = summary_only(entry, &["removed"])
                     .and_then(as_u64)
                     .or(Some(entry.rows_in.saturating_sub(entry.rows_out)));
                 card.quality.decontamination = Fact::measured(
@@ -618,7 +688,10 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
                 .map(|i| SourceShare {
                     source: format!(
                         "{} (sha256:{})",
-                        i.path,
+                        std::path::Path::new(&i.path)
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| i.path.clone()),
                         i.sha256.get(..12).unwrap_or(&i.sha256)
                     ),
                     records: (first.inputs.len() == 1).then_some(first.rows_in),
@@ -681,30 +754,44 @@ fn apply_score(card: &mut Card, entry: &LedgerEntry, evidence: &str) {
     if let Some(bands) =
         summary_only(entry, &["pass_rate_bands", "bands", "difficulty_bands"]).and_then(count_map)
     {
-        if !bands.is_empty() {
+        // All-zero bands mean no task had verdicts: nothing was measured.
+        if bands.values().sum::<u64>() > 0 {
             card.quality.pass_rate_bands = Fact::measured(
                 PassRateBands {
                     bands,
                     model: lookup(entry, &["model", "band_model", "rollout_model"])
                         .and_then(Value::as_str)
                         .map(str::to_string),
-                    rollouts_per_task: summary_only(entry, &["rollouts_per_task"])
-                        .and_then(Value::as_f64),
+                    rollouts_per_task: summary_only(
+                        entry,
+                        &["rollouts_per_task", "attempts.per_task.mean"],
+                    )
+                    .and_then(Value::as_f64),
                 },
                 evidence,
             );
         }
     }
-    if let Some(n) = summary_only(entry, &["unique_tasks", "unique_prompts"]).and_then(as_u64) {
+    if let Some(n) =
+        summary_only(entry, &["unique_tasks", "unique_prompts", "groups.tasks"]).and_then(as_u64)
+    {
         card.scaling.unique_tasks = Fact::measured(n, evidence);
-        if entry.rows_out > 0 && n > 0 && summary_only(entry, &["reuse_rate"]).is_none() {
-            card.scaling.reuse_rate = Fact::measured(entry.rows_out as f64 / n as f64, evidence);
+        let rows = summary_only(entry, &["rows", "records"])
+            .and_then(as_u64)
+            .unwrap_or(entry.rows_out);
+        if rows > 0 && n > 0 {
+            card.scaling.reuse_rate =
+                Fact::measured(rows.saturating_sub(n) as f64 / n as f64, evidence);
         }
     }
-    if let Some(r) = summary_only(entry, &["reuse_rate", "reuse"]).and_then(Value::as_f64) {
+    if let Some(r) =
+        summary_only(entry, &["reuse_rate", "reuse.reuse_rate"]).and_then(Value::as_f64)
+    {
         card.scaling.reuse_rate = Fact::measured(r, evidence);
     }
-    if let Some(r) = summary_only(entry, &["rollouts_per_task"]).and_then(Value::as_f64) {
+    if let Some(r) = summary_only(entry, &["rollouts_per_task", "attempts.per_task.mean"])
+        .and_then(Value::as_f64)
+    {
         card.scaling.rollouts_per_task = Fact::measured(r, evidence);
     }
     if let Some(Value::Object(map)) = summary_only(entry, &["pass_at_k", "pass@k"]) {
@@ -720,20 +807,46 @@ fn apply_score(card: &mut Card, entry: &LedgerEntry, evidence: &str) {
     let total = tokens
         .and_then(|t| t.get("total").and_then(as_u64).or_else(|| as_u64(t)))
         .or_else(|| summary_only(entry, &["tokens_total", "total_tokens"]).and_then(as_u64));
-    if let Some(total) = total {
+    if let Some(total) = total.filter(|t| *t > 0) {
+        let tokenizer = lookup(entry, &["tokenizer", "tokens.tokenizer"]).and_then(|t| match t {
+            Value::String(s) => Some(s.clone()),
+            Value::Object(m) => Some(m.keys().cloned().collect::<Vec<_>>().join(", ")),
+            _ => None,
+        });
         card.scaling.tokens = Fact::measured(
             TokenStats {
                 total,
                 mean: tokens
-                    .and_then(|t| t.get("mean"))
+                    .and_then(|t| {
+                        t.get("mean")
+                            .or_else(|| t.get("per_attempt").and_then(|p| p.get("mean")))
+                    })
                     .and_then(Value::as_f64)
                     .or_else(|| summary_only(entry, &["tokens_mean"]).and_then(Value::as_f64)),
-                tokenizer: lookup(entry, &["tokenizer", "tokens.tokenizer"])
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                tokenizer,
             },
             evidence,
         );
+    }
+    if let Some(Value::Object(sources)) = summary_only(entry, &["mixture.source"]) {
+        if !card.construction.prompt_sources.is_known()
+            || card
+                .construction
+                .prompt_sources
+                .value()
+                .is_some_and(|v| v.iter().all(|s| s.source.contains("(sha256:")))
+        {
+            // `(none)` is how stats counts rows without a source dataset.
+            let known: Map<String, Value> = sources
+                .iter()
+                .filter(|(k, _)| !k.starts_with('(') && !k.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let list = parse_sources(&Value::Object(known));
+            if !list.is_empty() {
+                card.construction.prompt_sources = Fact::measured(list, evidence);
+            }
+        }
     }
 }
 
@@ -996,7 +1109,10 @@ fn apply_scan(card: &mut Card, scan: &DataScan) {
         let unique = scan.task_hashes.len() as u64;
         card.scaling.unique_tasks = Fact::measured(unique, ev);
         if !card.scaling.reuse_rate.is_known() {
-            card.scaling.reuse_rate = Fact::measured(scan.records as f64 / unique as f64, ev);
+            card.scaling.reuse_rate = Fact::measured(
+                scan.records.saturating_sub(unique) as f64 / unique as f64,
+                ev,
+            );
         }
         if !card.scaling.rollouts_per_task.is_known() && scan.attempts > 0 {
             card.scaling.rollouts_per_task =

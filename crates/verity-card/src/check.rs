@@ -271,6 +271,23 @@ fn reuse_class(
             "the declared training use is evaluation only".into(),
         );
     }
+    if let Some(d) = card.quality.decontamination.value() {
+        let hits: u64 = d.hits.values().sum();
+        let removed = d.removed.unwrap_or(0);
+        if hits > removed {
+            let named = d
+                .hits
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(b, n)| format!("{b} ({n})"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return (
+                ReuseClass::EvaluationOnly,
+                format!("records overlap benchmarks that were not removed: {named}; training on them contaminates those evaluations"),
+            );
+        }
+    }
     if level < 4 {
         return (
             ReuseClass::EvaluationOnly,

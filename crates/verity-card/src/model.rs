@@ -433,7 +433,7 @@ pub struct Scaling {
     /// Unique tasks.
     #[serde(default)]
     pub unique_tasks: Fact<u64>,
-    /// Records per unique task (1.0 = no reuse).
+    /// Duplicate rows per unique task: (rows - unique tasks) / unique tasks (0 = no reuse).
     #[serde(default)]
     pub reuse_rate: Fact<f64>,
     /// Rollouts (attempts) per task.

@@ -39,6 +39,9 @@ struct BuildArgs {
     /// Ledger file of the run (JSON Lines written by the stages).
     #[arg(long, value_name = "PATH")]
     ledger: Option<PathBuf>,
+    /// JSON printed by `verity stats --json` (unique tasks, reuse, bands, tokens, mixture).
+    #[arg(long, value_name = "PATH")]
+    stats: Option<PathBuf>,
     /// Released data file(s) to scan (object kinds, fields, generators, sources, verdicts).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     data: Vec<PathBuf>,
@@ -113,13 +116,30 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
 }
 
 fn run_build(args: BuildArgs, ctx: &Context) -> Result<ExitStatus> {
-    if args.ledger.is_none() && args.data.is_empty() && args.facts.is_none() {
-        bail!("nothing to build from: give `--ledger`, `--data` or `--facts`");
+    if args.ledger.is_none() && args.stats.is_none() && args.data.is_empty() && args.facts.is_none()
+    {
+        bail!("nothing to build from: give `--ledger`, `--stats`, `--data` or `--facts`");
     }
-    let ledger = match &args.ledger {
+    let mut ledger = match &args.ledger {
         Some(path) => Some(Ledger::read(path)?),
         None => None,
     };
+    if let Some(path) = &args.stats {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        let stats: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "`{}` is not the JSON of `verity stats --json`",
+                path.display()
+            )
+        })?;
+        ledger
+            .get_or_insert_with(|| Ledger {
+                name: path.display().to_string(),
+                entries: Vec::new(),
+            })
+            .push_stats(stats, &path.display().to_string());
+    }
     let scan = if args.data.is_empty() {
         None
     } else {
