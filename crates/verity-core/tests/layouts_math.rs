@@ -540,7 +540,9 @@ fn verl_keeps_list_ground_truth_and_writes_from_other_layouts() {
     )
     .unwrap();
     let out = write_row(layout("verl"), &record, false).unwrap();
-    assert_eq!(out["data_source"], json!("test"));
+    // `math500/test.jsonl`: the dataset is the directory, the split the file name, the index
+    // 0-based.
+    assert_eq!(out["data_source"], json!("math500"));
     assert_eq!(
         out["prompt"],
         json!([{"role": "user", "content": rows[0]["problem"]}])
@@ -550,7 +552,7 @@ fn verl_keeps_list_ground_truth_and_writes_from_other_layouts() {
         out["reward_model"],
         json!({"style": "rule", "ground_truth": rows[0]["answer"]})
     );
-    assert_eq!(out["extra_info"], json!({"split": "train", "index": 1}));
+    assert_eq!(out["extra_info"], json!({"split": "test", "index": 0}));
     // And it reads back as verl with the same answer.
     let back = read("verl", &out);
     assert_eq!(back.task.reference.answer, record.task.reference.answer);

@@ -206,15 +206,58 @@ pub(crate) fn output_text(attempt: &Attempt) -> String {
     )
 }
 
-/// The dataset name to write for `record`: `task.source.dataset`, else the input file stem.
+/// Split names that files are commonly called after.
+const SPLIT_NAMES: [&str; 6] = ["train", "test", "validation", "valid", "val", "dev"];
+
+/// The stem (name without extensions) and parent directory name of the record's input file.
+fn file_parts(record: &Record) -> Option<(String, Option<String>)> {
+    let path = std::path::Path::new(record.lineage.file.as_deref()?);
+    let name = path.file_name()?.to_str()?;
+    let stem = name.split('.').next().unwrap_or(name).to_string();
+    let parent = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|p| p.to_str())
+        .map(str::to_string);
+    (!stem.is_empty()).then_some((stem, parent))
+}
+
+/// The dataset name to write for `record`: `task.source.dataset`, else the input file stem
+/// (the parent directory when the file is named after a split: `gsm8k/test.jsonl` → `gsm8k`).
 pub(crate) fn dataset_name(record: &Record) -> Option<String> {
     if let Some(d) = &record.task.source.dataset {
         return Some(d.clone());
     }
-    let file = record.lineage.file.as_deref()?;
-    let name = std::path::Path::new(file).file_name()?.to_str()?;
-    let stem = name.split('.').next().unwrap_or(name);
-    (!stem.is_empty()).then(|| stem.to_string())
+    let (stem, parent) = file_parts(record)?;
+    let split_named = SPLIT_NAMES.iter().any(|s| stem.eq_ignore_ascii_case(s));
+    match parent {
+        Some(parent) if split_named && !parent.is_empty() => Some(parent),
+        _ => Some(stem),
+    }
+}
+
+/// The split of `record`: `task.source.split`, else the input file stem when it is a split
+/// name (`test.jsonl` → `test`).
+pub(crate) fn split_name(record: &Record) -> Option<String> {
+    if let Some(split) = &record.task.source.split {
+        return Some(split.clone());
+    }
+    let (stem, _) = file_parts(record)?;
+    SPLIT_NAMES
+        .iter()
+        .find(|s| stem.eq_ignore_ascii_case(s))
+        .map(|s| s.to_string())
+}
+
+/// The 0-based index of the record's row in its input file (`lineage.row` is 1-based for JSON
+/// Lines).
+pub(crate) fn row_index(record: &Record) -> Option<u64> {
+    let row = record.lineage.row?;
+    let file = record.lineage.file.as_deref().unwrap_or("");
+    let jsonl = [".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson"]
+        .iter()
+        .any(|e| file.ends_with(e));
+    Some(if jsonl { row.saturating_sub(1) } else { row })
 }
 
 /// Assert-style test code that runs on its own: HumanEval's tests define `check(candidate)`

@@ -149,7 +149,7 @@ impl Layout for QwenEval {
         let reference = &record.task.reference;
         let mut row = Fields::new();
         if !same {
-            if let Some(index) = record.lineage.row {
+            if let Some(index) = super::grades::row_index(record) {
                 row.insert("idx".into(), Value::from(index));
             }
         }

@@ -13,15 +13,17 @@
 //! code, `extra_info.answer` ...). Writing a row read by this layout restores both exactly (the
 //! ground truth keeps its type: string, list or object); the mapped values are a view.
 //!
-//! Writing from another layout: `data_source` = the source dataset (else the input file stem),
+//! Writing from another layout: `data_source` = the source dataset (else the input file stem, or
+//! its directory when the file is named after a split: `gsm8k/test.jsonl` → `gsm8k`),
 //! `prompt` = the task messages (else the problem as one user message), `ability` = the domain
 //! (`math` when unknown), `reward_model` = `{style: "rule", ground_truth: reference answer}`,
-//! `extra_info` = `{split, index}`. A record without a reference answer is a `FieldError`.
+//! `extra_info` = `{split, index}` (split from the source, else the file name when it is a split
+//! name, else `train`; index 0-based). A record without a reference answer is a `FieldError`.
 //!
 //! Known failure modes: a non-string `ground_truth` (list, object) gives no `reference.answer`
 //! (verity's answer verifiers need a string); it is still kept and written back.
 
-use super::grades::{dataset_name, had, key_order, opt_text, same_layout};
+use super::grades::{dataset_name, had, key_order, opt_text, row_index, same_layout, split_name};
 use super::{Layout, RowContext};
 use crate::error::FieldError;
 use crate::record::{Fields, Message, ObjectKind, Record};
@@ -193,19 +195,14 @@ impl Layout for Verl {
             "reward_model".into(),
             json!({"style": "rule", "ground_truth": answer}),
         );
-        let split = record
-            .task
-            .source
-            .split
-            .clone()
-            .unwrap_or_else(|| "train".into());
+        let split = split_name(record).unwrap_or_else(|| "train".into());
         let index = record
             .task
             .source
             .row
             .as_deref()
             .and_then(|r| r.parse::<u64>().ok())
-            .or(record.lineage.row)
+            .or_else(|| row_index(record))
             .map_or(Value::Null, Value::from);
         row.insert("extra_info".into(), json!({"split": split, "index": index}));
         Ok(row)
