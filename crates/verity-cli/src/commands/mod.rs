@@ -16,6 +16,9 @@ mod score;
 mod select;
 mod split;
 mod stats;
+mod run;
+mod export;
+mod report;
 // (new subcommand modules go above this line)
 
 /// The subcommands.
@@ -43,6 +46,12 @@ pub enum Command {
     Split(split::Args),
     /// The scaling ledger: unique tasks vs rows, reuse, attempts, passes, tokens, bands, funnel.
     Stats(stats::Args),
+    /// Run a recipe: the whole pipeline with ledger, card and report; resumable (`--dry-run` prints the plan).
+    Run(run::Args),
+    /// Write records in a trainer's format (TRL SFT/DPO/GRPO/PRM, verl, OpenRLHF, ShareGPT).
+    Export(export::Args),
+    /// One self-contained HTML report (inline SVG plots) of a `verity run` output directory.
+    Report(report::Args),
     // (new subcommand variants go above this line)
 }
 
@@ -60,6 +69,9 @@ pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
         Command::Select(args) => select::run(args, ctx),
         Command::Split(args) => split::run(args, ctx),
         Command::Stats(args) => stats::run(args, ctx),
+        Command::Run(args) => run::run(args, ctx),
+        Command::Export(args) => export::run(args, ctx),
+        Command::Report(args) => report::run(args, ctx),
         // (new subcommand arms go above this line)
     }
 }
