@@ -24,12 +24,22 @@ pub fn size_category(n: u64) -> &'static str {
     }
 }
 
-/// Hub license id for an SPDX id (`Apache-2.0` -> `apache-2.0`); `unknown` when unknown.
+/// Hub license id for an SPDX id (`Apache-2.0` -> `apache-2.0`); `unknown` when unknown;
+/// `other` when the license is free text (then `license_name` carries the text).
 pub fn hub_license(card: &Card) -> String {
     match card.release.license.value() {
-        Some(l) => l.trim().to_lowercase(),
+        Some(l) if is_license_id(l) => l.trim().to_lowercase(),
+        Some(_) => "other".into(),
         None => "unknown".into(),
     }
+}
+
+fn is_license_id(license: &str) -> bool {
+    let l = license.trim();
+    !l.is_empty()
+        && l
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
 }
 
 fn task_categories(card: &Card) -> Vec<&'static str> {
@@ -64,6 +74,9 @@ pub fn front_matter(card: &Card) -> Value {
     let mut fm = Map::new();
     fm.insert("pretty_name".into(), json!(text(&card.release.name)));
     fm.insert("license".into(), json!(hub_license(card)));
+    if let Some(l) = card.release.license.value().filter(|l| !is_license_id(l)) {
+        fm.insert("license_name".into(), json!(l));
+    }
     if let Some(langs) = card.release.languages.value() {
         fm.insert("language".into(), json!(langs));
     }
