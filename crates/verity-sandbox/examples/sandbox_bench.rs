@@ -33,13 +33,6 @@ fn parallel(workers: usize, jobs: usize, job: impl Fn(usize) + Sync) -> Duration
     start.elapsed()
 }
 
-fn report(name: &str, workers: usize, jobs: usize, elapsed: Duration) -> f64 {
-    let per_second = jobs as f64 / elapsed.as_secs_f64();
-    let ms = elapsed.as_secs_f64() * 1000.0 / jobs as f64;
-    println!("| {name} | {workers} | {jobs} | {per_second:.1} | {ms:.2} |");
-    per_second
-}
-
 fn plain(argv: &[String], dir: &std::path::Path, stdin: &[u8]) -> bool {
     use std::io::Write;
     let mut child = std::process::Command::new(&argv[0])
@@ -54,6 +47,80 @@ fn plain(argv: &[String], dir: &std::path::Path, stdin: &[u8]) -> bool {
         let _ = input.write_all(stdin);
     }
     child.wait_with_output().expect("wait").status.success()
+}
+
+/// Per-run latencies of the two modes, measured in interleaved pairs (plain and sandboxed
+/// alternate in each job, so load drift on a shared machine hits both equally).
+struct Pairs {
+    plain: Vec<f64>,
+    sandboxed: Vec<f64>,
+    elapsed: Duration,
+}
+
+fn paired(
+    workers: usize,
+    jobs: usize,
+    run_plain: impl Fn(usize) + Sync,
+    run_boxed: impl Fn(usize) + Sync,
+) -> Pairs {
+    let results = std::sync::Mutex::new((Vec::new(), Vec::new()));
+    let elapsed = parallel(workers, jobs, |index| {
+        let time = |f: &dyn Fn()| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64() * 1000.0
+        };
+        let (a, b) = if index % 2 == 0 {
+            let a = time(&|| run_plain(index));
+            (a, time(&|| run_boxed(index)))
+        } else {
+            let b = time(&|| run_boxed(index));
+            (time(&|| run_plain(index)), b)
+        };
+        let mut guard = results.lock().expect("lock");
+        guard.0.push(a);
+        guard.1.push(b);
+    });
+    let (plain, sandboxed) = results.into_inner().expect("lock");
+    Pairs {
+        plain,
+        sandboxed,
+        elapsed,
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    if sorted.is_empty() {
+        0.0
+    } else {
+        sorted[sorted.len() / 2]
+    }
+}
+
+fn row(name: &str, workers: usize, pairs: &Pairs) {
+    let jobs = pairs.plain.len() as f64;
+    // Throughput of each mode: its share of the total busy time, spread over the workers.
+    let plain_total: f64 = pairs.plain.iter().sum::<f64>() / 1000.0 / workers as f64;
+    let boxed_total: f64 = pairs.sandboxed.iter().sum::<f64>() / 1000.0 / workers as f64;
+    let plain_rate = jobs / plain_total;
+    let boxed_rate = jobs / boxed_total;
+    let differences: Vec<f64> = pairs
+        .sandboxed
+        .iter()
+        .zip(&pairs.plain)
+        .map(|(b, a)| b - a)
+        .collect();
+    println!(
+        "| {name} | {workers} | {} | {plain_rate:.1} | {boxed_rate:.1} | {:.2} | {:.1} | {:.1} | {:.1} |",
+        pairs.plain.len(),
+        boxed_rate / plain_rate,
+        median(&pairs.plain),
+        median(&pairs.sandboxed),
+        median(&differences),
+    );
+    let _ = pairs.elapsed;
 }
 
 fn main() {
@@ -74,56 +141,11 @@ fn main() {
     std::fs::write(dir.join("main.py"), trivial).expect("write");
     let interpreter = python.interpreter().to_string();
     let limits = Limits {
-        wall_timeout: Duration::from_secs(30),
+        wall_timeout: Duration::from_secs(60),
         ..Limits::default()
     };
 
-    println!("| workload | workers | runs | runs/s | ms/run (wall / runs) |");
-    println!("|---|---:|---:|---:|---:|");
-    let mut summary = Vec::new();
-    for workers in [1, 2] {
-        let true_argv = vec!["/bin/true".to_string()];
-        let plain_true = parallel(workers, repeats, |_| assert!(plain(&true_argv, &dir, b"")));
-        let a = report("`/bin/true`, plain", workers, repeats, plain_true);
-        let spec = RunSpec {
-            argv: true_argv.clone(),
-            limits,
-            ..RunSpec::default()
-        };
-        let boxed_true = parallel(workers, repeats, |_| {
-            assert!(sandbox.run(&spec).expect("run").success())
-        });
-        let b = report("`/bin/true`, sandboxed", workers, repeats, boxed_true);
-        summary.push(("/bin/true", workers, a, b));
-
-        let py_argv = vec![interpreter.clone(), "main.py".to_string()];
-        let plain_py = parallel(workers, repeats, |_| assert!(plain(&py_argv, &dir, b"")));
-        let a = report(
-            "`python3 main.py` (print), plain",
-            workers,
-            repeats,
-            plain_py,
-        );
-        let spec = RunSpec {
-            argv: python.argv_for("{code}/main.py"),
-            files: vec![SandboxFile::new("main.py", trivial)],
-            env: python.env.clone(),
-            limits,
-            ..RunSpec::default()
-        };
-        let boxed_py = parallel(workers, repeats, |_| {
-            assert!(sandbox.run(&spec).expect("run").success())
-        });
-        let b = report(
-            "`python3 main.py` (print), sandboxed",
-            workers,
-            repeats,
-            boxed_py,
-        );
-        summary.push(("python print", workers, a, b));
-    }
-
-    // HumanEval canonical solutions.
+    // HumanEval canonical solutions as self-checking scripts.
     let mut text = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(humaneval).expect("humaneval"))
         .read_to_string(&mut text)
@@ -149,64 +171,95 @@ fn main() {
         std::fs::write(dir.join(format!("he{index}.py")), program).expect("write");
     }
     let runner = CodeRunner::new(&sandbox, python.clone(), HarnessOptions::default());
+
+    println!("| workload | workers | pairs | plain runs/s | sandboxed runs/s | ratio | plain median ms | sandboxed median ms | median overhead ms/run |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for workers in [1, 2] {
+        let true_argv = vec!["/bin/true".to_string()];
+        let spec = RunSpec {
+            argv: true_argv.clone(),
+            limits,
+            ..RunSpec::default()
+        };
+        let pairs = paired(
+            workers,
+            repeats * 2,
+            |_| assert!(plain(&true_argv, &dir, b"")),
+            |_| assert!(sandbox.run(&spec).expect("run").success()),
+        );
+        row("`/bin/true`", workers, &pairs);
+
+        let py_argv = vec![interpreter.clone(), "main.py".to_string()];
+        let spec = RunSpec {
+            argv: python.argv_for("{code}/main.py"),
+            files: vec![SandboxFile::new("main.py", trivial)],
+            env: python.env.clone(),
+            limits,
+            ..RunSpec::default()
+        };
+        let pairs = paired(
+            workers,
+            repeats,
+            |_| assert!(plain(&py_argv, &dir, b"")),
+            |_| assert!(sandbox.run(&spec).expect("run").success()),
+        );
+        row("`python3 main.py` (`print(1)`)", workers, &pairs);
+
         let jobs = programs.len();
-        let plain_he = parallel(workers, jobs, |i| {
-            assert!(plain(
-                &[interpreter.clone(), format!("he{i}.py")],
-                &dir,
-                b""
-            ))
-        });
-        let a = report(
-            "HumanEval canonical (164 scripts), plain",
+        let pairs = paired(
             workers,
             jobs,
-            plain_he,
+            |i| {
+                assert!(plain(
+                    &[interpreter.clone(), format!("he{i}.py")],
+                    &dir,
+                    b""
+                ))
+            },
+            |i| {
+                let spec = RunSpec {
+                    argv: python.argv_for("{code}/main.py"),
+                    files: vec![SandboxFile::new("main.py", programs[i].as_str())],
+                    env: python.env.clone(),
+                    limits,
+                    ..RunSpec::default()
+                };
+                assert!(sandbox.run(&spec).expect("run").success());
+            },
         );
-        let boxed_he = parallel(workers, jobs, |i| {
-            let spec = RunSpec {
-                argv: python.argv_for("{code}/main.py"),
-                files: vec![SandboxFile::new("main.py", programs[i].as_str())],
-                env: python.env.clone(),
-                limits,
-                ..RunSpec::default()
-            };
-            assert!(sandbox.run(&spec).expect("run").success());
-        });
-        let b = report("HumanEval canonical, sandboxed", workers, jobs, boxed_he);
-        summary.push(("HumanEval script", workers, a, b));
-        let harness_he = parallel(workers, jobs, |i| {
-            let row = &rows[i];
-            let suite = TestSuite::Assert {
-                prelude: None,
-                setup: None,
-                code: row["test"].as_str().expect("test").to_string(),
-                entry_point: row["entry_point"].as_str().map(str::to_string),
-            };
-            let program = format!(
-                "{}{}",
-                row["prompt"].as_str().expect("prompt"),
-                row["canonical_solution"].as_str().expect("solution")
-            );
-            let report = runner.run(&program, &suite).expect("run");
-            assert_eq!(report.outcome, Outcome::Pass);
-        });
-        report(
-            "HumanEval canonical, `code` harness (sandboxed, per-test results)",
+        row("HumanEval canonical, script + `check()`", workers, &pairs);
+
+        let pairs = paired(
             workers,
             jobs,
-            harness_he,
+            |i| {
+                assert!(plain(
+                    &[interpreter.clone(), format!("he{i}.py")],
+                    &dir,
+                    b""
+                ))
+            },
+            |i| {
+                let row = &rows[i];
+                let suite = TestSuite::Assert {
+                    prelude: None,
+                    setup: None,
+                    code: row["test"].as_str().expect("test").to_string(),
+                    entry_point: row["entry_point"].as_str().map(str::to_string),
+                };
+                let program = format!(
+                    "{}{}",
+                    row["prompt"].as_str().expect("prompt"),
+                    row["canonical_solution"].as_str().expect("solution")
+                );
+                let report = runner.run(&program, &suite).expect("run");
+                assert_eq!(report.outcome, Outcome::Pass);
+            },
         );
-    }
-    println!();
-    println!("| workload | workers | plain runs/s | sandboxed runs/s | ratio sandboxed/plain | overhead ms/run |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for (name, workers, plain_rate, boxed_rate) in summary {
-        let overhead = (1000.0 / boxed_rate - 1000.0 / plain_rate) * workers as f64;
-        println!(
-            "| {name} | {workers} | {plain_rate:.1} | {boxed_rate:.1} | {:.2} | {overhead:.1} |",
-            boxed_rate / plain_rate
+        row(
+            "HumanEval canonical, full `code` harness vs plain script",
+            workers,
+            &pairs,
         );
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -143,6 +143,7 @@ impl CodeVerifier {
             "total_timeout_s": harness.total_timeout.as_secs_f64(),
             "compare": harness.compare,
             "fail_fast": harness.fail_fast,
+            "unwrap_singleton_outputs": harness.unwrap_singleton_outputs,
             "memory_bytes": harness.limits.address_space_bytes,
             "output_bytes": harness.limits.output_bytes,
             "workers": self.options.workers,

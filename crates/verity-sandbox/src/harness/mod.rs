@@ -215,6 +215,10 @@ pub struct HarnessOptions {
     pub compare: CompareOptions,
     /// Stop a stdin/stdout suite at the first test that does not pass.
     pub fail_fast: bool,
+    /// Function-call tests: also accept a result equal to the single element of a one-element
+    /// expected list (the APPS/TACO convention, whose `outputs` wrap every return value in a
+    /// list). Off by default: it would accept `x` where `[x]` is the right answer.
+    pub unwrap_singleton_outputs: bool,
     /// Resource limits of every run (their `wall_timeout` is replaced by the two above).
     pub limits: Limits,
 }
@@ -226,6 +230,7 @@ impl Default for HarnessOptions {
             total_timeout: Duration::from_secs(30),
             compare: CompareOptions::default(),
             fail_fast: false,
+            unwrap_singleton_outputs: false,
             limits: Limits::default(),
         }
     }
@@ -481,6 +486,10 @@ impl<'s> CodeRunner<'s> {
             map.insert(
                 "float_tolerance".into(),
                 json!(self.options.compare.float_tolerance),
+            );
+            map.insert(
+                "unwrap_singleton_outputs".into(),
+                json!(self.options.unwrap_singleton_outputs),
             );
         }
         let nonce = make_nonce();

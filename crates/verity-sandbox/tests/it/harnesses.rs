@@ -204,3 +204,30 @@ fn explicit_no_isolation_fallback_still_enforces_time() {
         .expect("run");
     assert_eq!(report.outcome, Outcome::Pass, "{report:?}");
 }
+
+#[test]
+fn apps_style_wrapped_outputs_are_opt_in() {
+    let suite = TestSuite::FunctionCall {
+        prelude: None,
+        setup: None,
+        entry_point: "add".into(),
+        cases: vec![(json!([1, 2]), json!([3]))],
+    };
+    let program = "def add(a, b):\n    return a + b\n";
+    let Some(strict) = runner_with(HarnessOptions::default()) else {
+        return;
+    };
+    assert_eq!(
+        strict.run(program, &suite).expect("run").outcome,
+        Outcome::Fail
+    );
+    let apps = runner_with(HarnessOptions {
+        unwrap_singleton_outputs: true,
+        ..HarnessOptions::default()
+    })
+    .expect("fixture");
+    assert_eq!(
+        apps.run(program, &suite).expect("run").outcome,
+        Outcome::Pass
+    );
+}
