@@ -388,3 +388,26 @@ fn card_schema_describes_facts() {
         assert_eq!(again, card);
     }
 }
+
+#[test]
+fn docs_list_every_requirement_under_its_level() {
+    let docs = std::fs::read_to_string(repo("docs/card.md")).unwrap();
+    for r in check::REQUIREMENTS {
+        let start = docs
+            .find(&format!(
+                "**L{} {}**",
+                r.level,
+                check::LEVEL_NAMES[r.level as usize]
+            ))
+            .unwrap();
+        let end = docs[start + 4..]
+            .find("\n**")
+            .map_or(docs.len(), |e| start + 4 + e);
+        assert!(
+            docs[start..end].contains(&format!("| `{}` | {} |", r.path, r.weight)),
+            "docs/card.md does not list {} under L{}",
+            r.path,
+            r.level
+        );
+    }
+}

@@ -37,8 +37,7 @@ pub fn hub_license(card: &Card) -> String {
 fn is_license_id(license: &str) -> bool {
     let l = license.trim();
     !l.is_empty()
-        && l
-            .chars()
+        && l.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
 }
 
