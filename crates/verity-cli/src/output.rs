@@ -138,7 +138,16 @@ impl Encoder {
     pub fn encode(&self, records: &[Record]) -> Encoded {
         let mut lines = Vec::with_capacity(records.len());
         let mut rejects = Vec::new();
+        let native = !self.layout.merges_meta();
         for record in records {
+            if native {
+                // verity records serialize directly, without an intermediate JSON tree.
+                match serde_json::to_vec(record) {
+                    Ok(line) => lines.push(line),
+                    Err(e) => rejects.push(write_reject(self.layout, record, "row", &e.to_string())),
+                }
+                continue;
+            }
             match layout::write_row(self.layout, record, self.keep_meta) {
                 Ok(value) => match serde_json::to_vec(&value) {
                     Ok(line) => lines.push(line),

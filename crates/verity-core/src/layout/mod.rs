@@ -13,6 +13,7 @@
 mod bbh;
 mod code_contests;
 mod fields;
+mod flat;
 mod grades;
 mod gsm8k;
 mod gsm8k_solutions;
@@ -77,6 +78,7 @@ pub fn all() -> &'static [&'static dyn Layout] {
         &native::Native,
         &gsm8k::Gsm8k,
         &math::Math,
+        &flat::Flat,
         &openr1::OpenR1,
         &qwen_eval::QwenEval,
         &gsm8k_solutions::Gsm8kSolutions,
