@@ -659,16 +659,30 @@ fn mbpp_tests_join_one_assert_per_line() {
         );
         assert!(!record.meta.contains_key("test_list"));
     }
-    assert!(records[0]
-        .task
-        .reference
-        .tests
-        .as_ref()
-        .unwrap()
+    let tests = records[0].task.reference.tests.as_ref().unwrap();
+    assert!(tests
         .code
         .as_deref()
         .unwrap()
         .starts_with("assert min_cost("));
+    assert_eq!(tests.entry_point.as_deref(), Some("min_cost"));
+    let with_entry = records
+        .iter()
+        .filter(|r| {
+            r.task
+                .reference
+                .tests
+                .as_ref()
+                .unwrap()
+                .entry_point
+                .is_some()
+        })
+        .count();
+    assert!(with_entry >= 45, "{with_entry}/50");
+    // MBPP -> HumanEval (entry point known) keeps the asserts.
+    let out = write_row(layout("humaneval"), &records[0], false).unwrap();
+    assert_eq!(out["entry_point"], json!("min_cost"));
+    assert!(out["test"].as_str().unwrap().contains("assert min_cost("));
     // A multi-line assert cannot be split back by line: kept verbatim in meta.
     let row = json!({"text": "t", "code": "def f(): return 1", "task_id": 1, "test_setup_code": "",
         "test_list": ["assert f() == \\\n  1", "assert f()"], "challenge_test_list": []});

@@ -3,7 +3,8 @@
 //!
 //! What it does: `text` is the task, `code` the reference solution, `test_list` assert-style
 //! tests joined one per line (`reference.tests = {kind: assert, code, setup: test_setup_code}`:
-//! the code verifier counts one test per top-level assert). Domain `code`, object
+//! the code verifier counts one test per top-level assert; `entry_point` is the first function
+//! the solution defines that the tests call, derived, not written back). Domain `code`, object
 //! `prompt_answer`. `task_id` and `challenge_test_list` stay in `meta`.
 //!
 //! Exactness: the test list is rebuilt by splitting the code on newlines; when an assert itself
@@ -21,6 +22,16 @@ use serde_json::Value;
 
 /// MBPP rows.
 pub struct Mbpp;
+
+/// The function under test: the first top-level `def NAME(` of the solution that the tests
+/// call as `NAME(`.
+fn entry_point(solution: &str, tests: &str) -> Option<String> {
+    solution.lines().find_map(|line| {
+        let name = line.strip_prefix("def ")?.split('(').next()?.trim();
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+        (valid && tests.contains(&format!("{name}("))).then(|| name.to_string())
+    })
+}
 
 impl Layout for Mbpp {
     fn name(&self) -> &'static str {
@@ -60,11 +71,17 @@ impl Layout for Mbpp {
             row.remove("test_list");
         }
         let setup = opt_text(&mut row, "test_setup_code", &mut record.meta)?;
+        let entry_point = record
+            .task
+            .reference
+            .solution
+            .as_deref()
+            .and_then(|solution| entry_point(solution, &code));
         record.task.reference.tests = Some(Tests {
             kind: TestKind::Assert,
             language: "python".into(),
             code: Some(code),
-            entry_point: None,
+            entry_point,
             setup,
             cases: Vec::new(),
         });
