@@ -395,7 +395,7 @@ fn docs_list_every_requirement_under_its_level() {
     for r in check::REQUIREMENTS {
         let start = docs
             .find(&format!(
-                "**L{} {}**",
+                "\n**L{} {}**\n",
                 r.level,
                 check::LEVEL_NAMES[r.level as usize]
             ))
