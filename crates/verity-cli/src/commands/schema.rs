@@ -11,6 +11,8 @@ pub enum Which {
     Record,
     /// One ledger entry.
     Ledger,
+    /// A release card (`verity card build` output).
+    Card,
 }
 
 /// Arguments of `verity schema`.
@@ -29,6 +31,7 @@ pub fn schema_of(which: Which) -> serde_json::Value {
             serde_json::to_value(schemars::schema_for!(verity_core::ledger::LedgerEntry))
                 .unwrap_or(serde_json::Value::Null)
         }
+        Which::Card => verity_card::card_json_schema(),
     }
 }
 
