@@ -611,9 +611,28 @@ fn mr_gsm8k_first_error_step_labels_and_imported_feedback() {
     // ground_truth_answer is a number in this file: its type survives (checked by the round
     // trip) and the reference answer is its text.
     assert_eq!(records[0].task.reference.answer.as_deref(), Some("525"));
-    // Export to TRL stepwise stops at the first error.
+    // Export to TRL stepwise, Math-Shepherd and PRM800K stops at the first error.
     let out = write_row(layout("prm_stepwise"), &records[0], false).unwrap();
     assert_eq!(out["labels"], json!([false]));
+    let record = &records[1];
+    let e = rows[1]["model_output_solution_first_error_step"]
+        .as_u64()
+        .unwrap() as usize;
+    assert!(e < record.attempts[0].steps.len());
+    let out = write_row(layout("math_shepherd"), record, false).unwrap();
+    let marks: String = out["label"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.chars().last())
+        .collect();
+    assert_eq!(marks, format!("{}-", "+".repeat(e - 1)));
+    let out = write_row(layout("prm800k"), record, false).unwrap();
+    assert_eq!(out["label"]["steps"].as_array().unwrap().len(), e);
+    assert_eq!(out["label"]["finish_reason"], json!("found_error"));
+    let back = read("prm800k", &out);
+    assert_eq!(back.attempts[0].steps.len(), e);
+    assert_eq!(back.attempts[0].steps[e - 1].label, Some(StepLabel::Bad));
 }
 
 // ---------------------------------------------------------------- code

@@ -11,6 +11,9 @@
 //! spacing, a missing `Step 1:`), both are kept verbatim in `meta` as well, so the row still
 //! round-trips byte for byte.
 //!
+//! Writing from another layout: the steps of the first attempt with steps, up to the last
+//! labeled one, each prefixed `Step i: ` when it does not start with `Step `.
+//!
 //! Known failure modes: a tag whose replacement in `label` is not one character (`+`/`-`), or a
 //! `label` that does not match `input` outside the tags, is a `FieldError` on `label`.
 
@@ -96,16 +99,17 @@ fn mark_label(mark: &str) -> Option<StepLabel> {
     }
 }
 
-/// The `+`/`-` mark of a step (raw label when it is a string, else from the label; neutral and
-/// unlabeled steps count as `+`, as in Math-Shepherd's "reaches the answer" sense).
+/// The `+`/`-` mark of a step (raw label when it is a string, else from the label: neutral
+/// counts as `+`, as in Math-Shepherd's "can still reach the answer" sense; a step with only a
+/// Monte-Carlo score is `+` when the score is > 0).
 fn step_mark(step: &Step) -> String {
     if let Some(Value::String(s)) = &step.raw_label {
         if s == "+" || s == "-" {
             return s.clone();
         }
     }
-    match step.label {
-        Some(StepLabel::Bad) => "-".into(),
+    match super::prm_stepwise::step_bool(step) {
+        Some(false) => "-".into(),
         _ => "+".into(),
     }
 }
@@ -185,10 +189,17 @@ impl Layout for MathShepherd {
             .iter()
             .find(|a| !a.steps.is_empty())
             .ok_or_else(|| FieldError::missing("attempts[].steps"))?;
+        // Only the labeled prefix (steps after the first error are often unlabeled).
+        let labeled = attempt
+            .steps
+            .iter()
+            .rposition(|s| super::prm_stepwise::step_bool(s).is_some())
+            .map(|i| i + 1)
+            .ok_or_else(|| FieldError::missing("attempts[].steps (labeled)"))?;
+        let steps = &attempt.steps[..labeled];
         let same = same_layout(record, self.name());
         // Math-Shepherd steps read `Step i: ...`; steps from other layouts get the prefix.
-        let texts: Vec<String> = attempt
-            .steps
+        let texts: Vec<String> = steps
             .iter()
             .enumerate()
             .map(|(i, s)| {
@@ -199,7 +210,7 @@ impl Layout for MathShepherd {
                 }
             })
             .collect();
-        let marks: Vec<String> = attempt.steps.iter().map(step_mark).collect();
+        let marks: Vec<String> = steps.iter().map(step_mark).collect();
         let mut row = Fields::new();
         row.insert(
             "input".into(),

@@ -21,7 +21,9 @@
 //! byte; the attempt is a derived, flat view for verity's stages and for export to other
 //! layouts (`prm_stepwise`, `math_shepherd`). Editing the derived steps does not change the
 //! PRM800K output of such a record. A record from another layout is written with one
-//! completion per step (rating from the step label) and `chosen_completion: 0`.
+//! completion per step (rating from the step label, null when unlabeled) and
+//! `chosen_completion: 0`, up to and including its first bad step (`finish_reason:
+//! found_error`; else `solution`).
 //!
 //! Known failure modes: phase-1 rows have `generation: null` and steps written by the labeler;
 //! the attempt then mixes model and human steps exactly as the labeler chose them.
@@ -251,8 +253,13 @@ impl Layout for Prm800k {
             "ground_truth_answer".into(),
             reference.answer.clone().map_or(Value::Null, Value::String),
         );
-        let steps: Vec<Value> = attempt
+        // PRM800K paths end at the first step rated -1 (`found_error`).
+        let end = attempt
             .steps
+            .iter()
+            .position(|s| s.label == Some(StepLabel::Bad))
+            .map_or(attempt.steps.len(), |i| i + 1);
+        let steps: Vec<Value> = attempt.steps[..end]
             .iter()
             .map(|step| {
                 json!({
@@ -268,10 +275,11 @@ impl Layout for Prm800k {
             .find(|f| f.verifier.imported && f.verifier.name == "label.finish_reason")
             .and_then(|f| f.label.clone())
             .unwrap_or_else(|| {
-                if attempt
-                    .steps
-                    .iter()
-                    .any(|s| s.label == Some(StepLabel::Bad))
+                if end < attempt.steps.len()
+                    || attempt
+                        .steps
+                        .last()
+                        .is_some_and(|s| s.label == Some(StepLabel::Bad))
                 {
                     "found_error".into()
                 } else {
