@@ -10,26 +10,20 @@
 //! Detection ([`detect`]) scores every adapter on the first rows of a file and picks the best;
 //! `--from NAME` overrides it.
 
-mod bbh;
-mod code_contests;
+mod chat_util;
+mod dpo;
 mod fields;
-mod flat;
-mod grades;
 mod gsm8k;
-mod gsm8k_solutions;
-mod humaneval;
+mod hh_rlhf;
 mod math;
-mod math_aps;
-mod math_shepherd;
-mod mbpp;
-mod mr_gsm8k;
+mod messages;
 mod native;
-mod openr1;
-mod prm800k;
-mod prm_stepwise;
-mod qwen_eval;
-mod s1k;
-mod verl;
+mod prompt_completion;
+mod sharegpt;
+mod sharegpt_dpo;
+mod swe_agent;
+mod tau_bench;
+mod toolbench;
 
 pub use fields::*;
 
@@ -78,21 +72,15 @@ pub fn all() -> &'static [&'static dyn Layout] {
         &native::Native,
         &gsm8k::Gsm8k,
         &math::Math,
-        &flat::Flat,
-        &openr1::OpenR1,
-        &qwen_eval::QwenEval,
-        &gsm8k_solutions::Gsm8kSolutions,
-        &bbh::Bbh,
-        &prm800k::Prm800k,
-        &math_shepherd::MathShepherd,
-        &prm_stepwise::PrmStepwise,
-        &math_aps::MathAps,
-        &verl::Verl,
-        &mr_gsm8k::MrGsm8k,
-        &humaneval::HumanEval,
-        &mbpp::Mbpp,
-        &code_contests::CodeContests,
-        &s1k::S1k,
+        &sharegpt::ShareGpt,
+        &sharegpt_dpo::ShareGptDpo,
+        &messages::Messages,
+        &prompt_completion::PromptCompletion,
+        &dpo::Dpo,
+        &hh_rlhf::HhRlhf,
+        &swe_agent::SweAgent,
+        &tau_bench::TauBench,
+        &toolbench::ToolBench,
     ];
     ALL
 }

@@ -1,0 +1,511 @@
+//! Round trips, detection and cross-layout writing of the chat, preference and agent adapters
+//! on real rows (LLaMA-Factory demos, HH-RLHF, tau-bench, SWE-agent, ToolBench).
+
+use serde_json::{json, Value};
+use verity_core::layout::{self, read_row, write_row, RowContext};
+use verity_core::record::{
+    AttemptRole, Contract, Fields, Granularity, ObjectKind, Record, Verdict,
+};
+use verity_core::testing::{assert_round_trip, load_rows};
+
+fn fields(rows: &[Value]) -> Vec<Fields> {
+    rows.iter()
+        .map(|v| v.as_object().cloned().unwrap())
+        .collect()
+}
+
+fn read(layout_name: &str, row: Value) -> Record {
+    let layout = layout::by_name(layout_name).unwrap();
+    let ctx = RowContext {
+        file: "x.jsonl",
+        dataset: "x",
+        row: 1,
+    };
+    read_row(layout, row.as_object().cloned().unwrap(), &ctx).unwrap()
+}
+
+fn read_err(layout_name: &str, row: Value) -> String {
+    let layout = layout::by_name(layout_name).unwrap();
+    let ctx = RowContext {
+        file: "x.jsonl",
+        dataset: "x",
+        row: 1,
+    };
+    match read_row(layout, row.as_object().cloned().unwrap(), &ctx) {
+        Ok(_) => panic!("{layout_name} accepted a bad row"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn write(layout_name: &str, record: &Record) -> Value {
+    write_row(layout::by_name(layout_name).unwrap(), record, false).unwrap()
+}
+
+#[test]
+fn detection_picks_the_right_chat_adapter() {
+    for (path, expected) in [
+        (
+            "llamafactory-demo/glaive_toolcall_en_demo.head40.json",
+            "sharegpt",
+        ),
+        ("llamafactory-demo/dpo_en_demo.head30.json", "sharegpt_dpo"),
+        ("llamafactory-demo/kto_en_demo.head60.json", "messages"),
+        (
+            "llamafactory-demo/reason_tool_use_demo.head30.jsonl",
+            "messages",
+        ),
+        ("llamafactory-demo/v1_dpo_demo.jsonl", "dpo"),
+        ("hh-rlhf/harmless-base-test.head300.jsonl.gz", "hh_rlhf"),
+        ("tau-bench/gpt-4o-airline.head16.json.gz", "tau_bench"),
+        (
+            "tau-bench/MockAirlineDomainEnv-few_shot.head10.jsonl",
+            "tau_bench",
+        ),
+        ("swe-agent/swe-agent__test-repo-i1.traj", "swe_agent"),
+        (
+            "swe-agent/6e44b9__sweagenttestrepo-1c2844.traj",
+            "swe_agent",
+        ),
+        ("swe-agent/pydicom__pydicom-1458.traj.gz", "swe_agent"),
+        ("toolbench/G1_10_ChatGPT_DFS_woFilter_w2.json", "toolbench"),
+        ("toolbench/G2_127_ChatGPT_DFS_woFilter_w2.json", "toolbench"),
+    ] {
+        let rows = fields(&load_rows(path, 64));
+        let detected = layout::detect(&rows).map(|l| l.name());
+        assert_eq!(detected, Some(expected), "{path}");
+    }
+}
+
+#[test]
+fn sharegpt_tool_calls_round_trip_with_events() {
+    let rows = load_rows("llamafactory-demo/glaive_toolcall_en_demo.head40.json", 40);
+    let records = assert_round_trip(layout::by_name("sharegpt").unwrap(), &rows);
+    // Row 0: human, gpt, human, function_call, observation, gpt, human, gpt.
+    let first = &records[0];
+    assert_eq!(first.object, ObjectKind::ToolTrajectory);
+    assert!(first.task.tools.as_ref().is_some_and(Value::is_string));
+    assert_eq!(first.task.messages.len(), 1);
+    assert_eq!(first.task.messages[0].role, "user");
+    let attempt = &first.attempts[0];
+    assert_eq!(attempt.messages.len(), 7);
+    let calls: Vec<_> = attempt.events.iter().filter(|e| e.tool.is_some()).collect();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].tool.as_deref(), Some("search_recipes"));
+    assert_eq!(
+        calls[0].arguments.as_ref().unwrap()["ingredients"][0],
+        "chicken"
+    );
+    assert!(calls[0]
+        .observation
+        .as_deref()
+        .unwrap()
+        .contains("Stir Fry"));
+    // Every function_call turn of the sample becomes exactly one tool event.
+    for (row, record) in rows.iter().zip(&records) {
+        let calls = row["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["from"] == "function_call")
+            .count();
+        let events = record
+            .attempts
+            .iter()
+            .flat_map(|a| &a.events)
+            .filter(|e| e.tool.is_some())
+            .count();
+        assert_eq!(calls, events);
+    }
+    // A conversation without tool calls is an SFT pair with the last gpt turn as the answer.
+    let plain = records
+        .iter()
+        .find(|r| r.object != ObjectKind::ToolTrajectory)
+        .expect("a row without tool calls");
+    assert!(plain.attempts[0].response.is_some());
+    assert!(plain.attempts[0].messages.is_empty());
+}
+
+#[test]
+fn messages_kto_labels_become_imported_feedback() {
+    let rows = load_rows("llamafactory-demo/kto_en_demo.head60.json", 60);
+    let records = assert_round_trip(layout::by_name("messages").unwrap(), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        let feedback = &record.attempts[0].feedback[0];
+        assert!(feedback.verifier.imported);
+        assert_eq!(feedback.verifier.name, "label");
+        assert_eq!(feedback.verifier.contract, Contract::JudgmentRequired);
+        let expected = if row["label"] == json!(true) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        assert_eq!(feedback.verdict, expected);
+        let turns = row["messages"].as_array().unwrap();
+        assert_eq!(record.task.messages.len(), turns.len() - 1);
+        assert_eq!(
+            record.attempts[0].response.as_deref(),
+            turns.last().unwrap()["content"].as_str()
+        );
+    }
+}
+
+#[test]
+fn messages_reasoning_parts_and_tool_calls() {
+    let rows = load_rows("llamafactory-demo/reason_tool_use_demo.head30.jsonl", 30);
+    let records = assert_round_trip(layout::by_name("messages").unwrap(), &rows);
+    // Row 0: system, user, assistant [reasoning, text] — an answer with a trace.
+    let first = &records[0];
+    assert_eq!(first.object, ObjectKind::PromptTraceAnswer);
+    assert!(first.attempts[0]
+        .trace
+        .as_deref()
+        .unwrap()
+        .starts_with("Okay, the user"));
+    assert!(first.attempts[0]
+        .response
+        .as_deref()
+        .unwrap()
+        .starts_with("I'm sorry"));
+    assert_eq!(first.task.messages[0].role, "system");
+    assert!(first.lineage.fields.iter().any(|f| f == "@parts"));
+    // Tool rows: one event per tool_call part; observations attached.
+    let mut tool_rows = 0;
+    for (row, record) in rows.iter().zip(&records) {
+        let parts: usize = row["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|m| m["content"].as_array().unwrap())
+            .filter(|p| p["type"] == "tool_call")
+            .count();
+        if parts == 0 {
+            continue;
+        }
+        tool_rows += 1;
+        assert_eq!(record.object, ObjectKind::ToolTrajectory);
+        let events = &record.attempts[0].events;
+        assert_eq!(events.iter().filter(|e| e.tool.is_some()).count(), parts);
+        let has_tool_turn = row["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["role"] == "tool");
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.tool.is_some())
+                .any(|e| e.observation.is_some()),
+            has_tool_turn
+        );
+        // The reasoning before a call is the event's thought.
+        assert!(events
+            .iter()
+            .any(|e| e.tool.is_some() && e.thought.is_some()));
+    }
+    assert!(tool_rows >= 5);
+}
+
+#[test]
+fn dpo_v1_messages_split_the_implicit_prompt() {
+    let rows = load_rows("llamafactory-demo/v1_dpo_demo.jsonl", 10);
+    let records = assert_round_trip(layout::by_name("dpo").unwrap(), &rows);
+    for record in &records {
+        assert_eq!(record.object, ObjectKind::PreferencePair);
+        assert_eq!(record.task.messages.len(), 2); // system + user shared
+        assert_eq!(record.attempts[0].role, AttemptRole::Chosen);
+        assert_eq!(record.attempts[1].role, AttemptRole::Rejected);
+        assert_ne!(record.attempts[0].response, record.attempts[1].response);
+    }
+}
+
+#[test]
+fn sharegpt_dpo_round_trips() {
+    let rows = load_rows("llamafactory-demo/dpo_en_demo.head30.json", 30);
+    let records = assert_round_trip(layout::by_name("sharegpt_dpo").unwrap(), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        assert_eq!(record.object, ObjectKind::PreferencePair);
+        assert_eq!(
+            record.attempts[0].response.as_deref(),
+            row["chosen"]["value"].as_str()
+        );
+        assert_eq!(
+            record.task.messages.len(),
+            row["conversations"].as_array().unwrap().len()
+        );
+    }
+}
+
+#[test]
+fn hh_rlhf_shared_prefix_is_the_prompt() {
+    let rows = load_rows("hh-rlhf/harmless-base-test.head300.jsonl.gz", 300);
+    let records = assert_round_trip(layout::by_name("hh_rlhf").unwrap(), &rows);
+    let first = &records[0];
+    assert_eq!(
+        first.task.messages[0].content.as_deref(),
+        Some("what are some pranks with a pen i can do?")
+    );
+    assert_eq!(first.task.messages.last().unwrap().role, "user");
+    // Human, Assistant, Human, Assistant, Human are shared; the last answers differ.
+    assert_eq!(first.task.messages.len(), 5);
+    assert!(first.attempts[0]
+        .response
+        .as_deref()
+        .unwrap()
+        .starts_with("No, sorry!"));
+    assert!(first.attempts[1]
+        .response
+        .as_deref()
+        .unwrap()
+        .starts_with("There are lots"));
+    for (row, record) in rows.iter().zip(&records) {
+        let chosen = row["chosen"].as_str().unwrap();
+        let response = record.attempts[0].response.as_deref().unwrap();
+        assert!(chosen.ends_with(response));
+    }
+}
+
+#[test]
+fn tau_bench_reward_is_an_imported_episode_verdict() {
+    let rows = load_rows("tau-bench/gpt-4o-airline.head16.json.gz", 16);
+    let records = assert_round_trip(layout::by_name("tau_bench").unwrap(), &rows);
+    for (row, record) in rows.iter().zip(&records) {
+        assert_eq!(record.object, ObjectKind::EnvironmentEpisode);
+        let attempt = &record.attempts[0];
+        let feedback = &attempt.feedback[0];
+        assert!(feedback.verifier.imported);
+        assert_eq!(feedback.verifier.name, "reward");
+        assert_eq!(feedback.granularity, Granularity::Episode);
+        assert_eq!(feedback.score, row["reward"].as_f64());
+        let calls: usize = row["traj"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["tool_calls"].as_array())
+            .map(Vec::len)
+            .sum();
+        let tool_events: Vec<_> = attempt.events.iter().filter(|e| e.tool.is_some()).collect();
+        assert_eq!(tool_events.len(), calls);
+        assert!(tool_events.iter().all(|e| e.observation.is_some()));
+        assert!(record.id.starts_with("test-"));
+    }
+    // Distinct ids for the trials of one task.
+    assert_ne!(records[0].id, records[1].id);
+    // Some tool calls fail (`Error: ...` observations).
+    assert!(records
+        .iter()
+        .flat_map(|r| &r.attempts[0].events)
+        .any(|e| e.error.is_some()));
+}
+
+#[test]
+fn tau_bench_few_shot_display_round_trips() {
+    let rows = load_rows("tau-bench/MockAirlineDomainEnv-few_shot.head10.jsonl", 10);
+    let records = assert_round_trip(layout::by_name("tau_bench").unwrap(), &rows);
+    let first = &records[0];
+    assert_eq!(first.object, ObjectKind::ToolTrajectory);
+    assert!(!first.attempts[0].messages.is_empty());
+    // "assistant: None" then "tool: Error: user not found".
+    assert!(first.attempts[0]
+        .events
+        .iter()
+        .any(|e| e.error.as_deref() == Some("Error: user not found")));
+}
+
+#[test]
+fn swe_agent_trajectories_round_trip_with_steps() {
+    for path in [
+        "swe-agent/swe-agent__test-repo-i1.traj",
+        "swe-agent/6e44b9__sweagenttestrepo-1c2844.traj",
+        "swe-agent/pydicom__pydicom-1458.traj.gz",
+    ] {
+        let rows = load_rows(path, 1);
+        let records = assert_round_trip(layout::by_name("swe_agent").unwrap(), &rows);
+        let record = &records[0];
+        let steps = rows[0]["trajectory"].as_array().unwrap();
+        assert_eq!(record.object, ObjectKind::EnvironmentEpisode, "{path}");
+        let attempt = &record.attempts[0];
+        assert_eq!(attempt.events.len(), steps.len(), "{path}");
+        assert_eq!(attempt.finish_reason.as_deref(), Some("submitted"));
+        let last = attempt.events.last().unwrap();
+        assert_eq!(last.tool.as_deref(), Some("submit"));
+        assert!(last.state_diff.as_deref().unwrap().contains("diff --git"));
+        assert!(record
+            .task
+            .prompt
+            .as_deref()
+            .is_some_and(|p| !p.contains("INSTRUCTIONS:")));
+    }
+}
+
+#[test]
+fn toolbench_trees_round_trip_with_win_feedback() {
+    for (path, win) in [
+        ("toolbench/G1_10_ChatGPT_DFS_woFilter_w2.json", true),
+        ("toolbench/G2_127_ChatGPT_DFS_woFilter_w2.json", false),
+    ] {
+        let rows = load_rows(path, 1);
+        let records = assert_round_trip(layout::by_name("toolbench").unwrap(), &rows);
+        let attempt = &records[0].attempts[0];
+        let feedback = &attempt.feedback[0];
+        assert!(feedback.verifier.imported);
+        assert_eq!(feedback.passed(), Some(win), "{path}");
+        assert!(attempt.events.iter().filter(|e| e.tool.is_some()).count() >= 2);
+        assert!(records[0].task.prompt.is_some());
+        if win {
+            assert!(
+                attempt.response.as_deref().unwrap().contains("Gondrand")
+                    || attempt.response.is_some()
+            );
+            assert_eq!(attempt.finish_reason.as_deref(), Some("give_answer"));
+            assert_eq!(
+                attempt.events.last().unwrap().tool.as_deref(),
+                Some("Finish")
+            );
+        }
+    }
+}
+
+#[test]
+fn prompt_completion_standard_and_conversational_round_trip() {
+    let rows = vec![
+        json!({"prompt": "2+2?", "completion": "<think>2 and 2</think>4", "label": true}),
+        json!({"prompt": [{"role": "user", "content": "hi"}], "completion": [{"role": "assistant", "content": "hello"}]}),
+        json!({"prompt": "x", "completion": "y", "extra": 3}),
+    ];
+    let records = assert_round_trip(layout::by_name("prompt_completion").unwrap(), &rows);
+    assert_eq!(records[0].object, ObjectKind::PromptTraceAnswer);
+    assert_eq!(records[0].attempts[0].trace.as_deref(), Some("2 and 2"));
+    assert_eq!(records[0].attempts[0].feedback[0].verdict, Verdict::Pass);
+    assert_eq!(records[1].task.messages.len(), 1);
+    assert_eq!(records[1].attempts[0].response.as_deref(), Some("hello"));
+}
+
+#[test]
+fn dpo_string_and_implicit_conversation_rows_round_trip() {
+    let rows = vec![
+        json!({"prompt": "Q", "chosen": "good", "rejected": "bad"}),
+        json!({"chosen": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "<think>a</think>good"}],
+               "rejected": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "bad"}]}),
+        json!({"prompt": [{"role": "user", "content": "Q"}], "chosen": [{"role": "assistant", "content": "good"}],
+               "rejected": [{"role": "assistant", "content": "bad"}], "score_chosen": 8.0}),
+    ];
+    let records = assert_round_trip(layout::by_name("dpo").unwrap(), &rows);
+    assert_eq!(records[1].task.messages.len(), 1);
+    assert_eq!(records[1].attempts[0].trace.as_deref(), Some("a"));
+    assert_eq!(records[2].meta["score_chosen"], json!(8.0));
+}
+
+#[test]
+fn gsm8k_converts_to_chat_layouts_with_the_reference_as_answer() {
+    let rows = load_rows("gsm8k/test.head50.jsonl", 3);
+    let record = read("gsm8k", rows[0].clone());
+    let messages = write("messages", &record);
+    let turns = messages["messages"].as_array().unwrap();
+    assert_eq!(turns.len(), 2);
+    assert_eq!(turns[0]["role"], "user");
+    assert_eq!(turns[0]["content"], rows[0]["question"]);
+    assert_eq!(turns[1]["role"], "assistant");
+    assert_eq!(turns[1]["content"], rows[0]["answer"]);
+    let sharegpt = write("sharegpt", &record);
+    assert_eq!(sharegpt["conversations"][0]["from"], "human");
+    assert_eq!(sharegpt["conversations"][1]["from"], "gpt");
+    assert_eq!(sharegpt["conversations"][1]["value"], rows[0]["answer"]);
+    let pc = write("prompt_completion", &record);
+    assert_eq!(pc["prompt"], rows[0]["question"]);
+    assert_eq!(pc["completion"], rows[0]["answer"]);
+    // Not a preference pair: the DPO writers say which field is missing.
+    let err = write_row(layout::by_name("dpo").unwrap(), &record, false).unwrap_err();
+    assert!(err.to_string().contains("chosen"), "{err}");
+    // The converted rows read back as the same conversation.
+    let again = read("messages", messages);
+    assert_eq!(again.task.problem_text(), rows[0]["question"].as_str());
+    assert_eq!(
+        again.attempts[0].response.as_deref(),
+        rows[0]["answer"].as_str()
+    );
+}
+
+#[test]
+fn preference_pairs_convert_across_layouts() {
+    let rows = load_rows("hh-rlhf/harmless-base-test.head300.jsonl.gz", 2);
+    let record = read("hh_rlhf", rows[0].clone());
+    // hh -> dpo (conversational, explicit prompt) -> hh gives the transcript back.
+    let dpo = write("dpo", &record);
+    assert_eq!(dpo["prompt"].as_array().unwrap().len(), 5);
+    assert_eq!(dpo["chosen"][0]["role"], "assistant");
+    let back = read("dpo", dpo);
+    let hh = write("hh_rlhf", &back);
+    assert_eq!(hh, rows[0]);
+    // hh -> sharegpt_dpo.
+    let sg = write("sharegpt_dpo", &record);
+    assert_eq!(sg["conversations"][0]["from"], "human");
+    assert_eq!(sg["chosen"]["from"], "gpt");
+    // A ShareGPT DPO row -> TRL dpo keeps the system turn in the prompt.
+    let rows = load_rows("llamafactory-demo/dpo_en_demo.head30.json", 30);
+    let with_system = rows
+        .iter()
+        .find(|r| r["conversations"][0]["from"] == "system")
+        .expect("a row with a system turn");
+    let record = read("sharegpt_dpo", with_system.clone());
+    let dpo = write("dpo", &record);
+    assert_eq!(dpo["prompt"][0]["role"], "system");
+    assert_eq!(dpo["chosen"][0]["content"], with_system["chosen"]["value"]);
+}
+
+#[test]
+fn tool_trajectories_convert_to_messages_and_sharegpt() {
+    let rows = load_rows("llamafactory-demo/glaive_toolcall_en_demo.head40.json", 1);
+    let record = read("sharegpt", rows[0].clone());
+    let messages = write("messages", &record);
+    let turns = messages["messages"].as_array().unwrap();
+    assert_eq!(turns.len(), 8);
+    let call = &turns[3];
+    assert_eq!(call["role"], "assistant");
+    assert_eq!(call["tool_calls"][0]["function"]["name"], "search_recipes");
+    assert_eq!(turns[4]["role"], "tool");
+    // messages -> sharegpt gives the original conversation back.
+    let back = read("messages", messages);
+    assert_eq!(
+        back.attempts[0].events.len(),
+        record.attempts[0].events.len()
+    );
+    let sg = write("sharegpt", &back);
+    assert_eq!(sg["conversations"][4], rows[0]["conversations"][4]);
+    assert_eq!(sg["conversations"][3]["from"], "function_call");
+    // tau-bench -> messages.
+    let tau = load_rows("tau-bench/gpt-4o-airline.head16.json.gz", 1);
+    let record = read("tau_bench", tau[0].clone());
+    let out = write("messages", &record);
+    assert_eq!(
+        out["messages"].as_array().unwrap().len(),
+        tau[0]["traj"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn bad_rows_name_the_field() {
+    assert!(read_err("messages", json!({"messages": "hi"})).contains("messages"));
+    assert!(
+        read_err("messages", json!({"messages": [{"content": "x"}]})).contains("messages[0].role")
+    );
+    assert!(read_err(
+        "sharegpt",
+        json!({"conversations": [{"from": "human", "value": 3.5}]})
+    )
+    .contains("conversations[0].value"));
+    assert!(
+        read_err("dpo", json!({"prompt": "q", "chosen": 1, "rejected": "b"})).contains("chosen")
+    );
+    assert!(read_err(
+        "prompt_completion",
+        json!({"prompt": {"a": 1}, "completion": "x"})
+    )
+    .contains("prompt"));
+    assert!(
+        read_err("tau_bench", json!({"task_id": 1, "traj": [{"role": 5}]}))
+            .contains("traj[0].role")
+    );
+    assert!(read_err("swe_agent", json!({"trajectory": "x", "info": {}})).contains("trajectory"));
+    assert!(read_err("toolbench", json!({"answer_generation": 3})).contains("answer_generation"));
+    assert!(read_err("hh_rlhf", json!({"chosen": "\n\nHuman: x"})).contains("rejected"));
+}
