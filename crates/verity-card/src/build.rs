@@ -634,15 +634,17 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
                     .and_then(Value::as_str)
                     .map(str::to_string)
                     .or_else(|| {
-                        lookup(entry, &["ngram", "n"]).map(|n| {
+                        lookup(entry, &["ngram", "n", "config.ngram"]).map(|n| {
                             let mut m = format!("{n}-gram overlap");
-                            if entry.params.get("short_matcher").and_then(Value::as_bool)
+                            if lookup(entry, &["short_matcher", "config.short_matcher"])
+                                .and_then(Value::as_bool)
                                 == Some(true)
                             {
                                 m.push_str(" + short-problem matcher");
                             }
                             if let Some(t) =
-                                entry.params.get("fuzzy_threshold").filter(|t| !t.is_null())
+                                lookup(entry, &["fuzzy_threshold", "config.fuzzy_threshold"])
+                                    .filter(|t| !t.is_null())
                             {
                                 m.push_str(&format!(" + fuzzy (threshold {t})"));
                             }
