@@ -10,20 +10,36 @@
 //! Detection ([`detect`]) scores every adapter on the first rows of a file and picks the best;
 //! `--from NAME` overrides it.
 
+mod bbh;
 mod chat_util;
+mod code_contests;
 mod dpo;
 mod fields;
+mod flat;
+mod grades;
 mod gsm8k;
+mod gsm8k_solutions;
 mod hh_rlhf;
+mod humaneval;
 mod math;
+mod math_aps;
+mod math_shepherd;
+mod mbpp;
 mod messages;
+mod mr_gsm8k;
 mod native;
+mod openr1;
+mod prm800k;
+mod prm_stepwise;
 mod prompt_completion;
+mod qwen_eval;
+mod s1k;
 mod sharegpt;
 mod sharegpt_dpo;
 mod swe_agent;
 mod tau_bench;
 mod toolbench;
+mod verl;
 
 pub use fields::*;
 
@@ -72,6 +88,7 @@ pub fn all() -> &'static [&'static dyn Layout] {
         &native::Native,
         &gsm8k::Gsm8k,
         &math::Math,
+        &flat::Flat,
         &sharegpt::ShareGpt,
         &sharegpt_dpo::ShareGptDpo,
         &messages::Messages,
@@ -81,6 +98,20 @@ pub fn all() -> &'static [&'static dyn Layout] {
         &swe_agent::SweAgent,
         &tau_bench::TauBench,
         &toolbench::ToolBench,
+        &openr1::OpenR1,
+        &qwen_eval::QwenEval,
+        &gsm8k_solutions::Gsm8kSolutions,
+        &bbh::Bbh,
+        &prm800k::Prm800k,
+        &math_shepherd::MathShepherd,
+        &prm_stepwise::PrmStepwise,
+        &math_aps::MathAps,
+        &verl::Verl,
+        &mr_gsm8k::MrGsm8k,
+        &humaneval::HumanEval,
+        &mbpp::Mbpp,
+        &code_contests::CodeContests,
+        &s1k::S1k,
     ];
     ALL
 }
