@@ -519,14 +519,6 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
         card_path = Some(p);
     }
 
-    // Report.
-    let mut report_path = None;
-    if recipe.output.report {
-        let p = out.join("report.html");
-        crate::report::write_report(&out, &p)?;
-        report_path = Some(p);
-    }
-
     // Clean stale files from earlier runs, keep this run's checkpoints.
     produced.extend(read_dir_files(&rejects_dir).into_iter().filter(|p| {
         p.file_name()
@@ -575,6 +567,14 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
         "reused_segments": reused,
         "tool": verity_core::ledger::TOOL_VERSION,
     });
+    // Report.
+    let mut report_path = None;
+    if recipe.output.report {
+        let p = out.join("report.html");
+        crate::report::write_report_with(&out, &p, Some(&manifest_value))?;
+        report_path = Some(p);
+    }
+
     for f in data_files
         .iter()
         .chain(read_dir_files(&rejects_dir).iter())

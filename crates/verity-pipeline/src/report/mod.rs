@@ -32,6 +32,7 @@ pub struct Histograms {
     attempt_tokens: BTreeMap<u32, u64>,
     problem_chars: BTreeMap<u32, u64>,
     attempts_without_tokens: u64,
+    sources: BTreeMap<String, u64>,
 }
 
 fn bin(x: u64) -> u32 {
@@ -65,6 +66,15 @@ fn short(n: u64) -> String {
 impl Histograms {
     /// Add one output record.
     pub fn add(&mut self, record: &Record) {
+        let source = record.task.source.dataset.clone().unwrap_or_else(|| {
+            let file = record.lineage.file.as_deref().unwrap_or("(unknown)");
+            let name = Path::new(file)
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            format!("file:{}", name.split('.').next().unwrap_or(""))
+        });
+        *self.sources.entry(source).or_default() += 1;
         let p = record
             .problem_text()
             .map(|t| t.chars().count() as u64)
@@ -99,19 +109,29 @@ impl Histograms {
             "attempt_tokens": h(&self.attempt_tokens),
             "problem_chars": h(&self.problem_chars),
             "attempts_without_tokens": self.attempts_without_tokens,
+            "sources": self.sources,
         })
     }
 }
 
 /// Read a run directory and write the report to `out`.
 pub fn write_report(dir: &Path, out: &Path) -> Result<()> {
-    let html = render_dir(dir)?;
+    write_report_with(dir, out, None)
+}
+
+/// Like [`write_report`], with the run manifest given (the runner writes `run.json` last).
+pub fn write_report_with(dir: &Path, out: &Path, run: Option<&Value>) -> Result<()> {
+    let html = render_dir_with(dir, run)?;
     verity_core::io::write::write_atomic(out, html.as_bytes())?;
     Ok(())
 }
 
 /// Render the report of a run directory.
 pub fn render_dir(dir: &Path) -> Result<String> {
+    render_dir_with(dir, None)
+}
+
+fn render_dir_with(dir: &Path, run_given: Option<&Value>) -> Result<String> {
     let ledger_path = dir.join("ledger.jsonl");
     if !ledger_path.exists() {
         return Err(Error::Other(format!(
@@ -130,7 +150,10 @@ pub fn render_dir(dir: &Path) -> Result<String> {
     };
     let stats = read_json("stats.json")?;
     let card = read_json("card.json")?;
-    let run = read_json("run.json")?;
+    let run = match run_given {
+        Some(r) => r.clone(),
+        None => read_json("run.json")?,
+    };
     Ok(render(&ledger, &stats, &card, &run))
 }
 
@@ -325,7 +348,13 @@ pub fn render(
     );
 
     // Pass-rate bands.
-    let bands = pairs_of(&stats["pass_rate_bands"]);
+    let mut bands = pairs_of(&stats["pass_rate_bands"]);
+    // 0 first, 1 last, the open intervals in between (in their natural order)
+    bands.sort_by_key(|(k, _)| match k.as_str() {
+        "0" => (0, String::new()),
+        "1" => (2, String::new()),
+        other => (1, other.to_string()),
+    });
     let graded = bands.iter().map(|b| b.1).sum::<f64>() > 0.0;
     section(
         &mut html,
@@ -340,7 +369,7 @@ pub fn render(
     );
 
     // Sources.
-    let mut sources = pairs_of(&stats["mixture"]["source"]);
+    let mut sources = pairs_of(&stats["histograms"]["sources"]);
     sources.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     if sources.len() > 20 {
         let rest: f64 = sources[20..].iter().map(|s| s.1).sum();
@@ -356,7 +385,7 @@ pub fn render(
             (!sources.is_empty()).then(|| bar_chart(&sources, "released rows per source", true)),
             "no source information",
         ),
-        "",
+        "Source = the record's task.source.dataset, else `file:` and the input file it came from.",
     );
 
     // Duplicates.
@@ -517,7 +546,8 @@ fn card_html(card: &Value) -> String {
 const CSS: &str = "body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1rem 2rem;color:#1d2733;background:#fff}\
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;border-bottom:1px solid #d8dee6;padding-bottom:.2rem;margin-top:2rem}\
 header p{color:#566;margin-top:0}.note{color:#566;font-size:.9rem}.missing{color:#8a6d3b;font-style:italic}.warning{background:#fff3cd;padding:.5rem;border:1px solid #e0c36a}\
-table{border-collapse:collapse;font-size:.85rem;margin-top:.5rem;width:100%}td,th{border:1px solid #d8dee6;padding:.25rem .4rem;text-align:left;vertical-align:top}\
+table{border-collapse:collapse;font-size:.85rem;margin-top:.5rem;width:100%;table-layout:fixed}td,th{border:1px solid #d8dee6;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}\
+table.funnel td:last-child,table.funnel th:last-child{width:40%}table.card td:first-child,table.card th:first-child{width:28%}table.card td:last-child,table.card th:last-child{width:12%}\
 th{background:#f3f6f9}figure{margin:.5rem 0}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(330px,1fr));gap:1rem}\
 svg{max-width:100%;height:auto}svg text{font-family:system-ui,sans-serif}footer{margin-top:3rem;color:#889;font-size:.8rem}";
 
