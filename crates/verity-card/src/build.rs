@@ -1331,8 +1331,11 @@ fn merge_declared(card: Card, declared: &Declared) -> Result<Card> {
     for (path, value) in pending {
         let value = expand_shorthand(&path, &value, contract.as_deref());
         let existing = model::fact_at(&tree, &path).cloned().unwrap_or(Value::Null);
+        // Only measured values bind: a measured `not_applicable` (no attempts in this data, so no
+        // pass-rate bands) yields to a declared value measured elsewhere (bands from a base-model
+        // rollout run over these prompts).
         let measured = existing.get("provenance").and_then(Value::as_str) == Some("measured")
-            && existing.get("state").and_then(Value::as_str) != Some("unknown");
+            && existing.get("state").and_then(Value::as_str) == Some("value");
         let new_fact = declared_fact(&value, &declared.origin);
         if measured {
             let agrees = match (existing.get("value"), new_fact.get("value")) {

@@ -411,3 +411,35 @@ fn docs_list_every_requirement_under_its_level() {
         );
     }
 }
+
+#[test]
+fn declared_values_replace_measured_not_applicable() {
+    // A prompt-only set: no attempts, so the scan marks pass-rate bands not applicable...
+    let path = repo("tests/data/gsm8k/test.head50.jsonl");
+    let source =
+        RecordSource::open(expand_inputs(&[path]).unwrap(), SourceOptions::default()).unwrap();
+    let scan = build::scan_source(source, "test.head50.jsonl").unwrap();
+    let card = build::build(None, Some(&scan), None).unwrap();
+    assert!(matches!(
+        card.quality.pass_rate_bands,
+        Fact::NotApplicable {
+            provenance: Provenance::Measured,
+            ..
+        }
+    ));
+    assert_eq!(card.released.counts.value().unwrap().records, 50);
+    assert_eq!(card.scaling.unique_tasks.value(), Some(&50));
+    // ... and bands measured on a base-model rollout run elsewhere can be declared.
+    let declared = Declared::from_toml(
+        "[quality.pass_rate_bands]\nmodel = \"Qwen2.5-7B\"\nrollouts_per_task = 8\nbands = { \"0\" = 10, \"1\" = 40 }\n",
+        "bands.toml",
+    )
+    .unwrap();
+    let card = build::build(None, Some(&scan), Some(&declared)).unwrap();
+    let bands = card.quality.pass_rate_bands.value().unwrap();
+    assert_eq!(bands.model.as_deref(), Some("Qwen2.5-7B"));
+    assert_eq!(bands.bands.get("1"), Some(&40));
+    // A declared record count that disagrees with the scan is still refused.
+    let wrong = Declared::from_toml("[released.counts]\nrecords = 49\n", "n.toml").unwrap();
+    assert!(build::build(None, Some(&scan), Some(&wrong)).is_err());
+}
