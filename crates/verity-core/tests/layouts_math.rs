@@ -1004,3 +1004,68 @@ fn cross_layout_rows_read_back() {
     }
     assert!(written > 100, "{written}");
 }
+
+// ---------------------------------------------------------------- properties
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        // Mix of plain text, think tags, Sky-T1 markers and the Math-Shepherd tag.
+        prop::collection::vec(
+            prop_oneof![
+                "[a-z =+0-9.]{0,12}",
+                Just("<think>".to_string()),
+                Just("</think>".to_string()),
+                Just("<|begin_of_thought|>".to_string()),
+                Just("<|end_of_thought|>".to_string()),
+                Just("\n".to_string()),
+                Just("ки".to_string()),
+                Just("Step 1:".to_string()),
+            ],
+            0..8,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Any generations (with or without think blocks) round-trip through openr1 and
+        /// qwen_eval exactly.
+        #[test]
+        fn rollout_outputs_round_trip(outputs in prop::collection::vec(text(), 1..5), grades in prop::collection::vec(any::<bool>(), 5)) {
+            let n = outputs.len();
+            let openr1 = json!({
+                "problem": "p", "answer": "1", "generations": outputs,
+                "correctness_math_verify": grades[..n].to_vec(),
+                "finish_reasons": vec!["stop"; n],
+            });
+            assert_round_trip(layout("openr1"), std::slice::from_ref(&openr1));
+            let qwen = json!({
+                "idx": 0, "question": "q", "gt": "1", "code": outputs,
+                "pred": vec!["1"; n], "score": grades[..n].to_vec(),
+            });
+            assert_round_trip(layout("qwen_eval"), std::slice::from_ref(&qwen));
+        }
+
+        /// Math-Shepherd rows built from arbitrary steps and marks round-trip exactly, whether
+        /// or not the canonical parse applies.
+        #[test]
+        fn math_shepherd_round_trips(question in "[A-Za-z ?]{1,20}", steps in prop::collection::vec(("[a-z =0-9.]{1,15}", any::<bool>()), 1..6)) {
+            let mut input = format!("{question} ");
+            let mut label = input.clone();
+            for (i, (step, good)) in steps.iter().enumerate() {
+                let sep = if i + 1 < steps.len() { "\n" } else { "" };
+                input.push_str(&format!("Step {}: {step} ки{sep}", i + 1));
+                label.push_str(&format!("Step {}: {step} {}{sep}", i + 1, if *good { "+" } else { "-" }));
+            }
+            let row = json!({"input": input, "label": label, "task": "GSM8K"});
+            let records = assert_round_trip(layout("math_shepherd"), std::slice::from_ref(&row));
+            let labels: Vec<bool> = records[0].attempts[0].steps.iter().map(|s| s.label == Some(StepLabel::Good)).collect();
+            let expected: Vec<bool> = steps.iter().map(|(_, g)| *g).collect();
+            prop_assert_eq!(labels, expected);
+        }
+    }
+}

@@ -83,16 +83,26 @@ impl Layout for QwenEval {
         };
         row.remove("code");
         let n = outputs.len();
-        let mut sky = false;
-        for text in outputs {
-            let (trace, response, is_sky) = split_output(&text);
-            sky |= is_sky;
-            record.attempts.push(Attempt {
-                trace,
-                response: Some(response),
-                ..Attempt::default()
-            });
+        // Split traces only when the row uses one marker style: a row mixing Sky-T1 markers and
+        // `<think>` blocks keeps its outputs whole (the style is remembered per row).
+        let splits: Vec<(Option<String>, String, bool)> =
+            outputs.iter().map(|text| split_output(text)).collect();
+        let sky = splits.iter().any(|(t, _, is_sky)| t.is_some() && *is_sky);
+        let think = splits.iter().any(|(t, _, is_sky)| t.is_some() && !*is_sky);
+        let mixed = sky && think;
+        for (text, (trace, response, _)) in outputs.into_iter().zip(splits) {
+            let attempt = if mixed {
+                Attempt::with_response(text)
+            } else {
+                Attempt {
+                    trace,
+                    response: Some(response),
+                    ..Attempt::default()
+                }
+            };
+            record.attempts.push(attempt);
         }
+        let sky = sky && !mixed;
         if array_of(&row, "pred")?.is_some_and(|p| p.len() == n && p.iter().all(Value::is_string)) {
             if let Some(Value::Array(preds)) = row.remove("pred") {
                 for (attempt, pred) in record.attempts.iter_mut().zip(preds) {
