@@ -180,7 +180,7 @@ fn explicit_no_isolation_fallback_still_enforces_time() {
     assert!(!sandbox.is_isolated());
     let python: Language = fx.python.clone();
     let options = HarnessOptions {
-        per_test_timeout: Duration::from_secs(1),
+        per_test_timeout: Duration::from_secs(5),
         ..HarnessOptions::default()
     };
     let runner = CodeRunner::new(&sandbox, python, options);

@@ -4,7 +4,18 @@
 
 use crate::common::{fixture, parallel_map, read_jsonl};
 use serde_json::Value;
+use std::time::Duration;
 use verity_sandbox::{CodeRunner, HarnessOptions, Outcome, TestSuite};
+
+/// Generous limits: CI machines are slow and shared, and some canonical solutions are slow
+/// (MBPP 123 needs ~3 s of CPU for `amicable_numbers_sum(9999)`).
+fn generous() -> HarnessOptions {
+    HarnessOptions {
+        per_test_timeout: Duration::from_secs(60),
+        total_timeout: Duration::from_secs(240),
+        ..HarnessOptions::default()
+    }
+}
 
 fn humaneval_suite(row: &Value) -> TestSuite {
     TestSuite::Assert {
@@ -22,7 +33,7 @@ fn humaneval_program(row: &Value, completion: &str) -> String {
 #[test]
 fn humaneval_canonical_solutions_all_pass() {
     let Some(fx) = fixture() else { return };
-    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), HarnessOptions::default());
+    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), generous());
     let rows = read_jsonl("HumanEval.jsonl.gz");
     assert_eq!(rows.len(), 164);
     let reports = parallel_map(&rows, |row| {
@@ -70,7 +81,7 @@ fn mbpp_suite(row: &Value) -> TestSuite {
 #[test]
 fn mbpp_canonical_solutions_pass() {
     let Some(fx) = fixture() else { return };
-    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), HarnessOptions::default());
+    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), generous());
     let rows = read_jsonl("mbpp.jsonl.gz");
     assert_eq!(rows.len(), 974);
     let reports = parallel_map(&rows, |row| {
@@ -144,7 +155,7 @@ fn leetcode_entry_point(test_code: &str) -> String {
 #[test]
 fn rllm_leetcode_reference_solutions_pass_assert_harness_and_broken_ones_fail() {
     let Some(fx) = fixture() else { return };
-    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), HarnessOptions::default());
+    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), generous());
     let rows = read_json("rllm_leetcode_test.json.gz");
     let rows = rows.as_array().expect("array").clone();
     assert_eq!(rows.len(), 200);
@@ -198,7 +209,7 @@ fn rllm_leetcode_reference_solutions_pass_assert_harness_and_broken_ones_fail() 
 #[test]
 fn rllm_leetcode_function_call_harness() {
     let Some(fx) = fixture() else { return };
-    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), HarnessOptions::default());
+    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), generous());
     let rows = read_jsonl("rllm_leetcode_function_call.jsonl.gz");
     assert_eq!(rows.len(), 200);
     let suite = |row: &Value| TestSuite::FunctionCall {
@@ -258,7 +269,7 @@ fn rllm_leetcode_function_call_harness() {
 #[test]
 fn rllm_codeforces_and_code_contests_written_solutions() {
     let Some(fx) = fixture() else { return };
-    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), HarnessOptions::default());
+    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), generous());
     let items = read_json("rllm_stdio_sample.json");
     let items = items.as_array().expect("array");
     assert_eq!(items.len(), 6);
@@ -380,7 +391,7 @@ fn humaneval_broken_variants_get_the_right_verdict() {
 #[test]
 fn mbpp_broken_variants_fail_with_values() {
     let Some(fx) = fixture() else { return };
-    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), HarnessOptions::default());
+    let runner = CodeRunner::new(&fx.sandbox, fx.python.clone(), generous());
     let rows = read_jsonl("mbpp.jsonl.gz");
     let sample: Vec<Value> = rows.iter().take(60).cloned().collect();
     let reports = parallel_map(&sample, |row| {
