@@ -132,8 +132,13 @@ fn ext<T: serde::Serialize>(fact: &Fact<T>) -> Value {
     serde_json::to_value(fact).unwrap_or(Value::Null)
 }
 
-/// The Croissant JSON-LD document.
+/// The Croissant JSON-LD document (file paths as in [`super::data_path`] without a base).
 pub fn render(card: &Card) -> Value {
+    render_at(card, None)
+}
+
+/// The Croissant JSON-LD document, to be written in directory `base`.
+pub fn render_at(card: &Card, base: Option<&std::path::Path>) -> Value {
     let report = check::check(card);
     let mut doc = Map::new();
     doc.insert("@context".into(), context());
@@ -206,12 +211,13 @@ pub fn render(card: &Card) -> Value {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| f.path.clone());
             let id = slug(&name);
+            let url = super::data_path(&f.path, base);
             file_ids.push(id.clone());
             distribution.push(json!({
                 "@type": "cr:FileObject",
                 "@id": id,
                 "name": name,
-                "contentUrl": name,
+                "contentUrl": url,
                 "encodingFormat": encoding_format(&f.path),
                 "contentSize": format!("{} B", f.bytes),
                 "sha256": f.sha256,

@@ -68,8 +68,13 @@ fn annotations_creators(card: &Card) -> &'static str {
     }
 }
 
-/// The front-matter mapping.
+/// The front-matter mapping (data file paths as in [`super::data_path`] without a base).
 pub fn front_matter(card: &Card) -> Value {
+    front_matter_at(card, None)
+}
+
+/// The front-matter mapping for a README written in directory `base`.
+pub fn front_matter_at(card: &Card, base: Option<&std::path::Path>) -> Value {
     let mut fm = Map::new();
     fm.insert("pretty_name".into(), json!(text(&card.release.name)));
     fm.insert("license".into(), json!(hub_license(card)));
@@ -108,13 +113,7 @@ pub fn front_matter(card: &Card) -> Value {
         if !files.is_empty() {
             let data_files: Vec<Value> = files
                 .iter()
-                .map(|f| {
-                    let name = std::path::Path::new(&f.path)
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| f.path.clone());
-                    json!({"split": "train", "path": name})
-                })
+                .map(|f| json!({"split": "train", "path": super::data_path(&f.path, base)}))
                 .collect();
             fm.insert(
                 "configs".into(),
@@ -256,9 +255,14 @@ fn md_cell(s: &str) -> String {
 
 /// The whole `README.md`.
 pub fn render(card: &Card) -> String {
+    render_at(card, None)
+}
+
+/// The whole `README.md`, to be written in directory `base` (data paths relative to it).
+pub fn render_at(card: &Card, base: Option<&std::path::Path>) -> String {
     let mut md = String::new();
     md.push_str("---\n");
-    md.push_str(&yaml(&front_matter(card)));
+    md.push_str(&yaml(&front_matter_at(card, base)));
     md.push_str("---\n\n");
     let report = check::check(card);
     let _ = writeln!(md, "# Dataset Card for {}\n", text(&card.release.name));

@@ -53,3 +53,29 @@ pub fn with_provenance<T: Serialize>(fact: &Fact<T>) -> (String, &'static str) {
     };
     (text(fact), provenance)
 }
+
+/// How a released file is referred to from an exported card written in `base` (the directory of
+/// the README / JSON-LD): a relative path without `..` is kept (the pipeline records paths
+/// relative to its output directory); an absolute path under `base` is made relative to it;
+/// anything else becomes the bare file name.
+pub fn data_path(path: &str, base: Option<&std::path::Path>) -> String {
+    use std::path::{Component, Path};
+    let p = Path::new(path);
+    if p.is_relative()
+        && p.components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return path.trim_start_matches("./").to_string();
+    }
+    if let Some(base) = base {
+        let absolute = |q: &Path| std::fs::canonicalize(q).ok();
+        if let (Some(file), Some(dir)) = (absolute(p), absolute(base)) {
+            if let Ok(rel) = file.strip_prefix(&dir) {
+                return rel.to_string_lossy().into_owned();
+            }
+        }
+    }
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string())
+}

@@ -295,25 +295,38 @@ fn run_diff(args: DiffArgs, ctx: &Context) -> Result<ExitStatus> {
 
 fn run_export(args: ExportArgs, ctx: &Context) -> Result<ExitStatus> {
     let card = load(&args.card)?;
-    let (bytes, default_name) = match args.to {
-        Target::Hf => (export::hf::render(&card).into_bytes(), "README.md"),
+    let default_name = match args.to {
+        Target::Hf => "README.md",
+        Target::Croissant => "croissant.json",
+    };
+    let target = args.output.map(|path| {
+        if path.is_dir() || path.to_string_lossy().ends_with('/') {
+            path.join(default_name)
+        } else {
+            path
+        }
+    });
+    // Data file paths are written relative to where the export goes.
+    let base = target.as_ref().map(|t| {
+        t.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    });
+    let bytes = match args.to {
+        Target::Hf => export::hf::render_at(&card, base).into_bytes(),
         Target::Croissant => {
-            let mut text = serde_json::to_string_pretty(&export::croissant::render(&card))?;
+            let mut text =
+                serde_json::to_string_pretty(&export::croissant::render_at(&card, base))?;
             text.push('\n');
-            (text.into_bytes(), "croissant.json")
+            text.into_bytes()
         }
     };
-    match args.output {
+    match target {
         None => {
             use std::io::Write;
             std::io::stdout().lock().write_all(&bytes)?;
         }
-        Some(path) => {
-            let target = if path.is_dir() || path.to_string_lossy().ends_with('/') {
-                path.join(default_name)
-            } else {
-                path
-            };
+        Some(target) => {
             verity_card::write_atomic(&target, &bytes)?;
             ctx.note(format!("wrote {}", target.display()));
         }
