@@ -557,6 +557,9 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
             }
         }
         match entry.stage.as_str() {
+            // A verify run that checked no attempt (a prompt-only set) did not shape the data:
+            // its verifier is not measured (declare the reward verifier instead).
+            "verify" if summary_only(entry, &["attempts"]).and_then(as_u64) == Some(0) => {}
             "verify" => {
                 for v in &entry.verifiers {
                     let fact = VerifierFact {
@@ -1325,7 +1328,14 @@ fn expand_shorthand(path: &str, value: &Value, contract: Option<&str>) -> Value 
 
 fn merge_declared(card: Card, declared: &Declared) -> Result<Card> {
     let mut tree = card.to_value();
-    let contract = card.verification.contract.value().cloned();
+    let contract = card.verification.contract.value().cloned().or_else(|| {
+        declared
+            .tree
+            .get("verification")
+            .and_then(|v| v.get("contract"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
     let mut pending = Vec::new();
     collect_declared(&tree, &declared.tree, "", declared, &mut pending)?;
     for (path, value) in pending {

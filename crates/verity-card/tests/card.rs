@@ -443,3 +443,44 @@ fn declared_values_replace_measured_not_applicable() {
     let wrong = Declared::from_toml("[released.counts]\nrecords = 49\n", "n.toml").unwrap();
     assert!(build::build(None, Some(&scan), Some(&wrong)).is_err());
 }
+
+#[test]
+fn a_verify_run_over_no_attempts_does_not_measure_the_verifier() {
+    use verity_core::ledger::LedgerEntry;
+    use verity_core::record::{Contract, VerifierId};
+    let mut entry = LedgerEntry::start("verify", serde_json::json!({"verifier": "math"}));
+    entry.rows_in = 50;
+    entry.rows_out = 50;
+    entry
+        .verifiers
+        .push(VerifierId::new("math", "1.0.0", Contract::Programmatic));
+    entry.summary =
+        serde_json::json!({"attempts": 0, "pass": 0, "fail": 0, "records_without_attempts": 50});
+    let ledger = Ledger {
+        name: "l.jsonl".into(),
+        entries: vec![entry.clone()],
+    };
+    let card = build::build(Some(&ledger), None, None).unwrap();
+    assert!(!card.factors.verifier.is_known());
+    assert!(!card.verification.contract.is_known());
+    // The same run over 120 attempts does.
+    entry.summary = serde_json::json!({"attempts": 120, "pass": 38, "fail": 82, "unknown": 0});
+    let ledger = Ledger {
+        name: "l.jsonl".into(),
+        entries: vec![entry],
+    };
+    let card = build::build(Some(&ledger), None, None).unwrap();
+    assert_eq!(card.factors.verifier.value().unwrap()[0].name, "math");
+    assert_eq!(card.verification.results.value().unwrap()[0].pass, Some(38));
+    // A declared verifier on a prompt-only set takes the declared contract.
+    let declared = Declared::from_toml(
+        "[verification]\ncontract = \"programmatic\"\n[factors]\nverifier = \"math@1.0.0\"\n",
+        "f.toml",
+    )
+    .unwrap();
+    let card = build::build(None, None, Some(&declared)).unwrap();
+    assert_eq!(
+        card.factors.verifier.value().unwrap()[0].contract,
+        "programmatic"
+    );
+}
