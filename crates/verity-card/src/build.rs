@@ -1020,7 +1020,17 @@ fn apply_scan(card: &mut Card, scan: &DataScan) {
     if !released.fields.is_known() && !scan.fields.is_empty() {
         released.fields = Fact::measured(scan.fields.iter().cloned().collect(), ev);
     }
-    if !released.columns.is_known() && !scan.columns.is_empty() {
+    // Columns are layout-specific: they describe the released files only when the scanned files
+    // are the released ones (same hashes) or the ledger named none.
+    let scanned_are_released = match released.files.value() {
+        None => true,
+        Some(files) => {
+            let released: BTreeSet<&str> = files.iter().map(|f| f.sha256.as_str()).collect();
+            let scanned: BTreeSet<&str> = scan.files.iter().map(|f| f.sha256.as_str()).collect();
+            released == scanned
+        }
+    };
+    if !released.columns.is_known() && !scan.columns.is_empty() && scanned_are_released {
         released.columns = Fact::measured(scan.columns.clone(), ev);
     }
     if !released.files.is_known() && !scan.files.is_empty() {
