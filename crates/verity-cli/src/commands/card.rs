@@ -196,7 +196,11 @@ fn run_check(args: CheckArgs, ctx: &Context) -> Result<ExitStatus> {
         print_json(&value)?;
     } else if !ctx.quiet {
         out!("level: {}", report.level_label);
-        out!("reuse: {:?} ({})", report.reuse, report.reuse_reason);
+        out!(
+            "reuse: {} ({})",
+            serde_json::to_value(report.reuse)?.as_str().unwrap_or(""),
+            report.reuse_reason
+        );
         out!(
             "fields: {} measured, {} declared, {} missing",
             report.measured,
