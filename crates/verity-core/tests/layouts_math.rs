@@ -1029,8 +1029,168 @@ mod properties {
         .prop_map(|parts| parts.concat())
     }
 
+    /// Arbitrary JSON values (shallow), biased to the shapes the adapters look at.
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(|n| json!(n)),
+            (-1i8..=1).prop_map(|n| json!(n)),
+            text().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((key(), inner), 0..4)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "problem",
+            "question",
+            "answer",
+            "solution",
+            "generations",
+            "correctness_math_verify",
+            "correctness_llama",
+            "finish_reasons",
+            "is_reasoning_complete",
+            "code",
+            "pred",
+            "score",
+            "pred_score",
+            "gt",
+            "ground_truth",
+            "6b_finetuning",
+            "is_correct",
+            "input",
+            "target",
+            "prediction",
+            "label",
+            "steps",
+            "completions",
+            "rating",
+            "chosen_completion",
+            "human_completion",
+            "text",
+            "labels",
+            "prompt",
+            "reasoning_steps",
+            "solution_prefix",
+            "mc_value",
+            "children",
+            "final_answer",
+            "data_source",
+            "ability",
+            "reward_model",
+            "extra_info",
+            "role",
+            "content",
+            "model_output_steps",
+            "model_output_solution_first_error_step",
+            "model_output_solution_correctness",
+            "task_id",
+            "entry_point",
+            "canonical_solution",
+            "test",
+            "test_list",
+            "tests",
+            "functional",
+            "inputs",
+            "outputs",
+            "fn_name",
+            "solutions",
+            "thinking_trajectories",
+            "attempt",
+            "cot_type",
+            "gemini_attempt",
+            "deepseek_grade",
+        ])
+        .prop_map(str::to_string)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Real rows with one field replaced by an arbitrary value (or removed) never panic their
+        /// adapter; when still readable they round-trip exactly.
+        #[test]
+        fn mutated_real_rows_round_trip_or_fail_cleanly(which in 0usize..14, field in any::<prop::sample::Index>(), nested in any::<prop::sample::Index>(), replacement in prop::option::of(value())) {
+            let samples = [
+                ("openr1/openr1_math_sample.jsonl", "openr1"),
+                ("qwen25-math-eval/math_cot_100.head10.jsonl.gz", "qwen_eval"),
+                ("gsm8k/example_model_solutions.head30.jsonl.gz", "gsm8k_solutions"),
+                ("openr-prm/samples_prm800k.jsonl", "prm800k"),
+                ("openr-prm/samples_math-shepherd.jsonl", "math_shepherd"),
+                ("openr-prm/samples_math-aps-tree.jsonl.gz", "math_aps"),
+                ("mr-gsm8k/metamath_70B_eval_results.json", "mr_gsm8k"),
+                ("humaneval/HumanEval.jsonl.gz", "humaneval"),
+                ("mbpp/mbpp.head50.jsonl", "mbpp"),
+                ("rllm-code/leetcode_test.head20.json", "code_contests"),
+                ("rllm-code/codeforces_test.head20.json", "code_contests"),
+                ("rllm-code/code_contests_test.head10.json.gz", "code_contests"),
+                ("s1k/s1K-1.1_sample.jsonl", "s1k"),
+                ("openr-prm/samples_math-aps.jsonl.gz", "math_aps"),
+            ];
+            let (path, name) = samples[which];
+            let rows = load_rows(path, 2);
+            let mut row = fields(&rows[0]);
+            let key = row.keys().nth(field.index(row.len())).cloned().unwrap();
+            // Mutate either the field itself or one element/key inside it.
+            let target = match row.get_mut(&key) {
+                Some(Value::Array(items)) if !items.is_empty() => {
+                    let i = nested.index(items.len());
+                    &mut items[i]
+                }
+                Some(Value::Object(map)) if !map.is_empty() => {
+                    let k = map.keys().nth(nested.index(map.len())).cloned().unwrap();
+                    map.get_mut(&k).unwrap()
+                }
+                Some(v) => v,
+                None => unreachable!(),
+            };
+            match replacement {
+                Some(v) => *target = v,
+                None => {
+                    row.remove(&key);
+                }
+            }
+            let l = layout(name);
+            if let Ok(record) = read_row(l, row.clone(), &ctx()) {
+                let back = write_row(l, &record, true)
+                    .unwrap_or_else(|e| panic!("{name}: read but cannot write: {e}"));
+                prop_assert_eq!(&back, &Value::Object(row.clone()), "{} {}", name, key);
+                let wire = serde_json::to_string(&record).unwrap();
+                let reparsed: Record = serde_json::from_str(&wire).unwrap();
+                prop_assert_eq!(&reparsed, &record, "{}", name);
+            }
+        }
+
+        /// Arbitrary rows never panic any adapter; a row an adapter reads is written back
+        /// exactly by that adapter and its record survives its own JSON form.
+        #[test]
+        fn arbitrary_rows_never_panic(row in prop::collection::vec((key(), value()), 0..10)) {
+            let row: Fields = row.into_iter().collect();
+            for name in [
+                "openr1", "qwen_eval", "gsm8k_solutions", "bbh", "prm800k", "math_shepherd",
+                "prm_stepwise", "math_aps", "verl", "mr_gsm8k", "humaneval", "mbpp",
+                "code_contests", "s1k",
+            ] {
+                let l = layout(name);
+                let _ = l.detect(&row);
+                if let Ok(record) = read_row(l, row.clone(), &ctx()) {
+                    let back = write_row(l, &record, true)
+                        .unwrap_or_else(|e| panic!("{name}: read but cannot write: {e}"));
+                    prop_assert_eq!(&back, &Value::Object(row.clone()), "{}", name);
+                    let wire = serde_json::to_string(&record).unwrap();
+                    let reparsed: Record = serde_json::from_str(&wire).unwrap();
+                    prop_assert_eq!(&reparsed, &record, "{}", name);
+                }
+            }
+        }
 
         /// Any generations (with or without think blocks) round-trip through openr1 and
         /// qwen_eval exactly.

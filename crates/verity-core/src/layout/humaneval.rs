@@ -89,13 +89,18 @@ impl Layout for HumanEval {
             .clone()
             .ok_or_else(|| FieldError::missing("task.reference.tests.entry_point"))?;
         let mut row = Fields::new();
-        row.insert("task_id".into(), Value::String(record.id.clone()));
+        if !super::grades::same_layout(record, self.name()) {
+            row.insert("task_id".into(), Value::String(record.id.clone()));
+        }
         row.insert("prompt".into(), Value::String(prompt.to_string()));
         row.insert("entry_point".into(), Value::String(entry_point));
-        row.insert(
-            "canonical_solution".into(),
-            Value::String(record.task.reference.solution.clone().unwrap_or_default()),
-        );
+        let same = super::grades::same_layout(record, self.name());
+        if !same || record.task.reference.solution.is_some() {
+            row.insert(
+                "canonical_solution".into(),
+                Value::String(record.task.reference.solution.clone().unwrap_or_default()),
+            );
+        }
         // Setup code (imports) goes before the tests so the row stays self-contained.
         let test = match &tests.setup {
             Some(setup) if !setup.is_empty() => format!("{setup}\n{code}"),

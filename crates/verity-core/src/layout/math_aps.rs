@@ -177,15 +177,18 @@ impl Layout for MathAps {
             .ok_or_else(|| FieldError::missing("task.prompt"))?;
         let mut row = Fields::new();
         row.insert("question".into(), Value::String(question.to_string()));
-        row.insert(
-            "final_answer".into(),
-            record
-                .task
-                .reference
-                .answer
-                .clone()
-                .map_or(Value::Null, Value::String),
-        );
+        let same = same_layout(record, self.name());
+        if !same || record.lineage.fields.iter().any(|f| f == "final_answer") {
+            row.insert(
+                "final_answer".into(),
+                record
+                    .task
+                    .reference
+                    .answer
+                    .clone()
+                    .map_or(Value::Null, Value::String),
+            );
+        }
         if same_layout(record, self.name()) && record.meta.contains_key("reasoning_steps") {
             // Tree variant (or prefixes without the question): restored from meta.
             return Ok(row);

@@ -184,20 +184,25 @@ impl Layout for MathShepherd {
         let prompt = record
             .problem_text()
             .ok_or_else(|| FieldError::missing("task.prompt"))?;
+        let same = same_layout(record, self.name());
         let attempt = record
             .attempts
             .iter()
             .find(|a| !a.steps.is_empty())
+            .or_else(|| record.attempts.first().filter(|_| same))
             .ok_or_else(|| FieldError::missing("attempts[].steps"))?;
         // Only the labeled prefix (steps after the first error are often unlabeled).
         let labeled = attempt
             .steps
             .iter()
             .rposition(|s| super::prm_stepwise::step_bool(s).is_some())
-            .map(|i| i + 1)
-            .ok_or_else(|| FieldError::missing("attempts[].steps (labeled)"))?;
+            .map(|i| i + 1);
+        let labeled = match labeled {
+            Some(n) => n,
+            None if same => attempt.steps.len(),
+            None => return Err(FieldError::missing("attempts[].steps (labeled)")),
+        };
         let steps = &attempt.steps[..labeled];
-        let same = same_layout(record, self.name());
         // Math-Shepherd steps read `Step i: ...`; steps from other layouts get the prefix.
         let texts: Vec<String> = steps
             .iter()

@@ -103,10 +103,12 @@ impl Layout for Mbpp {
         let same = same_layout(record, self.name());
         let mut row = Fields::new();
         row.insert("text".into(), Value::String(text.to_string()));
-        row.insert(
-            "code".into(),
-            Value::String(record.task.reference.solution.clone().unwrap_or_default()),
-        );
+        if !same || record.task.reference.solution.is_some() {
+            row.insert(
+                "code".into(),
+                Value::String(record.task.reference.solution.clone().unwrap_or_default()),
+            );
+        }
         if !same {
             row.insert("task_id".into(), Value::String(record.id.clone()));
         }

@@ -143,12 +143,13 @@ impl Layout for MrGsm8k {
         let question = record
             .problem_text()
             .ok_or_else(|| FieldError::missing("task.prompt"))?;
+        let same = same_layout(record, self.name());
         let attempt = record
             .attempts
             .iter()
             .find(|a| !a.steps.is_empty())
+            .or_else(|| record.attempts.first().filter(|_| same))
             .ok_or_else(|| FieldError::missing("attempts[].steps"))?;
-        let same = same_layout(record, self.name());
         let reference = &record.task.reference;
         let mut row = Fields::new();
         row.insert("question".into(), Value::String(question.to_string()));

@@ -133,7 +133,7 @@ impl Layout for OpenR1 {
             .ok_or_else(|| FieldError::missing("task.prompt"))?;
         let same = same_layout(record, self.name());
         let attempts = samples(record);
-        if attempts.is_empty() {
+        if attempts.is_empty() && !same {
             return Err(FieldError::missing("attempts"));
         }
         let reference = &record.task.reference;

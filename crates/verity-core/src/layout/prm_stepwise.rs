@@ -112,10 +112,12 @@ impl Layout for PrmStepwise {
         let prompt = record
             .problem_text()
             .ok_or_else(|| FieldError::missing("task.prompt"))?;
+        let same = super::grades::same_layout(record, self.name());
         let attempt = record
             .attempts
             .iter()
             .find(|a| a.steps.iter().any(|s| step_bool(s).is_some()))
+            .or_else(|| record.attempts.first().filter(|_| same))
             .ok_or_else(|| FieldError::missing("attempts[].steps (labeled)"))?;
         let labeled = attempt
             .steps

@@ -153,7 +153,7 @@ impl Layout for QwenEval {
         let same = same_layout(record, self.name());
         let sky = same && had(record, SKY_OPEN);
         let attempts = samples(record);
-        if attempts.is_empty() {
+        if attempts.is_empty() && !same {
             return Err(FieldError::missing("attempts"));
         }
         let reference = &record.task.reference;
@@ -164,10 +164,12 @@ impl Layout for QwenEval {
             }
         }
         row.insert("question".into(), Value::String(question.to_string()));
-        row.insert(
-            "gt".into(),
-            reference.answer.clone().map_or(Value::Null, Value::String),
-        );
+        if !same || reference.answer.is_some() {
+            row.insert(
+                "gt".into(),
+                reference.answer.clone().map_or(Value::Null, Value::String),
+            );
+        }
         if let Some(solution) = &reference.solution {
             row.insert("solution".into(), Value::String(solution.clone()));
         }

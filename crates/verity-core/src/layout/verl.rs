@@ -166,23 +166,27 @@ impl Layout for Verl {
                 Value::String(dataset_name(record).unwrap_or_else(|| "unknown".into())),
             );
         }
-        let prompt: Vec<Value> = if record.task.messages.is_empty() {
+        let listed = same && had(record, "prompt") && !record.meta.contains_key("prompt");
+        if listed || !record.task.messages.is_empty() {
+            let prompt = record.task.messages.iter().map(message_value).collect();
+            row.insert("prompt".into(), Value::Array(prompt));
+        } else if !same {
             let problem = record
                 .problem_text()
                 .ok_or_else(|| FieldError::missing("task.prompt"))?;
-            vec![json!({"role": "user", "content": problem})]
-        } else {
-            record.task.messages.iter().map(message_value).collect()
-        };
-        row.insert("prompt".into(), Value::Array(prompt));
+            row.insert(
+                "prompt".into(),
+                json!([{"role": "user", "content": problem}]),
+            );
+        }
         if !same || had(record, "ability") {
             row.insert(
                 "ability".into(),
                 Value::String(record.task.domain.clone().unwrap_or_else(|| "math".into())),
             );
         }
-        if same && record.meta.contains_key("reward_model") {
-            // Restored verbatim from meta.
+        if same {
+            // `reward_model` and `extra_info` (when the row had them) come back from meta.
             return Ok(row);
         }
         let answer = record
