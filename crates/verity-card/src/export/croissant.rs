@@ -5,6 +5,10 @@
 //! `verity:optimizer`, `verity:scaffold`, `verity:baseModel`, `verity:curationLevel`.
 //! Extension values are JSON literals (`@type: @json`), so consumers that do not know the
 //! namespace can ignore them.
+//!
+//! Known failure modes: record-set fields are the released rows' top-level columns with a
+//! coarse type (objects and arrays as `sc:Text`); nested record fields are not described. The
+//! `prov:wasGeneratedBy` activities carry stage names and row counts, not times.
 
 use super::text;
 use crate::check;

@@ -3,6 +3,10 @@
 //! `source_datasets`, `annotations_creators`, `configs`) plus a `verity` block with the
 //! attribution factors, and the card's sections in Markdown following the Hub's template
 //! (Dataset Details, Uses, Dataset Structure, Dataset Creation, Bias/Risks/Limitations, Citation).
+//!
+//! Known failure modes: the Hub's YAML has no fields for the verifier, generator or budget, so
+//! they live in the non-standard `verity` block (the Hub keeps unknown keys but does not index
+//! them); `configs` lists every released file under the `train` split.
 
 use super::{text, with_provenance};
 use crate::check;
