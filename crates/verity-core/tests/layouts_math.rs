@@ -1166,6 +1166,10 @@ mod properties {
                 let wire = serde_json::to_string(&record).unwrap();
                 let reparsed: Record = serde_json::from_str(&wire).unwrap();
                 prop_assert_eq!(&reparsed, &record, "{}", name);
+                // Writing the record in every layout never panics (an error is fine).
+                for other in layout::all() {
+                    let _ = write_row(*other, &record, true);
+                }
             }
         }
 
@@ -1188,6 +1192,9 @@ mod properties {
                     let wire = serde_json::to_string(&record).unwrap();
                     let reparsed: Record = serde_json::from_str(&wire).unwrap();
                     prop_assert_eq!(&reparsed, &record, "{}", name);
+                    for other in layout::all() {
+                        let _ = write_row(*other, &record, true);
+                    }
                 }
             }
         }
