@@ -75,6 +75,7 @@ result['tmp_writable'] = can_write('/tmp/verity_probe')
 result['shadow_visible'] = os.path.exists('/etc/shadow')
 result['root_home'] = sorted(os.listdir('/root')) if os.path.isdir('/root') else None
 result['pid'] = os.getpid()
+result['ppid'] = os.getppid()
 print(json.dumps(result))
 "#;
 
@@ -184,8 +185,11 @@ pub fn diagnose(python: &str, isolation: Isolation) -> Diagnosis {
             );
             check(
                 "own pid namespace",
-                probe["pid"] == 1,
-                format!("pid of the program = {}", probe["pid"]),
+                probe["pid"] == 2 && probe["ppid"] == 1,
+                format!(
+                    "pid of the program = {}, its parent = {} (the sandbox's init)",
+                    probe["pid"], probe["ppid"]
+                ),
             );
         }
         Ok(output) => check(

@@ -6,16 +6,18 @@
 //! 1. create new mount, pid, network, ipc, uts and cgroup namespaces — plus, when *not* started
 //!    by root, a user namespace (mapping the caller's uid to the sandbox uid) that grants the
 //!    privileges for the next steps;
-//! 2. fork: the first process becomes a tiny waiter that closes every descriptor but the status
-//!    pipe, reports the outer pid of its child, waits for it and reports its wait status; the
-//!    child is pid 1 of the new pid namespace, so when it dies the kernel kills every process
-//!    left in the namespace (no background process outlives a run);
+//! 2. fork: the first process becomes a waiter outside the namespace that closes every
+//!    descriptor but the status pipe, reports the outer pid of its child and waits for it; the
+//!    child is pid 1 (init) of the new pid namespace, so when it dies the kernel kills every
+//!    process left in the namespace (no background process outlives a run);
 //! 3. pid 1 makes every mount private, builds a new root on a small tmpfs (read-only binds of
 //!    `/usr`, the interpreter, a few `/etc` files and device nodes; the run's files in `/code`;
 //!    a fresh `/proc`; a size-limited tmpfs `/tmp` as the only writable place), pivots into it,
 //!    detaches the old root and remounts `/` read-only;
-//! 4. sets the hostname, optionally brings up `lo`;
-//! 5. when started by root: drops to the sandbox uid/gid (no supplementary groups), then
+//! 4. sets the hostname, optionally brings up `lo`, then forks the program (pid 2) and stays as
+//!    init: it reaps orphans and, when the program exits, reports its wait status and exits,
+//!    which kills whatever the program left behind;
+//! 5. (the program, pid 2) when started by root: drops to the sandbox uid/gid (no supplementary groups), then
 //!    creates a user namespace mapping that uid to itself — the program is never root on the
 //!    host, and holds no capability over the namespaces it lives in;
 //! 6. applies the rlimits, marks all descriptors close-on-exec, empties the capability bounding
@@ -149,11 +151,12 @@ impl IsolatedChild {
         }
         match step!(fd, 6, sys::fork()) {
             sys::Forked::Parent(pid) => {
-                // The waiter: hold nothing the parent waits on (stdio, other runs' pipes).
+                // Outside the namespace: report the outer pid of the namespace's init (the
+                // parent kills it on timeout), hold nothing the parent waits on (stdio, other
+                // runs' pipes), and stay until init is gone.
                 sys::close_all_except(fd);
                 report(fd, TAG_PID, pid as u32);
-                let status = sys::waitpid(pid).unwrap_or(0x7f00);
-                report(fd, TAG_STATUS, status as u32);
+                let _ = sys::waitpid(pid);
                 sys::exit_now(0);
             }
             sys::Forked::Child => self.pid_one(),
@@ -275,6 +278,31 @@ impl IsolatedChild {
         if self.loopback {
             step!(fd, 20, sys::loopback_up());
         }
+        step!(fd, 21, sys::chdir(c"/tmp"));
+        // pid 1 stays a tiny init (reaping orphans, reporting the program's status); the
+        // program runs as pid 2, so it gets normal signal semantics (pid 1 of a namespace
+        // ignores SIGXCPU and other default-action signals).
+        match step!(fd, 6, sys::fork()) {
+            sys::Forked::Parent(program) => {
+                sys::close_all_except(fd);
+                loop {
+                    match sys::wait_any() {
+                        Ok((pid, status)) if pid == program => {
+                            report(fd, TAG_STATUS, status as u32);
+                            sys::exit_now(0);
+                        }
+                        Ok(_) => {}
+                        Err(_) => sys::exit_now(1),
+                    }
+                }
+            }
+            sys::Forked::Child => self.program(have_proc),
+        }
+    }
+
+    /// The program's last steps before `execve`: privileges, limits, seccomp.
+    fn program(&self, have_proc: bool) -> io::Result<()> {
+        let fd = self.status_fd;
         if let Some((uid, gid)) = self.drop_to {
             step!(fd, 1, sys::become_user(uid, gid));
             if have_proc {
@@ -284,7 +312,6 @@ impl IsolatedChild {
                 self.map_ids()?;
             }
         }
-        step!(fd, 21, sys::chdir(c"/tmp"));
         self.apply_limits()?;
         step!(fd, 23, sys::cloexec_from_3());
         step!(fd, 24, sys::drop_capabilities());
@@ -303,15 +330,21 @@ impl IsolatedChild {
 }
 
 pub(crate) fn apply_limits(limits: &ChildLimits, fd: RawFd) -> io::Result<()> {
+    // CPU: SIGXCPU at the soft limit (reported as a timeout), SIGKILL two seconds later for a
+    // program that ignores it. (With soft == hard the kernel would send SIGKILL directly.)
+    step!(
+        fd,
+        22,
+        sys::setrlimit(libc::RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 2)
+    );
     for (resource, value) in [
-        (libc::RLIMIT_CPU, limits.cpu_seconds),
         (libc::RLIMIT_AS, limits.address_space),
         (libc::RLIMIT_FSIZE, limits.file_size),
         (libc::RLIMIT_NOFILE, limits.open_files),
         (libc::RLIMIT_NPROC, limits.processes),
         (libc::RLIMIT_CORE, 0),
     ] {
-        step!(fd, 22, sys::setrlimit(resource, value));
+        step!(fd, 22, sys::setrlimit(resource, value, value));
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! time, memory, processes and output.
 //!
 //! What it does: [`Sandbox::run`] starts `argv` in fresh user, pid, mount, network, ipc, uts and
-//! cgroup namespaces (see [`child`] for the exact sequence), with the run's files in a read-only
+//! cgroup namespaces (see `child.rs` for the exact sequence), with the run's files in a read-only
 //! `/code`, a size-limited tmpfs `/tmp` as the only writable place (also the working directory),
 //! read-only views of `/usr`, the interpreter and the paths the caller allows, rlimits (CPU,
 //! address space, file size, open files, processes), a seccomp filter, a wall-clock timeout that

@@ -181,11 +181,15 @@ pub(crate) fn sethostname(name: &[u8]) -> io::Result<()> {
     cvt(unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) }).map(drop)
 }
 
-/// `setrlimit(2)` with soft = hard = `value`.
-pub(crate) fn setrlimit(resource: libc::__rlimit_resource_t, value: u64) -> io::Result<()> {
+/// `setrlimit(2)` with the given soft and hard limits.
+pub(crate) fn setrlimit(
+    resource: libc::__rlimit_resource_t,
+    soft: u64,
+    hard: u64,
+) -> io::Result<()> {
     let limit = libc::rlimit {
-        rlim_cur: value as libc::rlim_t,
-        rlim_max: value as libc::rlim_t,
+        rlim_cur: soft as libc::rlim_t,
+        rlim_max: hard as libc::rlim_t,
     };
     // SAFETY: `limit` is a valid rlimit struct.
     cvt(unsafe { libc::setrlimit(resource, &limit) }).map(drop)
@@ -332,6 +336,22 @@ pub(crate) fn waitpid(pid: libc::pid_t) -> io::Result<libc::c_int> {
         let ret = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
         if ret >= 0 {
             return Ok(status);
+        }
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// `waitpid(-1)`: any child, retrying on `EINTR`; returns (pid, raw wait status).
+pub(crate) fn wait_any() -> io::Result<(libc::pid_t, libc::c_int)> {
+    let mut status: libc::c_int = 0;
+    loop {
+        // SAFETY: `status` is a valid out-pointer.
+        let ret = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+        if ret >= 0 {
+            return Ok((ret, status));
         }
         let error = io::Error::last_os_error();
         if error.kind() != io::ErrorKind::Interrupted {

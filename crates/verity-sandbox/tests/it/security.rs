@@ -375,17 +375,25 @@ try:
     print('kill -1 returned', flush=True)
 except OSError as e:
     print('kill -1 denied', e.errno, flush=True)
+print('still running', flush=True)
 "#;
-    let stdin = format!("{}\n{}\n", canary.id(), std::process::id());
+    // The program's parent is the sandbox's own init (pid 1 of the namespace): killing it is
+    // refused or ignored, and would only end the sandbox. Host pids are not even visible.
+    let stdin = format!("1\n{}\n{}\n", canary.id(), std::process::id());
     let output = python_run(&sandbox, code, &stdin, Duration::from_secs(10));
     let text = stdout(&output);
     assert!(
-        text.contains("ppid 0"),
-        "the parent must be outside the pid namespace: {text}"
+        text.contains("ppid 1"),
+        "the parent must be the sandbox's init: {text}"
+    );
+    assert!(text.contains("still running"), "{text}");
+    assert!(
+        text.contains(&format!("denied {} 3", canary.id())),
+        "{text}"
     );
     assert!(
-        !text.contains("signalled"),
-        "a host process was visible: {text}"
+        text.contains(&format!("denied {} 3", std::process::id())),
+        "{text}"
     );
     // Host side: the canary and this test process are alive.
     assert!(
@@ -440,7 +448,7 @@ fn setsid_escape_is_contained() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout(&output).starts_with("leader 1 "),
+        stdout(&output).starts_with("leader 2 "),
         "{}",
         stdout(&output)
     );
@@ -521,4 +529,36 @@ fn self_check_reports_every_property_holding() {
     for check in &diagnosis.checks {
         assert!(check.ok, "{}: {}", check.name, check.evidence);
     }
+}
+
+#[test]
+fn cpu_limit_is_reported_as_a_timeout() {
+    let Some(sandbox) = sandbox_with(62014, false) else {
+        return;
+    };
+    let fx = fixture().expect("fixture");
+    // Two busy threads burn CPU time twice as fast as wall time: the CPU limit (1 s) fires
+    // before the wall-clock limit (30 s).
+    let spec = RunSpec {
+        argv: fx.python.argv_for("{code}/main.py"),
+        files: vec![SandboxFile::new(
+            "main.py",
+            "import multiprocessing as mp\ndef burn():\n    while True:\n        pass\nif __name__ == '__main__':\n    procs = [mp.Process(target=burn) for _ in range(2)]\n    [p.start() for p in procs]\n    burn()\n",
+        )],
+        env: fx.python.env.clone(),
+        limits: Limits {
+            wall_timeout: Duration::from_secs(30),
+            cpu_seconds: Some(1),
+            ..Limits::default()
+        },
+        ..RunSpec::default()
+    };
+    let output = sandbox.run(&spec).expect("run");
+    assert!(
+        output.cpu_limit(),
+        "{:?} {}",
+        output.termination,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_no_survivors(62014);
 }
