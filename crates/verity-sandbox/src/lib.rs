@@ -7,9 +7,10 @@
 //!   namespaces, a new read-only root (`/usr`, the interpreter, the run's files in `/code`) with
 //!   a size-limited tmpfs `/tmp` as the only writable place, rlimits (CPU, address space, file
 //!   size, open files, processes), a seccomp filter that kills on dangerous system calls and on
-//!   non-`AF_UNIX` sockets, a wall-clock timeout that kills the whole process tree (the program
-//!   is pid 1 of its namespace), and an output cap. Started as root, the program runs as an
-//!   unprivileged uid with no capabilities and `no_new_privs`. No external binary is needed.
+//!   non-`AF_UNIX` sockets, a wall-clock timeout that kills the whole process tree (a tiny init
+//!   is pid 1 of the namespace; when it dies the kernel kills everything left), and an output
+//!   cap. Started as root, the program runs as an unprivileged uid with no capabilities and
+//!   `no_new_privs`. No external binary is needed.
 //!   If the machine cannot provide this, [`Sandbox::new`] fails with a clear error; running
 //!   without isolation ([`Isolation::None`]) is an explicit opt-out.
 //! - [`harness`]: assert-style tests (HumanEval, MBPP, LeetCode `check(candidate)`),

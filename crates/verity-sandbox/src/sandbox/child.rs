@@ -76,7 +76,7 @@ pub(crate) const STEP_NAMES: &[&str] = &[
     "mount /proc",
 ];
 
-/// A file written into `/code` by pid 1.
+/// A file written into `/code` by the namespace's init.
 pub(crate) struct ChildFile {
     pub path: CString,
     pub contents: Vec<u8>,
@@ -132,8 +132,8 @@ const PROC_UID_MAP: &std::ffi::CStr = c"/proc/self/uid_map";
 const PROC_GID_MAP: &std::ffi::CStr = c"/proc/self/gid_map";
 
 impl IsolatedChild {
-    /// The `pre_exec` hook. Returns `Ok` only in pid 1, which then `execve`s the program; the
-    /// waiter process never returns.
+    /// The `pre_exec` hook. Returns `Ok` only in the program process (pid 2 of the namespace),
+    /// which then `execve`s the program; the waiter and init processes never return.
     pub(crate) fn run(&self) -> io::Result<()> {
         let fd = self.status_fd;
         let mut namespaces = libc::CLONE_NEWNS

@@ -743,8 +743,8 @@ impl Supervisor {
 
     fn kill_tree(&self, outer_pid: libc::pid_t, isolated: bool) {
         if isolated {
-            // pid 1 of the namespace: when it dies the kernel kills every other member. The
-            // waiter is killed too; pid 1 also has PDEATHSIG=SIGKILL on it.
+            // The namespace's init: when it dies the kernel kills every other member (the
+            // program has PDEATHSIG=SIGKILL on init as well). The outer waiter is killed too.
             if self.status.is_none() {
                 if let Some(pid) = self.pid_one {
                     sys::kill(pid, libc::SIGKILL);
@@ -799,7 +799,7 @@ impl Supervisor {
                 grace_deadline = Some(now + Duration::from_secs(5));
             }
             if self.status.is_some() && grace_deadline.is_none() {
-                // pid 1 is gone; the kernel is killing the rest. Do not wait forever for EOF.
+                // The program has exited and init with it; the kernel is killing the rest. Do not wait forever for EOF.
                 grace_deadline = Some(now + Duration::from_secs(5));
             }
             if let Some(grace) = grace_deadline {
