@@ -509,3 +509,292 @@ fn bad_rows_name_the_field() {
     assert!(read_err("toolbench", json!({"answer_generation": 3})).contains("answer_generation"));
     assert!(read_err("hh_rlhf", json!({"chosen": "\n\nHuman: x"})).contains("rejected"));
 }
+
+#[test]
+fn message_key_order_survives_the_round_trip() {
+    // kto: `{content, role}`; tau-bench: assistant `{content, role, tool_calls}`, tool
+    // `{role, tool_call_id, name, content}`; ToolBench: `win` first.
+    for (path, name, n) in [
+        ("llamafactory-demo/kto_en_demo.head60.json", "messages", 20),
+        ("tau-bench/gpt-4o-airline.head16.json.gz", "tau_bench", 8),
+        (
+            "toolbench/G1_10_ChatGPT_DFS_woFilter_w2.json",
+            "toolbench",
+            1,
+        ),
+        (
+            "llamafactory-demo/glaive_toolcall_en_demo.head40.json",
+            "sharegpt",
+            20,
+        ),
+    ] {
+        let layout = layout::by_name(name).unwrap();
+        for row in load_rows(path, n) {
+            let record = read(name, row.clone());
+            let back = write_row(layout, &record, true).unwrap();
+            assert_eq!(
+                serde_json::to_string(&back).unwrap(),
+                serde_json::to_string(&row).unwrap(),
+                "{path}"
+            );
+        }
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    const LAYOUTS: [&str; 10] = [
+        "sharegpt",
+        "sharegpt_dpo",
+        "messages",
+        "prompt_completion",
+        "dpo",
+        "hh_rlhf",
+        "swe_agent",
+        "tau_bench",
+        "toolbench",
+        "verity",
+    ];
+
+    /// One or two real rows of every sample file (plus TRL shapes).
+    fn samples() -> &'static Vec<Value> {
+        static SAMPLES: OnceLock<Vec<Value>> = OnceLock::new();
+        SAMPLES.get_or_init(|| {
+            let mut rows = Vec::new();
+            for path in [
+                "llamafactory-demo/glaive_toolcall_en_demo.head40.json",
+                "llamafactory-demo/dpo_en_demo.head30.json",
+                "llamafactory-demo/kto_en_demo.head60.json",
+                "llamafactory-demo/reason_tool_use_demo.head30.jsonl",
+                "llamafactory-demo/v1_dpo_demo.jsonl",
+                "hh-rlhf/harmless-base-test.head300.jsonl.gz",
+                "tau-bench/gpt-4o-airline.head16.json.gz",
+                "tau-bench/MockAirlineDomainEnv-few_shot.head10.jsonl",
+                "swe-agent/swe-agent__test-repo-i1.traj",
+                "toolbench/G1_10_ChatGPT_DFS_woFilter_w2.json",
+            ] {
+                rows.extend(load_rows(path, 2));
+            }
+            rows.push(json!({"prompt": "2+2?", "completion": "<think>a</think>4", "label": false}));
+            rows.push(json!({"prompt": [{"role": "user", "content": "q"}], "chosen": [{"role": "assistant", "content": "a"}], "rejected": [{"role": "assistant", "content": "b"}]}));
+            rows
+        })
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                "[a-z ]{0,8}",
+                Just("<think>".to_string()),
+                Just("</think>".to_string()),
+                Just("\n\nHuman:".to_string()),
+                Just("\n\nAssistant:".to_string()),
+                Just(" ".to_string()),
+                Just("user: ".to_string()),
+                Just("\nassistant: ".to_string()),
+                Just("\ntool: ".to_string()),
+                Just("None".to_string()),
+                Just("Error: x".to_string()),
+                Just("{\"name\": \"f\", \"arguments\": {\"a\": 1}}".to_string()),
+                Just("{\"error\": \"bad\"}".to_string()),
+                Just("ISSUE:\n".to_string()),
+            ],
+            0..6,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "role",
+            "content",
+            "from",
+            "value",
+            "type",
+            "reasoning_content",
+            "reasoning",
+            "tool_calls",
+            "function",
+            "function_call",
+            "name",
+            "arguments",
+            "tool_call_id",
+            "id",
+            "messages",
+            "conversations",
+            "chosen",
+            "rejected",
+            "chosen_messages",
+            "rejected_messages",
+            "prompt",
+            "completion",
+            "label",
+            "system",
+            "tools",
+            "traj",
+            "reward",
+            "task_id",
+            "trial",
+            "info",
+            "trajectory",
+            "action",
+            "observation",
+            "thought",
+            "submission",
+            "exit_status",
+            "history",
+            "is_demo",
+            "answer_generation",
+            "train_messages",
+            "final_answer",
+            "finish_type",
+            "win",
+            "query",
+            "messages_display",
+            "loss_weight",
+        ])
+        .prop_map(str::to_string)
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i32>().prop_map(|n| json!(n)),
+            prop_oneof![Just(0.0), Just(1.0), Just(0.5)].prop_map(|x: f64| json!(x)),
+            text().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((key(), inner), 0..4)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn check(row: &Fields) -> Result<(), TestCaseError> {
+        let ctx = RowContext {
+            file: "x.jsonl",
+            dataset: "x",
+            row: 0,
+        };
+        for name in LAYOUTS {
+            let l = layout::by_name(name).unwrap();
+            let _ = l.detect(row);
+            if let Ok(record) = read_row(l, row.clone(), &ctx) {
+                let back = write_row(l, &record, true)
+                    .unwrap_or_else(|e| panic!("{name}: read but cannot write: {e}"));
+                let row_value = Value::Object(row.clone());
+                prop_assert!(
+                    back == row_value,
+                    "{} round trip differs at {}",
+                    name,
+                    first_diff(&back, &row_value, String::new())
+                );
+                let wire = serde_json::to_string(&record).unwrap();
+                let reparsed: Record = serde_json::from_str(&wire).unwrap();
+                prop_assert_eq!(&reparsed, &record, "{}", name);
+                // Writing in every other layout never panics (an error is fine).
+                for other in LAYOUTS {
+                    let _ = write_row(layout::by_name(other).unwrap(), &record, true);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Path and values of the first difference between two JSON values.
+    fn first_diff(a: &Value, b: &Value, path: String) -> String {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for key in x.keys().chain(y.keys()) {
+                    match (x.get(key), y.get(key)) {
+                        (Some(p), Some(q)) if p == q => {}
+                        (Some(p), Some(q)) => return first_diff(p, q, format!("{path}.{key}")),
+                        (p, q) => return format!("{path}.{key}: {p:?} vs {q:?}"),
+                    }
+                }
+                format!("{path}: equal")
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    if p != q {
+                        return first_diff(p, q, format!("{path}[{i}]"));
+                    }
+                }
+                format!("{path}: equal")
+            }
+            _ => format!("{path}: {a} vs {b}"),
+        }
+    }
+
+    /// Walk `path` into `value` (array items / object values) and return the spot.
+    fn spot<'a>(value: &'a mut Value, path: &[prop::sample::Index]) -> &'a mut Value {
+        let Some((first, rest)) = path.split_first() else {
+            return value;
+        };
+        let len = match &*value {
+            Value::Array(items) => items.len(),
+            Value::Object(map) => map.len(),
+            _ => 0,
+        };
+        if len == 0 {
+            return value;
+        }
+        let i = first.index(len);
+        let next = match value {
+            Value::Array(items) => &mut items[i],
+            Value::Object(map) => map.values_mut().nth(i).unwrap(),
+            other => other,
+        };
+        spot(next, rest)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Real rows with one value replaced (at any depth) or removed never panic an adapter;
+        /// a row an adapter reads is written back exactly.
+        #[test]
+        fn mutated_real_rows_never_panic(
+            which in any::<prop::sample::Index>(),
+            path in prop::collection::vec(any::<prop::sample::Index>(), 1..5),
+            replacement in prop::option::of(value()),
+        ) {
+            let rows = samples();
+            let mut row = rows[which.index(rows.len())].clone();
+            match replacement {
+                Some(v) => *spot(&mut row, &path) = v,
+                None => {
+                    // Remove the spot's key from its parent object (or drop an array item).
+                    let (last, parent_path) = path.split_last().unwrap();
+                    match spot(&mut row, parent_path) {
+                        Value::Object(map) if !map.is_empty() => {
+                            let k = map.keys().nth(last.index(map.len())).cloned().unwrap();
+                            map.shift_remove(&k);
+                        }
+                        Value::Array(items) if !items.is_empty() => {
+                            let i = last.index(items.len());
+                            items.remove(i);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if let Value::Object(row) = row {
+                check(&row)?;
+            }
+        }
+
+        /// Arbitrary rows never panic an adapter.
+        #[test]
+        fn arbitrary_rows_never_panic(row in prop::collection::vec((key(), value()), 0..8)) {
+            let row: Fields = row.into_iter().collect();
+            check(&row)?;
+        }
+    }
+}

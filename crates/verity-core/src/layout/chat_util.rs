@@ -32,6 +32,8 @@ pub const REASONING_KEYS: [&str; 3] = ["reasoning_content", "reasoning", "thinki
 pub const PARTS_MARKER: &str = "@parts";
 /// Lineage marker: ShareGPT roles are spelled `user` / `assistant` (not `human` / `gpt`).
 pub const USER_NAMES_MARKER: &str = "@names=user";
+/// Lineage marker prefix: `@order:<role>=k1,k2,...`, the key order of that role's messages.
+pub const ORDER_MARKER: &str = "@order:";
 /// Lineage marker prefix: the separate reasoning field name.
 pub const REASONING_MARKER: &str = "@reasoning=";
 
@@ -55,6 +57,11 @@ pub struct Style {
     pub reasoning_key: Option<String>,
     /// ShareGPT only: roles spelled `user`/`assistant`/`tool` instead of `human`/`gpt`/`observation`.
     pub user_names: bool,
+    /// Per role (as written: `assistant`, `gpt`, ...), the input key order of its messages
+    /// when it differs from the default rendering order.
+    pub orders: Vec<(String, Vec<String>)>,
+    /// Roles already looked at by [`Style::sniff`].
+    seen_roles: Vec<String>,
 }
 
 impl Style {
@@ -64,6 +71,8 @@ impl Style {
             dialect,
             reasoning_key: None,
             user_names: false,
+            orders: Vec::new(),
+            seen_roles: Vec::new(),
         }
     }
 
@@ -84,6 +93,9 @@ impl Style {
         if let Some(key) = &self.reasoning_key {
             out.push(format!("{REASONING_MARKER}{key}"));
         }
+        for (role, keys) in &self.orders {
+            out.push(format!("{ORDER_MARKER}{role}={}", keys.join(",")));
+        }
         out
     }
 
@@ -98,6 +110,14 @@ impl Style {
                 style.dialect = Dialect::Parts;
             } else if field == USER_NAMES_MARKER {
                 style.user_names = true;
+            } else if let Some((role, keys)) = field
+                .strip_prefix(ORDER_MARKER)
+                .and_then(|rest| rest.split_once('='))
+            {
+                style.orders.push((
+                    role.to_string(),
+                    keys.split(',').map(str::to_string).collect(),
+                ));
             } else if let Some(key) = field.strip_prefix(REASONING_MARKER) {
                 style.reasoning_key = Some(key.to_string());
             }
@@ -105,11 +125,67 @@ impl Style {
         style
     }
 
+    /// Remember the key order of the first message of each role when it is not the default.
+    fn note_order(&mut self, message: &Fields, dialect: Dialect) {
+        let role_key = if dialect == Dialect::ShareGpt {
+            "from"
+        } else {
+            "role"
+        };
+        let Some(role) = message.get(role_key).and_then(Value::as_str) else {
+            return;
+        };
+        if self.seen_roles.iter().any(|r| r == role) {
+            return;
+        }
+        self.seen_roles.push(role.to_string());
+        let rank = |key: &str| match key {
+            "role" | "from" => 0,
+            "content" | "value" => 1,
+            k if REASONING_KEYS.contains(&k) => 2,
+            "tool_calls" => 3,
+            _ => 4,
+        };
+        let keys: Vec<&String> = message.keys().collect();
+        let sorted = keys.windows(2).all(|w| rank(w[0]) <= rank(w[1]));
+        let plain =
+            keys.iter().all(|k| !k.contains(',') && !k.contains('=')) && !role.contains('=');
+        if !sorted && plain {
+            self.orders
+                .push((role.to_string(), keys.into_iter().cloned().collect()));
+        }
+    }
+
+    /// Reorder a rendered message's keys to the input order of its role, if known.
+    fn apply_order(&self, out: Fields) -> Fields {
+        if self.orders.is_empty() {
+            return out;
+        }
+        let role = out
+            .get("role")
+            .or_else(|| out.get("from"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let Some((_, keys)) = self.orders.iter().find(|(r, _)| r == role) else {
+            return out;
+        };
+        let mut out = out;
+        let mut ordered = Fields::new();
+        for key in keys {
+            if let Some(value) = out.remove(key) {
+                ordered.insert(key.clone(), value);
+            }
+        }
+        ordered.extend(out);
+        ordered
+    }
+
     /// Guess the style of a list of raw messages (OpenAI vs parts, reasoning field name,
     /// ShareGPT role spelling).
     pub fn sniff(messages: &[Value], dialect: Dialect) -> Style {
         let mut style = Style::new(dialect);
         for message in messages.iter().filter_map(Value::as_object) {
+            style.note_order(message, dialect);
             match dialect {
                 Dialect::ShareGpt => {
                     if matches!(
@@ -393,7 +469,7 @@ pub fn render_message(message: &Message, style: &Style, same: bool) -> Value {
             extend_extra(&mut out, message);
         }
     }
-    Value::Object(out)
+    Value::Object(style.apply_order(out))
 }
 
 fn extend_extra(out: &mut Fields, message: &Message) {
@@ -662,7 +738,7 @@ pub fn events_from(messages: &[Message]) -> Vec<Event> {
                 thought: if k == 0 { thought.clone() } else { None },
                 action: Some(action_text(name.as_deref(), &arguments)),
                 tool: name,
-                arguments: Some(arguments),
+                arguments: Some(arguments).filter(|a| !a.is_null()),
                 ..Event::default()
             });
             ids.push(id);
@@ -744,7 +820,8 @@ pub fn split_conversation(mut messages: Vec<Message>, style: &Style) -> Split {
 /// also kept whole in `attempt.messages`.
 pub fn attempt_from_message(message: Message, style: &Style) -> Attempt {
     let mut attempt = Attempt::default();
-    let plain = message.extra.is_empty() && message.tool_calls.is_none();
+    let plain =
+        message.role == "assistant" && message.extra.is_empty() && message.tool_calls.is_none();
     if message.reasoning.is_some() {
         attempt.trace = message.reasoning.clone();
         attempt.response = message.content.clone();
@@ -776,7 +853,7 @@ pub fn attempt_turns(attempt: &Attempt, style: &Style) -> Vec<Message> {
     };
     if style.separate_reasoning() {
         message.reasoning = attempt.trace.clone();
-        message.content = Some(attempt.response.clone().unwrap_or_default());
+        message.content = attempt.response.clone();
     } else {
         message.content = Some(super::render_think(
             attempt.trace.as_deref(),
@@ -791,10 +868,19 @@ pub fn context_turns(record: &Record) -> Result<Vec<Message>, FieldError> {
     if !record.task.messages.is_empty() {
         return Ok(record.task.messages.clone());
     }
-    let prompt = record
-        .problem_text()
-        .ok_or_else(|| FieldError::missing("task.prompt"))?;
-    Ok(vec![Message::new("user", prompt)])
+    match record.problem_text() {
+        Some(prompt) => Ok(vec![Message::new("user", prompt)]),
+        // A chat row with no context turns (empty, or starting with the assistant).
+        None if record
+            .lineage
+            .layout
+            .as_deref()
+            .is_some_and(|l| CHAT_LAYOUTS.contains(&l)) =>
+        {
+            Ok(Vec::new())
+        }
+        None => Err(FieldError::missing("task.prompt")),
+    }
 }
 
 /// The attempt to write as "the" answer of a single-conversation layout: the first sample,
@@ -811,6 +897,19 @@ pub fn main_attempt(record: &Record) -> Option<&Attempt> {
         })
         .or_else(|| record.attempts.first())
 }
+
+/// Layouts whose records keep the whole conversation in `task.messages` + attempt turns.
+const CHAT_LAYOUTS: [&str; 9] = [
+    "messages",
+    "sharegpt",
+    "sharegpt_dpo",
+    "dpo",
+    "prompt_completion",
+    "hh_rlhf",
+    "tau_bench",
+    "toolbench",
+    "swe_agent",
+];
 
 /// The whole conversation of a record: context plus the main attempt's turns, or the
 /// reference solution (else answer) as the assistant turn when there are no attempts.
@@ -860,7 +959,11 @@ pub fn take_number(
     keep: &mut Fields,
 ) -> Result<Option<f64>, FieldError> {
     match row.remove(key) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
+        Some(Value::Null) => {
+            keep.insert(key.to_string(), Value::Null);
+            Ok(None)
+        }
         Some(Value::Number(n)) => {
             let x = n.as_f64().unwrap_or(f64::NAN);
             let back = serde_json::Number::from_f64(x);

@@ -129,7 +129,17 @@ impl Layout for Dpo {
     fn to_record(&self, mut row: Fields, _ctx: &RowContext) -> Result<Record, FieldError> {
         let (ck, rk) = keys_of(&row).ok_or_else(|| FieldError::missing("chosen"))?;
         let mut fields = mapped_order(&row, &["prompt", ck, rk]);
-        let prompt = row.remove("prompt").filter(|v| !v.is_null());
+        if row.get("prompt").is_some_and(Value::is_null) {
+            // A null prompt stays in meta; the pair is read with an implicit prompt.
+            fields.retain(|f| f != "prompt");
+            if let Some(null) = row.remove("prompt") {
+                row.insert("prompt".into(), null);
+            }
+        }
+        let prompt = match row.get("prompt") {
+            Some(Value::Null) => None,
+            _ => row.remove("prompt"),
+        };
         let chosen = row.remove(ck).ok_or_else(|| FieldError::missing(ck))?;
         let rejected = row.remove(rk).ok_or_else(|| FieldError::missing(rk))?;
         let mut record = Record::new("", ObjectKind::PreferencePair);

@@ -27,6 +27,8 @@ use serde_json::Value;
 pub struct PromptCompletion;
 
 const NAME: &str = "prompt_completion";
+const PROMPT_LIST: &str = "@prompt-list";
+const COMPLETION_LIST: &str = "@completion-list";
 
 fn is_text_or_messages(value: Option<&Value>) -> bool {
     match value {
@@ -69,10 +71,19 @@ impl Layout for PromptCompletion {
         let mut record = Record::new("", ObjectKind::PromptAnswer);
         let prompt = row
             .remove("prompt")
+            .filter(|v| !v.is_null())
             .ok_or_else(|| FieldError::missing("prompt"))?;
         let completion = row
             .remove("completion")
+            .filter(|v| !v.is_null())
             .ok_or_else(|| FieldError::missing("completion"))?;
+        let mut markers: Vec<String> = Vec::new();
+        if prompt.is_array() {
+            markers.push(PROMPT_LIST.into());
+        }
+        if completion.is_array() {
+            markers.push(COMPLETION_LIST.into());
+        }
         let mut lists: Vec<Value> = Vec::new();
         for value in [&prompt, &completion] {
             if let Value::Array(items) = value {
@@ -135,6 +146,7 @@ impl Layout for PromptCompletion {
             .into_iter()
             .filter(|k| k != "label" || labelled)
             .collect();
+        fields.extend(markers);
         fields.extend(style.markers());
         record.lineage.fields = fields;
         record.meta.extend(row);
@@ -145,26 +157,38 @@ impl Layout for PromptCompletion {
         let same = same_layout(record, NAME);
         let style = Style::of_record(record, Dialect::OpenAi, same);
         let attempt = main_attempt(record);
+        let (prompt_list, completion_list) = if same {
+            (
+                record.lineage.fields.iter().any(|f| f == PROMPT_LIST),
+                record.lineage.fields.iter().any(|f| f == COMPLETION_LIST),
+            )
+        } else {
+            let chat = !record.task.messages.is_empty();
+            (chat, chat)
+        };
         let mut row = Fields::new();
-        if !record.task.messages.is_empty() {
+        if prompt_list {
             let context = context_turns(record)?;
+            row.insert("prompt".into(), render_messages(&context, &style, same));
+        } else {
+            let prompt = record
+                .problem_text()
+                .ok_or_else(|| FieldError::missing("task.prompt"))?;
+            row.insert("prompt".into(), Value::String(prompt.to_string()));
+        }
+        if completion_list {
             let turns = match attempt {
                 Some(attempt) => attempt_turns(attempt, &style),
                 None => reference_text(record)
                     .map(|t| vec![crate::record::Message::new("assistant", t)])
                     .ok_or_else(|| FieldError::missing("attempts"))?,
             };
-            row.insert("prompt".into(), render_messages(&context, &style, same));
             row.insert("completion".into(), render_messages(&turns, &style, same));
         } else {
-            let prompt = record
-                .problem_text()
-                .ok_or_else(|| FieldError::missing("task.prompt"))?;
             let completion = match attempt {
                 Some(a) => render_think(a.trace.as_deref(), a.response.as_deref().unwrap_or("")),
                 None => reference_text(record).ok_or_else(|| FieldError::missing("attempts"))?,
             };
-            row.insert("prompt".into(), Value::String(prompt.to_string()));
             row.insert("completion".into(), Value::String(completion));
         }
         put_label(&mut row, attempt);

@@ -61,13 +61,19 @@ impl Layout for ShareGpt {
         for key in order {
             match key.as_str() {
                 "system" => {
+                    if row.get("system").is_some_and(Value::is_null) {
+                        continue;
+                    }
                     if let Some(system) = take_text(&mut row, "system", &mut keep)? {
                         messages.insert(0, Message::new("system", system));
                         fields.push(key);
                     }
                 }
                 "tools" => match row.remove("tools") {
-                    None | Some(Value::Null) => {}
+                    None => {}
+                    Some(Value::Null) => {
+                        keep.insert("tools".into(), Value::Null);
+                    }
                     Some(tools) => {
                         keep.insert("__tools".into(), tools);
                         fields.push(key);

@@ -69,13 +69,19 @@ impl Layout for ShareGptDpo {
         let style = Style::sniff(&all, Dialect::ShareGpt);
         let mut record = Record::new("", ObjectKind::PreferencePair);
         let mut context = parse_messages(conversations, &style, "conversations")?;
-        if let Some(system) = take_text(&mut row, "system", &mut record.meta)? {
+        if row.get("system").is_some_and(Value::is_null) {
+            fields.retain(|f| f != "system");
+        } else if let Some(system) = take_text(&mut row, "system", &mut record.meta)? {
             context.insert(0, Message::new("system", system));
         } else {
             fields.retain(|f| f != "system");
         }
         match row.remove("tools") {
-            None | Some(Value::Null) => fields.retain(|f| f != "tools"),
+            None => fields.retain(|f| f != "tools"),
+            Some(Value::Null) => {
+                fields.retain(|f| f != "tools");
+                record.meta.insert("tools".into(), Value::Null);
+            }
             Some(tools) => record.task.tools = Some(tools),
         }
         record.task.messages = context;

@@ -17,8 +17,8 @@
 //! tool calls whose name was not kept, so those events have an observation but no tool.
 
 use super::chat_util::{
-    conversation_of, imported, is_list_of, main_attempt, mapped_order, number, parse_messages,
-    render_messages, same_layout, split_conversation, take_number, Dialect, Style,
+    conversation_of, imported, is_list_of, main_attempt, number, parse_messages, render_messages,
+    same_layout, split_conversation, take_number, Dialect, Style,
 };
 use super::{Layout, RowContext};
 use crate::error::FieldError;
@@ -106,7 +106,9 @@ impl Layout for TauBench {
             record.meta.extend(row);
             return Ok(record);
         }
-        let fields = mapped_order(&row, &["reward", "traj"]);
+        // All keys are listed (task_id and trial make the id, info holds the terminal
+        // predicate) so the row's key order survives the round trip.
+        let fields: Vec<String> = row.keys().cloned().collect();
         let raw = row
             .remove("traj")
             .ok_or_else(|| FieldError::missing("traj"))?;
@@ -153,6 +155,12 @@ impl Layout for TauBench {
     fn from_record(&self, record: &Record) -> Result<Fields, FieldError> {
         let same = same_layout(record, NAME);
         let mut row = Fields::new();
+        let from_traj = record.lineage.fields.iter().any(|f| f == "traj");
+        let from_display = record.lineage.fields.iter().any(|f| f == "@display");
+        if same && !from_traj && !from_display {
+            // A few-shot string that did not parse exactly: kept verbatim in meta.
+            return Ok(row);
+        }
         if same && record.lineage.fields.iter().any(|f| f == "@display") {
             let turns = conversation_of(record, &Style::new(Dialect::OpenAi))?;
             row.insert(

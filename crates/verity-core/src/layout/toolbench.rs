@@ -53,8 +53,9 @@ impl Layout for ToolBench {
             Some(Value::Bool(b)) => Some(*b),
             _ => None,
         };
+        // Every key is listed (the unmapped ones are derived from) so the key order survives.
         for key in row.keys() {
-            if key == "answer_generation" || (key == "win" && win.is_some()) {
+            if key != "win" || win.is_some() {
                 fields.push(key.clone());
             }
         }
@@ -70,7 +71,7 @@ impl Layout for ToolBench {
             None => return Err(FieldError::missing("answer_generation")),
         };
         record.task.prompt = ag.get("query").and_then(Value::as_str).map(str::to_string);
-        record.task.tools = ag.get("function").cloned();
+        record.task.tools = ag.get("function").filter(|v| !v.is_null()).cloned();
         let style = Style::new(Dialect::OpenAi);
         let conversation = match ag.get("train_messages") {
             Some(Value::Array(lists)) => lists.last().cloned(),
