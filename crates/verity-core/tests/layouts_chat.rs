@@ -798,3 +798,38 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn swe_agent_steps_convert_to_tool_call_messages() {
+    let rows = load_rows("swe-agent/swe-agent__test-repo-i1.traj", 1);
+    let record = read("swe_agent", rows[0].clone());
+    let steps = rows[0]["trajectory"].as_array().unwrap();
+    let out = write("messages", &record);
+    let turns = out["messages"].as_array().unwrap();
+    // user issue, then (assistant call + tool observation) per step, then the patch.
+    assert_eq!(turns.len(), 1 + 2 * steps.len() + 1);
+    assert_eq!(turns[0]["role"], "user");
+    let first_command = steps[0]["action"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .next();
+    assert_eq!(
+        turns[1]["tool_calls"][0]["function"]["name"].as_str(),
+        first_command
+    );
+    assert_eq!(turns[2]["role"], "tool");
+    assert_eq!(turns[2]["content"], steps[0]["observation"]);
+    assert!(turns.last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .contains("diff --git"));
+    // Read back as a messages tool trajectory with the same number of tool events.
+    let again = read("messages", out);
+    let calls = again.attempts[0]
+        .events
+        .iter()
+        .filter(|e| e.tool.is_some())
+        .count();
+    assert_eq!(calls, steps.len());
+}

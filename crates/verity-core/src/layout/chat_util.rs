@@ -844,8 +844,9 @@ pub fn attempt_turns(attempt: &Attempt, style: &Style) -> Vec<Message> {
     if !attempt.messages.is_empty() {
         return attempt.messages.clone();
     }
+    let mut turns = event_turns(&attempt.events);
     if attempt.trace.is_none() && attempt.response.is_none() {
-        return Vec::new();
+        return turns;
     }
     let mut message = Message {
         role: "assistant".into(),
@@ -860,7 +861,50 @@ pub fn attempt_turns(attempt: &Attempt, style: &Style) -> Vec<Message> {
             attempt.response.as_deref().unwrap_or(""),
         ));
     }
-    vec![message]
+    turns.push(message);
+    turns
+}
+
+/// Chat turns for agent events that have no messages of their own (SWE-agent steps): per
+/// event, an assistant turn with the thought and the action as an OpenAI tool call (the
+/// command name as the function, the arguments or the whole command as its arguments), then a
+/// tool turn with the observation. Events without an action contribute their observation only.
+fn event_turns(events: &[Event]) -> Vec<Message> {
+    let mut turns = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        let id = format!("call_{i}");
+        if let Some(action) = &event.action {
+            let arguments = match &event.arguments {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => serde_json::json!({ "command": action }).to_string(),
+            };
+            let call = serde_json::json!({
+                "id": id,
+                "type": "function",
+                "function": {
+                    "name": event.tool.clone().unwrap_or_else(|| "action".into()),
+                    "arguments": arguments,
+                },
+            });
+            turns.push(Message {
+                role: "assistant".into(),
+                content: event.thought.clone(),
+                tool_calls: Some(Value::Array(vec![call])),
+                ..Message::default()
+            });
+        }
+        if let Some(observation) = &event.observation {
+            let mut message = Message::new("tool", observation.clone());
+            if event.action.is_some() {
+                message
+                    .extra
+                    .insert("tool_call_id".into(), Value::String(id));
+            }
+            turns.push(message);
+        }
+    }
+    turns
 }
 
 /// The context turns of a record: `task.messages`, else one user turn with the problem text.
