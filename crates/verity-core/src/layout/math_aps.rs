@@ -222,7 +222,7 @@ impl Layout for MathAps {
                 entries.push(json!({"solution_prefix": text.clone(), "mc_value": mc}));
             }
         }
-        if entries.is_empty() {
+        if entries.is_empty() && !same {
             return Err(FieldError::missing("attempts[].steps"));
         }
         row.insert("reasoning_steps".into(), Value::Array(entries));
