@@ -833,3 +833,31 @@ fn swe_agent_steps_convert_to_tool_call_messages() {
         .count();
     assert_eq!(calls, steps.len());
 }
+
+#[test]
+fn sharegpt_system_column_and_user_role_names() {
+    // OpenThoughts-style row shape (hand-written: no real OpenThoughts rows are available
+    // offline): `system` column, `user`/`assistant` role names, a think block.
+    let row = json!({
+        "system": "Think step by step.",
+        "conversations": [
+            {"from": "user", "value": "What is 2+3?"},
+            {"from": "assistant", "value": "<think>2+3=5</think>The answer is 5."}
+        ]
+    });
+    let records = assert_round_trip(layout::by_name("sharegpt").unwrap(), &[row]);
+    let record = &records[0];
+    assert_eq!(record.object, ObjectKind::PromptTraceAnswer);
+    assert_eq!(record.task.messages[0].role, "system");
+    assert_eq!(record.attempts[0].trace.as_deref(), Some("2+3=5"));
+    assert_eq!(
+        record.attempts[0].response.as_deref(),
+        Some("The answer is 5.")
+    );
+    let out = write("messages", record);
+    assert_eq!(out["messages"][0]["role"], "system");
+    assert_eq!(
+        out["messages"][2]["content"],
+        "<think>2+3=5</think>The answer is 5."
+    );
+}

@@ -820,8 +820,10 @@ pub fn split_conversation(mut messages: Vec<Message>, style: &Style) -> Split {
 /// also kept whole in `attempt.messages`.
 pub fn attempt_from_message(message: Message, style: &Style) -> Attempt {
     let mut attempt = Attempt::default();
-    let plain =
-        message.role == "assistant" && message.extra.is_empty() && message.tool_calls.is_none();
+    let plain = message.role == "assistant"
+        && message.extra.is_empty()
+        && message.tool_calls.is_none()
+        && (message.content.is_some() || message.reasoning.is_some());
     if message.reasoning.is_some() {
         attempt.trace = message.reasoning.clone();
         attempt.response = message.content.clone();
