@@ -861,3 +861,32 @@ fn sharegpt_system_column_and_user_role_names() {
         "<think>2+3=5</think>The answer is 5."
     );
 }
+
+#[test]
+fn messages_separate_reasoning_field_keeps_its_name() {
+    // Hand-written rows in the DeepSeek-R1 API / OpenAI-compatible shape.
+    let rows = [
+        json!({"messages": [
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": "a", "reasoning_content": "t"}
+        ]}),
+        json!({"messages": [
+            {"role": "user", "content": "q"},
+            {"role": "assistant", "content": "a", "thinking": "t"}
+        ]}),
+    ];
+    let records = assert_round_trip(layout::by_name("messages").unwrap(), &rows);
+    for record in &records {
+        assert_eq!(record.object, ObjectKind::PromptTraceAnswer);
+        assert_eq!(record.attempts[0].trace.as_deref(), Some("t"));
+        assert_eq!(record.attempts[0].response.as_deref(), Some("a"));
+        // Another layout gets the trace as a think block.
+        let sg = write("sharegpt", record);
+        assert_eq!(sg["conversations"][1]["value"], "<think>t</think>a");
+    }
+    assert!(records[1]
+        .lineage
+        .fields
+        .iter()
+        .any(|f| f == "@reasoning=thinking"));
+}
