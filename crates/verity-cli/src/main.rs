@@ -43,6 +43,11 @@ fn report_error(error: &anyhow::Error) -> ExitCode {
                 return ExitCode::SUCCESS;
             }
         }
+        if let Some(json) = cause.downcast_ref::<serde_json::Error>() {
+            if json.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
+            }
+        }
     }
     eprintln!("error: {error}");
     for cause in error.chain().skip(1) {

@@ -76,3 +76,41 @@ fn flat_corpus_rows_round_trip_as_trace_records_with_imported_grades() {
         .collect();
     assert_eq!(layout::detect(&fields).map(|l| l.name()), Some("flat"));
 }
+
+#[test]
+fn olympiadbench_list_answers_round_trip_in_both_copies() {
+    let math = layout::by_name("math").unwrap();
+    for path in [
+        "deepscaler/olympiad_bench.head8.json",
+        "qwen25-math-eval/olympiadbench/test.head8.jsonl",
+    ] {
+        let rows = load_rows(path, 8);
+        let fields: Vec<_> = rows
+            .iter()
+            .map(|v| v.as_object().cloned().unwrap())
+            .collect();
+        assert_eq!(
+            layout::detect(&fields).map(|l| l.name()),
+            Some("math"),
+            "{path}"
+        );
+        let records = assert_round_trip(math, &rows);
+        for (row, record) in rows.iter().zip(&records) {
+            let list = row
+                .get("answer")
+                .or_else(|| row.get("final_answer"))
+                .unwrap();
+            let joined: Vec<&str> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            assert_eq!(
+                record.task.reference.answer.as_deref(),
+                Some(joined.join(", ").as_str())
+            );
+            assert!(record.task.reference.solution.is_some());
+        }
+    }
+}

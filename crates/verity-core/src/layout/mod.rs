@@ -73,6 +73,7 @@ pub trait Layout: Send + Sync {
     fn to_record(&self, row: Fields, ctx: &RowContext) -> Result<Record, FieldError>;
 
     /// Write a record as a row of this layout (before `meta` is merged back).
+    #[allow(clippy::wrong_self_convention)]
     fn from_record(&self, record: &Record) -> Result<Fields, FieldError>;
 
     /// Whether [`write_row`] merges `record.meta` into the row (false for layouts that carry
