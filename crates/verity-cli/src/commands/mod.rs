@@ -19,6 +19,8 @@ mod stats;
 mod run;
 mod export;
 mod report;
+mod decontam;
+mod dedup;
 // (new subcommand modules go above this line)
 
 /// The subcommands.
@@ -52,6 +54,10 @@ pub enum Command {
     Export(export::Args),
     /// One self-contained HTML report (inline SVG plots) of a `verity run` output directory.
     Report(report::Args),
+    /// Remove exact and MinHash-LSH near duplicates; write clusters and `dup_of`.
+    Dedup(dedup::Args),
+    /// Find benchmark problems (builtin or files) by 13-grams and a short/fuzzy problem matcher.
+    Decontam(decontam::Args),
     // (new subcommand variants go above this line)
 }
 
@@ -72,6 +78,8 @@ pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
         Command::Run(args) => run::run(args, ctx),
         Command::Export(args) => export::run(args, ctx),
         Command::Report(args) => report::run(args, ctx),
+        Command::Dedup(args) => dedup::run(args, ctx),
+        Command::Decontam(args) => decontam::run(args, ctx),
         // (new subcommand arms go above this line)
     }
 }

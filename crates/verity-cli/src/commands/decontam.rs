@@ -1,0 +1,376 @@
+//! `verity decontam IN... -o OUT --against SPEC...`: find benchmark problems in a dataset.
+//!
+//! Streams (not a pipeline blocker: the benchmark index is built first, records are checked in
+//! parallel in input order). Matchers: word 13-grams on every checked field, plus a
+//! contained/fuzzy matcher on the problem (see `verity_dedup::decontam`). `--mode flag` (default)
+//! writes every record and marks contaminated ones with `signals.contamination` (a list of
+//! `{benchmark, item, field, method}`); `--mode drop` writes clean records to the output and
+//! contaminated ones to the removed file. The report lists every hit with its matching span.
+//!
+//! Exit code: 0 whether or not hits were found, so a pipeline keeps going; `--fail-on-hits`
+//! exits 1 when any record was contaminated (a CI gate).
+
+use crate::common::{print_json, Context, ExitStatus, InputArgs};
+use crate::output::{sibling, Encoded, OutputArgs, Progress, StageOutput};
+use anyhow::{bail, Context as _, Result};
+use clap::ValueEnum;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use verity_core::io::{RowWriter, WriteOptions};
+use verity_core::Record;
+use verity_dedup::benchmarks::{self, BUILTIN};
+use verity_dedup::decontam::{DecontamConfig, DecontamIndex, Hit, Method};
+use verity_dedup::exact::TRACE_FIELDS;
+use verity_dedup::report::{HitLine, ReportWriter};
+
+/// flag or drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Keep every record; mark contaminated ones in `signals.contamination`.
+    Flag,
+    /// Move contaminated records to the removed file.
+    Drop,
+}
+
+/// Record fields that can be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FieldArg {
+    /// The problem (also gets the short/fuzzy matcher).
+    Problem,
+    /// Attempts' traces and responses (or an unmapped `trace`-like column).
+    Trace,
+    /// The reference solution.
+    Solution,
+    /// The reference answer.
+    Answer,
+}
+
+/// Arguments of `verity decontam`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// List the builtin benchmarks (name, items, source, license) and exit.
+    #[arg(long, exclusive = true)]
+    pub list: bool,
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Benchmarks: `builtin:NAME[,NAME...]`, `builtin:all`, or files/directories of items
+    /// (fields id/task_id/unique_id and problem/question/prompt/text/input).
+    #[arg(long, value_name = "SPEC", num_args = 1.., required = true)]
+    pub against: Vec<String>,
+    /// Word n-gram length.
+    #[arg(long, value_name = "N", default_value_t = 13)]
+    pub ngram: usize,
+    /// flag (mark and keep) or drop (move to the removed file).
+    #[arg(long, value_enum, default_value_t = ModeArg::Flag)]
+    pub mode: ModeArg,
+    /// Record fields checked by n-grams.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [FieldArg::Problem, FieldArg::Trace])]
+    pub fields: Vec<FieldArg>,
+    /// Turn off the short-problem (contained / fuzzy) matcher.
+    #[arg(long)]
+    pub no_short: bool,
+    /// Fuzzy matcher: minimum fraction of a benchmark problem's words aligned in order.
+    #[arg(long, value_name = "F", default_value_t = 0.8)]
+    pub fuzzy_threshold: f64,
+    /// Hit report (JSONL: record, field, benchmark, item, method, span).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Where dropped records go in `--mode drop` (default `<OUTPUT stem>.contaminated.jsonl`).
+    #[arg(long, value_name = "PATH")]
+    pub removed: Option<PathBuf>,
+    /// Exit with code 1 when any record is contaminated.
+    #[arg(long)]
+    pub fail_on_hits: bool,
+}
+
+fn field_name(field: FieldArg) -> &'static str {
+    match field {
+        FieldArg::Problem => "problem",
+        FieldArg::Trace => "trace",
+        FieldArg::Solution => "solution",
+        FieldArg::Answer => "answer",
+    }
+}
+
+/// The texts of `field` in `record`.
+fn field_texts(record: &Record, field: FieldArg) -> Vec<&str> {
+    match field {
+        FieldArg::Problem => record.problem_text().into_iter().collect(),
+        FieldArg::Solution => record
+            .task
+            .reference
+            .solution
+            .as_deref()
+            .into_iter()
+            .collect(),
+        FieldArg::Answer => record
+            .task
+            .reference
+            .answer
+            .as_deref()
+            .into_iter()
+            .collect(),
+        FieldArg::Trace => {
+            let mut texts: Vec<&str> = Vec::new();
+            for attempt in &record.attempts {
+                texts.extend(attempt.trace.as_deref());
+                texts.extend(attempt.response.as_deref());
+            }
+            if texts.is_empty() {
+                if let Some(t) = TRACE_FIELDS
+                    .iter()
+                    .find_map(|k| record.meta.get(*k).and_then(Value::as_str))
+                {
+                    texts.push(t);
+                }
+            }
+            texts
+        }
+    }
+}
+
+fn list(ctx: &Context) -> Result<ExitStatus> {
+    if ctx.json {
+        print_json(&serde_json::to_value(BUILTIN)?)?;
+        return Ok(ExitStatus::Success);
+    }
+    println!(
+        "{:<14} {:>6}  {:<30} {:<10}  description",
+        "name", "items", "source", "license"
+    );
+    for b in BUILTIN {
+        println!(
+            "{:<14} {:>6}  {:<30} {:<10}  {} ({} @ {})",
+            b.name,
+            b.items,
+            b.repo,
+            b.license.split_whitespace().next().unwrap_or(""),
+            b.description,
+            b.path,
+            &b.commit[..10.min(b.commit.len())]
+        );
+    }
+    println!("\nuse: --against builtin:all | builtin:NAME[,NAME...] | FILE | DIR");
+    Ok(ExitStatus::Success)
+}
+
+/// Run `verity decontam`.
+pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
+    if args.list {
+        return list(ctx);
+    }
+    if args.ngram == 0 {
+        bail!("--ngram must be at least 1");
+    }
+    if !(0.0..=1.0).contains(&args.fuzzy_threshold) {
+        bail!("--fuzzy-threshold must be between 0 and 1");
+    }
+    let benchmarks = benchmarks::resolve(&args.against)
+        .context("cannot load the benchmarks given to --against")?;
+    let config = DecontamConfig {
+        ngram: args.ngram,
+        short_matcher: !args.no_short,
+        fuzzy_threshold: args.fuzzy_threshold,
+    };
+    let index = DecontamIndex::build(&benchmarks, config.clone());
+    let mut source = args.input.open()?;
+    let fields: Vec<FieldArg> = {
+        let mut f = args.fields.clone();
+        f.dedup();
+        f
+    };
+    let params = json!({
+        "against": args.against,
+        "benchmarks": benchmarks.iter().map(|b| json!({"name": b.name, "items": b.items.len()})).collect::<Vec<_>>(),
+        "ngram": config.ngram,
+        "fields": fields.iter().map(|f| field_name(*f)).collect::<Vec<_>>(),
+        "short_matcher": config.short_matcher,
+        "fuzzy_threshold": config.fuzzy_threshold,
+        "mode": if args.mode == ModeArg::Drop { "drop" } else { "flag" },
+        "normalization": "nfkc,lowercase,latex_formatting,punctuation_split",
+    });
+    let output_path = args
+        .output
+        .output
+        .clone()
+        .context("no output given: pass -o PATH (.jsonl, .jsonl.gz, .jsonl.zst or .parquet)")?;
+    let mut out = StageOutput::create("decontam", params, &args.input, &source, &args.output)?;
+    let removed_path = args
+        .removed
+        .clone()
+        .unwrap_or_else(|| sibling(&output_path, "contaminated.jsonl"));
+    let mut removed: Option<RowWriter> = None;
+    let mut report = match &args.report {
+        Some(path) => Some(ReportWriter::create(path)?),
+        None => None,
+    };
+    let progress = Progress::bytes(ctx, source.total_bytes(), "decontam");
+    source.set_progress(progress.counter());
+    let encoder = out.encoder();
+    let drop_mode = args.mode == ModeArg::Drop;
+    let mut rows_in = 0u64;
+    let mut contaminated = 0u64;
+    let mut per_benchmark: BTreeMap<String, u64> = BTreeMap::new();
+    let mut per_method: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut per_field: BTreeMap<String, u64> = BTreeMap::new();
+    let mut hits_total = 0u64;
+    source.for_each(
+        |mut batch| {
+            let mut results = Vec::with_capacity(batch.records.len());
+            let mut hits = Vec::new();
+            for record in &mut batch.records {
+                hits.clear();
+                for &field in &fields {
+                    let name = field_name(field);
+                    for text in field_texts(record, field) {
+                        index.check(name, text, field == FieldArg::Problem, &mut hits);
+                    }
+                }
+                if !args.no_short && !fields.contains(&FieldArg::Problem) {
+                    if let Some(problem) = record.problem_text() {
+                        index.check("problem", problem, true, &mut hits);
+                        hits.retain(|h| h.field != "problem" || h.method != Method::Ngram);
+                    }
+                }
+                // One hit per (field, benchmark, item).
+                let mut seen = std::collections::HashSet::new();
+                hits.retain(|h| seen.insert((h.field.clone(), h.benchmark.clone(), h.item.clone())));
+                record.lineage.stages.push("decontam".into());
+                if !hits.is_empty() {
+                    let marks: Vec<Value> = hits
+                        .iter()
+                        .map(|h| json!({"benchmark": h.benchmark, "item": h.item, "field": h.field, "method": h.method}))
+                        .collect();
+                    record.signals.insert("contamination".into(), Value::Array(marks));
+                }
+                let encoded = encoder.encode(std::slice::from_ref(record));
+                results.push((record.id.clone(), std::mem::take(&mut hits), encoded));
+            }
+            (batch.records.len() + batch.rejects.len(), batch.rejects, results)
+        },
+        |(rows, rejects, results): (usize, Vec<verity_core::stream::Reject>, Vec<(String, Vec<Hit>, Encoded)>)| -> Result<()> {
+            rows_in += rows as u64;
+            out.reject(&rejects)?;
+            for (id, hits, encoded) in results {
+                if !hits.is_empty() {
+                    contaminated += 1;
+                    let mut benches: Vec<&str> = hits.iter().map(|h| h.benchmark.as_str()).collect();
+                    benches.sort_unstable();
+                    benches.dedup();
+                    for b in benches {
+                        *per_benchmark.entry(b.to_string()).or_default() += 1;
+                    }
+                    for h in &hits {
+                        hits_total += 1;
+                        *per_method
+                            .entry(match h.method {
+                                Method::Ngram => "ngram",
+                                Method::Contained => "contained",
+                                Method::Fuzzy => "fuzzy",
+                            })
+                            .or_default() += 1;
+                        *per_field.entry(h.field.clone()).or_default() += 1;
+                        if let Some(r) = report.as_mut() {
+                            r.write(&HitLine { record: &id, hit: h })?;
+                        }
+                    }
+                }
+                if drop_mode && !hits.is_empty() {
+                    if removed.is_none() {
+                        removed = Some(RowWriter::create(&removed_path, WriteOptions::default())?);
+                    }
+                    if let Some(w) = removed.as_mut() {
+                        for line in &encoded.lines {
+                            w.write_line(line)?;
+                        }
+                    }
+                    out.reject(&encoded.rejects)?;
+                } else {
+                    out.write(encoded)?;
+                }
+            }
+            progress.tick(rows_in);
+            Ok(())
+        },
+    )?;
+    progress.finish();
+    let removed_file = match removed {
+        Some(w) => w.finish()?.into_iter().next(),
+        None => None,
+    };
+    let report_path = match report {
+        Some(r) => Some(r.finish()?),
+        None => None,
+    };
+    {
+        let entry = out.entry_mut();
+        if drop_mode {
+            for (bench, count) in &per_benchmark {
+                entry.reject(format!("contaminated:{bench}"), *count);
+            }
+        }
+        let decontam = json!({
+            "records": rows_in,
+            "contaminated_records": contaminated,
+            "hits": hits_total,
+            "records_per_benchmark": per_benchmark,
+            "hits_per_method": per_method,
+            "hits_per_field": per_field,
+            "benchmarks_checked": index.benchmarks(),
+            "benchmark_items": index.items(),
+            "ngrams_indexed": index.ngrams(),
+            "mode": if drop_mode { "drop" } else { "flag" },
+            "removed_file": removed_file,
+            "report": report_path,
+        });
+        if let Value::Object(map) = &mut entry.summary {
+            map.insert("decontam".into(), decontam);
+        } else {
+            entry.summary = json!({ "decontam": decontam });
+        }
+    }
+    let result = out.finish(rows_in)?;
+    let summary = json!({
+        "rows_in": rows_in,
+        "rows_out": result.entry.rows_out,
+        "contaminated_records": contaminated,
+        "hits": hits_total,
+        "records_per_benchmark": per_benchmark,
+        "hits_per_method": per_method,
+        "mode": if drop_mode { "drop" } else { "flag" },
+        "outputs": result.outputs,
+        "removed_file": removed_file,
+        "report": report_path,
+        "rejects": result.rejects,
+        "ledger": result.ledger,
+    });
+    if ctx.json {
+        print_json(&summary)?;
+    } else if !ctx.quiet {
+        eprintln!(
+            "decontam: {} rows checked against {} benchmark(s) ({} items): {} contaminated ({})",
+            rows_in,
+            index.benchmarks().len(),
+            index.items(),
+            contaminated,
+            per_benchmark
+                .iter()
+                .map(|(b, n)| format!("{b}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if let Some(path) = &removed_file {
+            eprintln!("dropped records: {}", path.display());
+        }
+        if let Some(path) = &report_path {
+            eprintln!("hit report: {}", path.display());
+        }
+    }
+    if args.fail_on_hits && contaminated > 0 {
+        return Ok(ExitStatus::Findings);
+    }
+    Ok(ExitStatus::Success)
+}
