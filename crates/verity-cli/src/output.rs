@@ -142,14 +142,16 @@ impl Encoder {
         for record in records {
             if native {
                 // verity records serialize directly, without an intermediate JSON tree.
-                match serde_json::to_vec(record) {
+                match sonic_rs::to_vec(record) {
                     Ok(line) => lines.push(line),
-                    Err(e) => rejects.push(write_reject(self.layout, record, "row", &e.to_string())),
+                    Err(e) => {
+                        rejects.push(write_reject(self.layout, record, "row", &e.to_string()))
+                    }
                 }
                 continue;
             }
             match layout::write_row(self.layout, record, self.keep_meta) {
-                Ok(value) => match serde_json::to_vec(&value) {
+                Ok(value) => match sonic_rs::to_vec(&value) {
                     Ok(line) => lines.push(line),
                     Err(e) => {
                         rejects.push(write_reject(self.layout, record, "row", &e.to_string()))

@@ -305,9 +305,9 @@ fn parse_lines(file: &str, first_line: u64, data: &[u8], max_line_bytes: usize) 
     rows
 }
 
-/// Parse one JSON object; the error text says what to fix.
+/// Parse one JSON object (SIMD parser, into serde_json values); the error text says what to fix.
 fn parse_object(bytes: &[u8]) -> std::result::Result<Fields, String> {
-    match serde_json::from_slice::<Value>(bytes) {
+    match sonic_rs::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(format!(
             "expected a JSON object per line, got {}",
