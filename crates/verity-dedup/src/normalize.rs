@@ -158,7 +158,6 @@ pub struct Word {
     pub end: u32,
 }
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// Final avalanche (murmur3 fmix64), so low and high bits of word hashes are both usable.
@@ -186,6 +185,31 @@ fn is_unspaced_script(c: char) -> bool {
     )
 }
 
+/// Hash of a word's lowercase bytes, eight bytes at a time. `or_mask` is OR-ed into every
+/// byte (0x20 lowercases ASCII letters and leaves digits unchanged, so an ASCII alphanumeric
+/// word can be hashed straight from the text).
+#[inline]
+fn hash_chunks(bytes: &[u8], or_mask: u64) -> u64 {
+    let mut h: u64 = 0x243f_6a88_85a3_08d3 ^ (bytes.len() as u64).wrapping_mul(FNV_PRIME);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h ^ (u64::from_le_bytes(word) | or_mask)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h = h.rotate_left(31);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        let mask = or_mask & (u64::MAX >> (64 - 8 * rest.len()));
+        h = (h ^ (u64::from_le_bytes(word) | mask)).wrapping_mul(0xc2b2_ae3d_27d4_eb4f);
+    }
+    mix64(h)
+}
+
+const ASCII_LOWER: u64 = 0x2020_2020_2020_2020;
+
 /// Split `text` into word tokens (see the module docs), appending to `out` (cleared first).
 /// Offsets refer to the NFKC form of `text`; pass the result of [`nfkc`] when spans matter.
 /// Texts longer than 4 GiB are cut at 4 GiB (spans are `u32`).
@@ -194,102 +218,144 @@ pub fn words(text: &str, out: &mut Vec<Word>) {
     let text = nfkc(text);
     let text: &str = &text;
     let bytes = text.as_bytes();
-    let limit = bytes.len().min(u32::MAX as usize);
+    let n = bytes.len().min(u32::MAX as usize);
+    let mut buffer: Vec<u8> = Vec::new();
     let mut i = 0usize;
-    let mut hash = FNV_OFFSET;
-    let mut start: Option<usize> = None;
-    // Set when the current word started right after a backslash (a LaTeX command name).
-    let mut command = false;
-    let flush = |out: &mut Vec<Word>,
-                 start: &mut Option<usize>,
-                 hash: &mut u64,
-                 command: &mut bool,
-                 end: usize| {
-        if let Some(s) = start.take() {
-            let keep = if *command {
-                let name = &text[s..end];
-                !DROPPED_COMMANDS.contains(&name)
-            } else {
-                true
-            };
-            if keep {
-                let name_hash =
-                    if *command && (&text[s..end] == "dfrac" || &text[s..end] == "tfrac") {
-                        hash_word("frac")
-                    } else {
-                        mix64(*hash)
-                    };
-                out.push(Word {
-                    hash: name_hash,
-                    start: s as u32,
-                    end: end as u32,
-                });
-            }
-        }
-        *hash = FNV_OFFSET;
-        *command = false;
-    };
-    while i < limit {
+    while i < n {
         let b = bytes[i];
         if b < 0x80 {
-            if b.is_ascii_alphanumeric() {
-                // A LaTeX command name is letters only: a digit ends it.
-                if command && start.is_some() && b.is_ascii_digit() {
-                    flush(out, &mut start, &mut hash, &mut command, i);
-                }
-                if start.is_none() {
-                    start = Some(i);
-                    command = i > 0 && bytes[i - 1] == b'\\' && b.is_ascii_alphabetic();
-                }
-                hash = (hash ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
-            } else {
-                flush(out, &mut start, &mut hash, &mut command, i);
+            if !b.is_ascii_alphanumeric() {
+                i += 1;
+                continue;
             }
-            i += 1;
+            let start = i;
+            if b.is_ascii_alphabetic() && start > 0 && bytes[start - 1] == b'\\' {
+                // A LaTeX command name: letters only.
+                let mut j = i;
+                while j < n && bytes[j].is_ascii_alphabetic() {
+                    j += 1;
+                }
+                let name = &text[start..j];
+                if !DROPPED_COMMANDS.contains(&name) {
+                    let hash = if name == "dfrac" || name == "tfrac" {
+                        hash_chunks(b"frac", ASCII_LOWER)
+                    } else {
+                        hash_chunks(name.as_bytes(), ASCII_LOWER)
+                    };
+                    out.push(Word {
+                        hash,
+                        start: start as u32,
+                        end: j as u32,
+                    });
+                }
+                i = j;
+                continue;
+            }
+            let mut j = i;
+            while j < n && bytes[j].is_ascii_alphanumeric() {
+                j += 1;
+            }
+            if j < n && bytes[j] >= 0x80 {
+                i = slow_word(text, start, j, n, &mut buffer, out);
+            } else {
+                out.push(Word {
+                    hash: hash_chunks(&bytes[start..j], ASCII_LOWER),
+                    start: start as u32,
+                    end: j as u32,
+                });
+                i = j;
+            }
             continue;
         }
         let Some(c) = text[i..].chars().next() else {
             break;
         };
         let width = c.len_utf8();
-        if c.is_alphanumeric() {
-            if is_unspaced_script(c) {
-                flush(out, &mut start, &mut hash, &mut command, i);
-                let mut h = FNV_OFFSET;
-                for l in c.to_lowercase() {
-                    h = (h ^ u64::from(l as u32)).wrapping_mul(FNV_PRIME);
-                }
-                out.push(Word {
-                    hash: mix64(h),
-                    start: i as u32,
-                    end: (i + width) as u32,
-                });
-            } else {
-                if command {
-                    flush(out, &mut start, &mut hash, &mut command, i);
-                }
-                if start.is_none() {
-                    start = Some(i);
-                }
-                for l in c.to_lowercase() {
-                    hash = (hash ^ u64::from(l as u32)).wrapping_mul(FNV_PRIME);
-                }
-            }
-        } else {
-            flush(out, &mut start, &mut hash, &mut command, i);
+        if !c.is_alphanumeric() {
+            i += width;
+            continue;
         }
-        i += width;
+        if is_unspaced_script(c) {
+            buffer.clear();
+            push_lower(c, &mut buffer);
+            out.push(Word {
+                hash: hash_chunks(&buffer, 0),
+                start: i as u32,
+                end: (i + width) as u32,
+            });
+            i += width;
+            continue;
+        }
+        i = slow_word(text, i, i, n, &mut buffer, out);
     }
-    flush(out, &mut start, &mut hash, &mut command, limit);
 }
 
-/// The hash [`words`] gives a single lowercase ASCII word.
-pub fn hash_word(word: &str) -> u64 {
-    let mut h = FNV_OFFSET;
-    for b in word.bytes() {
-        h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
+fn push_lower(c: char, buffer: &mut Vec<u8>) {
+    let mut tmp = [0u8; 4];
+    for l in c.to_lowercase() {
+        buffer.extend_from_slice(l.encode_utf8(&mut tmp).as_bytes());
     }
-    mix64(h)
+}
+
+/// A word with non-ASCII letters starting at `start` (ASCII alphanumerics up to `from`
+/// already scanned): lowercased into `buffer`, hashed, pushed. Returns where scanning resumes.
+fn slow_word(
+    text: &str,
+    start: usize,
+    from: usize,
+    n: usize,
+    buffer: &mut Vec<u8>,
+    out: &mut Vec<Word>,
+) -> usize {
+    buffer.clear();
+    buffer.extend(
+        text.as_bytes()[start..from]
+            .iter()
+            .map(u8::to_ascii_lowercase),
+    );
+    let mut j = from;
+    while j < n {
+        let Some(c) = text[j..].chars().next() else {
+            break;
+        };
+        if c.is_ascii() {
+            if !c.is_ascii_alphanumeric() {
+                break;
+            }
+            buffer.push(c.to_ascii_lowercase() as u8);
+        } else if c.is_alphanumeric() && !is_unspaced_script(c) {
+            push_lower(c, buffer);
+        } else {
+            break;
+        }
+        j += c.len_utf8();
+    }
+    if !buffer.is_empty() {
+        out.push(Word {
+            hash: hash_lower(buffer),
+            start: start as u32,
+            end: j as u32,
+        });
+    }
+    j.max(start + 1)
+}
+
+/// Hash of already-lowercased word bytes, equal to the fast path's hash for ASCII words.
+fn hash_lower(buffer: &[u8]) -> u64 {
+    if buffer.is_ascii() {
+        hash_chunks(buffer, ASCII_LOWER)
+    } else {
+        hash_chunks(buffer, 0)
+    }
+}
+
+/// The hash [`words`] gives a single word (ASCII alphanumerics or letters of any script).
+pub fn hash_word(word: &str) -> u64 {
+    let mut buffer = Vec::new();
+    for c in word.chars() {
+        push_lower(c, &mut buffer);
+    }
+    hash_lower(&buffer)
 }
 
 /// Hash of `n` consecutive word hashes (order-sensitive).
@@ -323,11 +389,8 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
 /// between different texts is ~n²/2^129, negligible).
 pub fn hash128(bytes: &[u8]) -> u128 {
     let a = hash_bytes(bytes);
-    let mut h = FNV_OFFSET;
-    for &b in bytes {
-        h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-    }
-    (u128::from(a) << 64) | u128::from(mix64(h ^ bytes.len() as u64))
+    let b = hash_chunks(bytes, 0);
+    (u128::from(a) << 64) | u128::from(b)
 }
 
 #[cfg(test)]
