@@ -5,6 +5,8 @@ use crate::common::{print_json, Context, ExitStatus, InputArgs};
 use crate::output::{OutputArgs, Progress, StageOutput};
 use anyhow::{Context as _, Result};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use verity_core::record::VerifierId;
 use verity_score::group::{GroupKey, Grouper};
 use verity_score::signals::{ScoreOptions, ScoreSummary, Scorer, VerifierChoice};
 
@@ -99,11 +101,20 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     let encoder = out.encoder();
     let mut rows_in = 0u64;
     let mut summary = ScoreSummary::default();
+    let mut verifier_ids: BTreeMap<String, VerifierId> = BTreeMap::new();
     let ks = args.k.clone();
     source.for_each(
         |mut batch| {
             let mut partial = ScoreSummary::default();
+            let mut ids: BTreeMap<String, VerifierId> = BTreeMap::new();
             for record in &mut batch.records {
+                for attempt in &record.attempts {
+                    if let Some((_, f)) = choice.verdict(attempt) {
+                        if !ids.contains_key(&f.verifier.label()) {
+                            ids.insert(f.verifier.label(), f.verifier.clone());
+                        }
+                    }
+                }
                 scorer.score_record(record);
                 if let (Some(g), Some(key)) = (&grouper, &group_key) {
                     g.annotate(key, record, &ks);
@@ -111,10 +122,11 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
                 partial.add(record);
             }
             let encoded = encoder.encode(&batch.records);
-            (batch.records.len(), batch.rejects, encoded, partial)
+            (batch.records.len(), batch.rejects, encoded, partial, ids)
         },
-        |(records, rejects, encoded, partial)| {
+        |(records, rejects, encoded, partial, ids)| {
             rows_in += (records + rejects.len()) as u64;
+            verifier_ids.extend(ids);
             summary.merge(partial);
             out.reject(&rejects)?;
             out.write(encoded)?;
@@ -134,6 +146,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     }
     let verifier_note = verifier_note(&report, args.verifier.as_deref());
     report["verifier_used"] = json!(verifier_note);
+    out.entry_mut().verifiers = verifier_ids.into_values().collect();
     out.entry_mut().summary = merge_summary(out.entry_mut().summary.take(), &report);
     let result = out.finish(rows_in)?;
     let printed = json!({

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Scoring benchmark: `verity score` (with and without token counting) next to the raw read
+speed of the same file, in one run.
+
+For the input file it measures, with /usr/bin/time (wall seconds, peak RSS):
+  - `cat FILE > /dev/null`                          raw read speed (page cache warm; best of 3)
+  - `verity convert --to verity`                    JSONL -> records -> record JSONL (the
+                                                    foundation benchmark's "raw JSONL-to-records"
+                                                    run; same read and write work as score)
+  - `verity score --tokenizer none`                 every signal except token counts
+  - `verity score` (cl100k_base, fast exact path)   every signal with token counts
+  - `verity score --tokenizer o200k_base`           tiktoken's own path (no fast path), on the
+                                                    first SUBSET records only (it is slow)
+all with VERITY_THREADS (default 2). Prints records/s, MB/s and the fraction of the convert
+speed, and writes bench/score/results-<name>.json.
+
+Usage: python3 bench/score/bench.py FILE [SUBSET_ROWS]
+  (build first: cargo build --release -p verity-cli)
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VERITY = Path(os.environ.get("VERITY", ROOT / "target" / "release" / "verity"))
+THREADS = os.environ.get("VERITY_THREADS", "2")
+
+
+def timed(cmd, env=None):
+    full = ["/usr/bin/time", "-v"] + cmd
+    proc = subprocess.run(full, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{proc.stderr[-2000:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", proc.stderr).group(1)
+    parts = [float(p) for p in wall.split(":")]
+    seconds = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) > 2 else 0)
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
+    return seconds, rss_kb / 1024
+
+
+def count_lines(path):
+    n = 0
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 24), b""):
+            n += chunk.count(b"\n")
+    return n
+
+
+def main(path, subset):
+    size = os.path.getsize(path)
+    rows = count_lines(path)
+    env = dict(os.environ, VERITY_THREADS=THREADS, VERITY_NO_PROGRESS="1")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out.jsonl")
+        sub = os.path.join(tmp, "subset.jsonl")
+        with open(path, "rb") as src, open(sub, "wb") as dst:
+            for i, line in enumerate(src):
+                if i >= subset:
+                    break
+                dst.write(line)
+        sub_size, sub_rows = os.path.getsize(sub), min(subset, rows)
+        cat = min(timed(["sh", "-c", f"cat '{path}' > /dev/null"]) for _ in range(3))
+        results.append(("cat (raw read)", size, rows, *cat))
+        common = ["-q", "--no-ledger", "--no-hash", path, "-o", out]
+        runs = [
+            ("convert --to verity", ["convert", "--to", "verity"] + common),
+            ("score --tokenizer none", ["score", "--tokenizer", "none"] + common),
+            ("score (cl100k_base)", ["score"] + common),
+        ]
+        for name, args in runs:
+            results.append((name, size, rows, *timed([str(VERITY)] + args, env=env)))
+        sub_common = ["-q", "--no-ledger", "--no-hash", sub, "-o", out]
+        sub_runs = [
+            ("subset: convert --to verity", ["convert", "--to", "verity"] + sub_common),
+            ("subset: score (cl100k_base)", ["score"] + sub_common),
+            ("subset: score (o200k_base, tiktoken path)", ["score", "--tokenizer", "o200k_base"] + sub_common),
+        ]
+        for name, args in sub_runs:
+            results.append((name, sub_size, sub_rows, *timed([str(VERITY)] + args, env=env)))
+    convert = {r[1]: r[3] for r in results if "convert" in r[0]}
+    print(f"\n{path}: {size / 1e6:.0f} MB, {rows} records; subset {sub_rows} records, {sub_size / 1e6:.0f} MB; threads {THREADS}")
+    print(f"{'run':<44} {'wall s':>8} {'rec/s':>9} {'MB/s':>7} {'peak MiB':>9} {'of convert':>11}")
+    table = []
+    for name, nbytes, nrows, wall, rss in results:
+        frac = convert.get(nbytes, 0) / wall if "cat" not in name else None
+        print(f"{name:<44} {wall:>8.2f} {nrows / wall:>9.0f} {nbytes / 1e6 / wall:>7.1f} {rss:>9.0f} "
+              f"{'' if frac is None else f'{frac:>10.2f}'}")
+        table.append({"run": name, "bytes": nbytes, "records": nrows, "wall_s": wall,
+                      "records_per_s": nrows / wall, "mb_per_s": nbytes / 1e6 / wall,
+                      "peak_mib": rss, "fraction_of_convert": frac})
+    name = Path(path).name.split(".")[0]
+    (ROOT / f"bench/score/results-{name}.json").write_text(
+        json.dumps({"file": path, "threads": THREADS, "runs": table}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        raise SystemExit(__doc__)
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 50_000)
