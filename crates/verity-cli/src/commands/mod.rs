@@ -5,22 +5,23 @@ use crate::common::{Context, ExitStatus};
 use anyhow::Result;
 use clap::Subcommand;
 
-mod convert;
-mod inspect;
-mod schema;
-mod verify;
-mod math_eq;
 mod atlas;
 mod card;
+mod convert;
+mod decontam;
+mod dedup;
+mod export;
+mod inspect;
+mod math_eq;
+mod report;
+mod run;
+mod sandbox_check;
+mod schema;
 mod score;
 mod select;
 mod split;
 mod stats;
-mod run;
-mod export;
-mod report;
-mod decontam;
-mod dedup;
+mod verify;
 // (new subcommand modules go above this line)
 
 /// The subcommands.
@@ -34,12 +35,22 @@ pub enum Command {
     Schema(schema::Args),
     /// Fill feedback on every attempt with a verifier (math, exact, choice, regex, code, command).
     Verify(verify::Args),
-    /// Answer equivalence: one pair (--gold G --pred P) or a JSONL file of {gold, pred}.
-    MathEq(math_eq::Args),
     /// Release cards: build from the ledger, check completeness (L0..L5), diff, export (HF, Croissant).
     Card(card::Args),
     /// The shipped atlas of published reasoning-data works: search, show.
     Atlas(atlas::Args),
+    /// Remove exact and MinHash-LSH near duplicates; write clusters and `dup_of`.
+    Dedup(dedup::Args),
+    /// Find benchmark problems (builtin or files) by 13-grams and a short/fuzzy problem matcher.
+    Decontam(decontam::Args),
+    /// Run a recipe: the whole pipeline with ledger, card and report; resumable (`--dry-run` prints the plan).
+    Run(run::Args),
+    /// Write records in a trainer's format (TRL SFT/DPO/GRPO/PRM, verl, OpenRLHF, ShareGPT).
+    Export(export::Args),
+    /// One self-contained HTML report (inline SVG plots) of a `verity run` output directory.
+    Report(report::Args),
+    /// Answer equivalence: one pair (--gold G --pred P) or a JSONL file of {gold, pred}.
+    MathEq(math_eq::Args),
     /// Utility signals on attempts and rollout statistics on tasks (pass rate, pass@k, bands).
     Score(score::Args),
     /// Filter by expressions, keep bands, quotas, top-k, diversity, s1K recipe, preference pairs.
@@ -48,16 +59,8 @@ pub enum Command {
     Split(split::Args),
     /// The scaling ledger: unique tasks vs rows, reuse, attempts, passes, tokens, bands, funnel.
     Stats(stats::Args),
-    /// Run a recipe: the whole pipeline with ledger, card and report; resumable (`--dry-run` prints the plan).
-    Run(run::Args),
-    /// Write records in a trainer's format (TRL SFT/DPO/GRPO/PRM, verl, OpenRLHF, ShareGPT).
-    Export(export::Args),
-    /// One self-contained HTML report (inline SVG plots) of a `verity run` output directory.
-    Report(report::Args),
-    /// Remove exact and MinHash-LSH near duplicates; write clusters and `dup_of`.
-    Dedup(dedup::Args),
-    /// Find benchmark problems (builtin or files) by 13-grams and a short/fuzzy problem matcher.
-    Decontam(decontam::Args),
+    /// Check that the code sandbox really isolates on this machine (probes with evidence).
+    SandboxCheck(sandbox_check::Args),
     // (new subcommand variants go above this line)
 }
 
@@ -68,18 +71,19 @@ pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
         Command::Convert(args) => convert::run(args, ctx),
         Command::Schema(args) => schema::run(args, ctx),
         Command::Verify(args) => verify::run(args, ctx),
-        Command::MathEq(args) => math_eq::run(args, ctx),
         Command::Card(args) => card::run(args, ctx),
         Command::Atlas(args) => atlas::run(args, ctx),
+        Command::Dedup(args) => dedup::run(args, ctx),
+        Command::Decontam(args) => decontam::run(args, ctx),
+        Command::Run(args) => run::run(args, ctx),
+        Command::Export(args) => export::run(args, ctx),
+        Command::Report(args) => report::run(args, ctx),
+        Command::MathEq(args) => math_eq::run(args, ctx),
         Command::Score(args) => score::run(args, ctx),
         Command::Select(args) => select::run(args, ctx),
         Command::Split(args) => split::run(args, ctx),
         Command::Stats(args) => stats::run(args, ctx),
-        Command::Run(args) => run::run(args, ctx),
-        Command::Export(args) => export::run(args, ctx),
-        Command::Report(args) => report::run(args, ctx),
-        Command::Dedup(args) => dedup::run(args, ctx),
-        Command::Decontam(args) => decontam::run(args, ctx),
+        Command::SandboxCheck(args) => sandbox_check::run(args, ctx),
         // (new subcommand arms go above this line)
     }
 }
