@@ -15,7 +15,7 @@ cd "$ROOT"
 python3 "$SHARED/bench/make_corpus.py" --pairs --seed 1 --seed-problems "$SHARED/data/gsm8k/test.jsonl" -o "$OUT/pairs.jsonl" >/dev/null
 python3 "$SHARED/bench/make_corpus.py" --pairs --seed 1 --seed-problems "$SHARED/data/gsm8k/test.jsonl" --pred-chars 2000 -o "$OUT/pairs_trace.jsonl" >/dev/null
 
-cargo build --release -q -p verity-math --example math_pairs
+cargo build --release -q -p verity-math --no-default-features --example math_pairs
 BIN="$ROOT/target/release/examples/math_pairs"
 
 peak() { grep "Maximum resident" "$1" | awk '{print $NF}'; }

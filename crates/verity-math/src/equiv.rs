@@ -535,8 +535,17 @@ impl Ctx<'_> {
             (Set, Set) | (Set, Bare) | (Bare, Set) => self.unordered(&ig, &ip),
             (Union, Union) => self.unordered_intervals(&ig, &ip),
             (Union, _) | (_, Union) => {
-                let a = if kg == Union { ig } else { vec![g.clone()] };
-                let b = if kp == Union { ip } else { vec![p.clone()] };
+                // a bare list of inequalities ("x \le -2 or x \ge 2") is a union too
+                let a = if matches!(kg, Union | Bare) {
+                    ig
+                } else {
+                    vec![g.clone()]
+                };
+                let b = if matches!(kp, Union | Bare) {
+                    ip
+                } else {
+                    vec![p.clone()]
+                };
                 self.unordered_intervals(&a, &b)
             }
             (Matrix, Matrix) => self.ordered(&ig, &ip),

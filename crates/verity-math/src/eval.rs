@@ -71,9 +71,11 @@ impl C64 {
         }
     }
     fn neg(self) -> C64 {
+        // `0.0 - x` keeps the imaginary part of a real number at +0.0 (not -0.0), so that
+        // `sqrt(-1)` lands on the principal branch `+i`
         C64 {
-            re: -self.re,
-            im: -self.im,
+            re: 0.0 - self.re,
+            im: 0.0 - self.im,
         }
     }
     /// Modulus.

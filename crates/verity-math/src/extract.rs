@@ -32,6 +32,8 @@ pub enum Rule {
     AnswerPhrase,
     /// The whole text is a bare answer.
     Whole,
+    /// The last `$...$` / `\\(...\\)` / `\\[...\\]` math span (when it ends after the last number).
+    LastMath,
     /// The last number in the text.
     LastNumber,
     /// A multiple-choice letter (`choice` verifier).
@@ -51,6 +53,7 @@ impl Rule {
             Rule::HashMarks => "hash_marks",
             Rule::AnswerPhrase => "answer_phrase",
             Rule::Whole => "whole",
+            Rule::LastMath => "last_math",
             Rule::LastNumber => "last_number",
             Rule::Letter => "letter",
             Rule::Regex => "regex",
@@ -328,6 +331,41 @@ fn last_number(text: &str) -> Option<Extracted> {
     Some(Extracted::new(clean_number(&text[s..e]), Rule::LastNumber))
 }
 
+/// The last math span `$...$`, `$$...$$`, `\(...\)`, `\[...\]`: (start, end, inner).
+fn last_math_span(text: &str) -> Option<(usize, usize, &str)> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut last = None;
+    while i < b.len() {
+        let (open_len, close): (usize, &str) = match b[i] {
+            b'\\' if b.get(i + 1) == Some(&b'(') => (2, "\\)"),
+            b'\\' if b.get(i + 1) == Some(&b'[') => (2, "\\]"),
+            b'\\' => {
+                i += 2;
+                continue;
+            }
+            b'$' if b.get(i + 1) == Some(&b'$') => (2, "$$"),
+            b'$' => (1, "$"),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let start = i + open_len;
+        match text[start..].find(close) {
+            Some(k) => {
+                let inner = text[start..start + k].trim();
+                if !inner.is_empty() {
+                    last = Some((i, start + k + close.len(), inner));
+                }
+                i = start + k + close.len();
+            }
+            None => break,
+        }
+    }
+    last
+}
+
 fn first_math_span(s: &str) -> Option<&str> {
     // $...$ or \( ... \)
     if let Some(a) = s.find('$') {
@@ -423,7 +461,28 @@ pub fn looks_like_prose(s: &str) -> bool {
         }
         i += 1;
     }
-    words >= 2
+    words >= 2 || consecutive_words(s)
+}
+
+/// Two whitespace-separated alphabetic tokens of two or more letters in a row ("So we get").
+fn consecutive_words(s: &str) -> bool {
+    let is_word = |t: &str| {
+        t.len() >= 2
+            && t.bytes().all(|c| c.is_ascii_alphabetic())
+            && !matches!(
+                t,
+                "sin" | "cos" | "tan" | "log" | "ln" | "exp" | "and" | "or" | "pi"
+            )
+    };
+    let mut prev = false;
+    for tok in s.split_whitespace() {
+        let w = is_word(tok.trim_end_matches([',', '.', ':', ';']));
+        if w && prev {
+            return true;
+        }
+        prev = w;
+    }
+    false
 }
 
 fn find_phrase(text: &str) -> Option<Extracted> {
@@ -526,6 +585,15 @@ pub fn extract_pred(text: &str, opts: &ExtractOptions) -> Extracted {
         }
     }
     if opts.last_number {
+        let num = number_spans(body).last();
+        if let Some((_, end, inner)) = last_math_span(body) {
+            if num.is_none_or(|(_, ne)| ne <= end)
+                && !looks_like_prose(inner)
+                && parse(inner, &Budget::new(20_000)).is_ok()
+            {
+                return Extracted::new(inner, Rule::LastMath);
+            }
+        }
         if let Some(x) = last_number(body) {
             return x;
         }

@@ -1391,7 +1391,10 @@ impl<'a> Parser<'a> {
         let looks_math = t.len() <= 200;
         if looks_math {
             if let Ok(n) = parse_preprocessed(t, inner_budget) {
-                if !n.has_text() || t.len() <= 2 {
+                let has_number = n.any(&|x| matches!(x, Node::Num { .. }));
+                // plain words inside (`red and`) make it text unless a number carries them
+                // as units (`20 minutes`)
+                if has_number || (!n.has_text() && !has_plain_word(t)) || t.len() <= 2 {
                     return Ok(n);
                 }
             }
@@ -1470,6 +1473,33 @@ impl<'a> Parser<'a> {
         }
         Ok(Node::Matrix(rows))
     }
+}
+
+/// A run of two or more ASCII letters that is not a LaTeX command name.
+fn has_plain_word(t: &str) -> bool {
+    let b = t.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            continue;
+        }
+        if b[i].is_ascii_alphabetic() {
+            let s0 = i;
+            while i < b.len() && b[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            if i - s0 >= 2 {
+                return true;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    false
 }
 
 fn letter_node(c: char) -> Node {

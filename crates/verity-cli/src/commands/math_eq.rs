@@ -35,10 +35,10 @@ pub struct Args {
     #[arg(value_name = "FILE", conflicts_with_all = ["gold", "pred"])]
     pub file: Option<PathBuf>,
     /// Gold answer (bare, or a full solution with \boxed{} / ####).
-    #[arg(long, requires = "pred")]
+    #[arg(long, requires = "pred", allow_hyphen_values = true)]
     pub gold: Option<String>,
     /// Predicted response (a model output; the final answer is extracted).
-    #[arg(long, requires = "gold")]
+    #[arg(long, requires = "gold", allow_hyphen_values = true)]
     pub pred: Option<String>,
     /// File mode: field holding the gold answer.
     #[arg(long, default_value = "gold")]
