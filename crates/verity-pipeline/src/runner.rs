@@ -331,6 +331,7 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
     let data_dir = out.join("data");
     let rejects_dir = out.join("rejects");
     let mut final_state: Option<FinalState> = None;
+    let mut final_staging: Option<resume::Pending> = None;
     let mut rows_read = 0u64;
     if let Some(e) = entries.first().filter(|e| e.stage == "read") {
         rows_read = e.rows_in;
@@ -343,11 +344,9 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
             }
         }
         let is_raw = matches!(input, SegInput::Raw { .. });
-        let pending = if seg.checkpoint {
-            Some(resume::Pending::create(&out, seg.index, &keys[seg.index])?)
-        } else {
-            None
-        };
+        // Checkpointed segments write into their checkpoint; the last one stages its rejects
+        // there too and publishes them after the data files are complete.
+        let pending = Some(resume::Pending::create(&out, seg.index, &keys[seg.index])?);
         let seg_rejects_dir = match &pending {
             Some(p) => p.dir().join("rejects"),
             None => rejects_dir.clone(),
@@ -390,14 +389,18 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
             rows_read += result.rows_read;
         }
         let mut seg_entries = result.entries;
-        if let Some(p) = pending {
-            let bytes =
-                serde_json::to_vec(&seg_entries).map_err(|e| Error::Other(e.to_string()))?;
-            let path = p.dir().join("entries.json");
-            std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
-            let dir = p.commit()?;
-            input = SegInput::Checkpoint(dir.join("records.jsonl"));
-            chain.push(dir);
+        match pending {
+            Some(p) if !seg.checkpoint => final_staging = Some(p),
+            Some(p) => {
+                let bytes =
+                    serde_json::to_vec(&seg_entries).map_err(|e| Error::Other(e.to_string()))?;
+                let path = p.dir().join("entries.json");
+                std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+                let dir = p.commit()?;
+                input = SegInput::Checkpoint(dir.join("records.jsonl"));
+                chain.push(dir);
+            }
+            None => {}
         }
         entries.append(&mut seg_entries);
         if let Some(f) = result.final_state {
@@ -406,26 +409,6 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
     }
     let mut fin =
         final_state.ok_or_else(|| Error::Other("internal: the last segment did not run".into()))?;
-
-    // Publish the rejects of checkpointed segments.
-    std::fs::create_dir_all(&rejects_dir).map_err(|e| Error::io(&rejects_dir, e))?;
-    let mut produced: Vec<PathBuf> = Vec::new();
-    for dir in &chain {
-        let from = dir.join("rejects");
-        let Ok(list) = std::fs::read_dir(&from) else {
-            continue;
-        };
-        let mut names: Vec<PathBuf> = list.flatten().map(|e| e.path()).collect();
-        names.sort();
-        for src in names {
-            let Some(name) = src.file_name() else {
-                continue;
-            };
-            let dst = rejects_dir.join(name);
-            publish(&src, &dst)?;
-            produced.push(dst);
-        }
-    }
 
     // Data files.
     let mut data_files = Vec::new();
@@ -446,6 +429,43 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
         rows_out += w.rows();
         data_files.extend(w.finish()?);
     }
+    // Publish the rejects (checkpointed segments: hard links; last segment: renames).
+    std::fs::create_dir_all(&rejects_dir).map_err(|e| Error::io(&rejects_dir, e))?;
+    let mut produced: Vec<PathBuf> = Vec::new();
+    for dir in &chain {
+        let from = dir.join("rejects");
+        let Ok(list) = std::fs::read_dir(&from) else {
+            continue;
+        };
+        let mut names: Vec<PathBuf> = list.flatten().map(|e| e.path()).collect();
+        names.sort();
+        for src in names {
+            let Some(name) = src.file_name() else {
+                continue;
+            };
+            let dst = rejects_dir.join(name);
+            publish(&src, &dst)?;
+            produced.push(dst);
+        }
+    }
+    if let Some(staging) = final_staging.take() {
+        let from = staging.dir().join("rejects");
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&from)
+            .map_err(|e| Error::io(&from, e))?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        names.sort();
+        for src in names {
+            let Some(name) = src.file_name() else {
+                continue;
+            };
+            let dst = rejects_dir.join(name);
+            std::fs::rename(&src, &dst).map_err(|e| Error::io(&dst, e))?;
+            produced.push(dst);
+        }
+    }
+
     let mut export_entry = LedgerEntry::start(
         "export",
         serde_json::to_value(&fin.export).unwrap_or(Value::Null),

@@ -301,7 +301,7 @@ pub fn render(
             (total > 0.0).then(|| bar_chart(&cpu.iter().map(|(k, v)| (k.clone(), v * 100.0 / total)).collect::<Vec<_>>(), "share of stage CPU time (%)", false)),
             "no timing recorded",
         ),
-        "CPU seconds spent inside each stage, summed over threads (reading and writing are not included).",
+        "Seconds spent inside each stage's calls, summed over threads (reading, parsing and writing are not included).",
     );
 
     // Lengths and tokens.
