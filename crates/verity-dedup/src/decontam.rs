@@ -39,7 +39,7 @@
 //!   only by the problem-level matchers.
 
 use crate::benchmarks::Benchmark;
-use crate::normalize::{mix64, nfkc, words, Word};
+use crate::normalize::{mix64, nfkc, words, words_of_nfkc, Word};
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
@@ -313,7 +313,8 @@ impl DecontamIndex {
     pub fn check(&self, field: &str, text: &str, problem: bool, out: &mut Vec<Hit>) {
         let text = nfkc(text);
         let text: &str = &text;
-        let ws = to_words(text);
+        let mut ws = Vec::new();
+        words_of_nfkc(text, &mut ws);
         if ws.is_empty() {
             return;
         }

@@ -15,6 +15,14 @@
 //! - [`spool`]: an on-disk spool of encoded output lines, so dedup can write kept records in
 //!   input order after the last record was seen without holding them in memory.
 //!
+//! ## Defaults (measured on the labelled 100k corpus, `bench/dedup/README.md`)
+//!
+//! Near-dup: word 5-shingles of `problem + "\n" + trace`, 128 bins, threshold **0.7**, which
+//! gives **14 bands x 9 rows** (S-curve knee 0.746) and candidate verification at estimated
+//! Jaccard >= 0.7: pair precision 1.000, recall 0.996 (0.8 -> recall 0.938 like datasketch;
+//! 0.5 -> precision 0.9992). Decontamination: 13-grams + contained/fuzzy problem matcher:
+//! recall 1.000 with 0 false flags. Memory of dedup: ~450 B per record plus the id.
+//!
 //! ```
 //! use verity_dedup::dedup::{dedup_texts, DedupConfig};
 //! let a = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May.";

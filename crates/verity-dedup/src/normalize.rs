@@ -84,6 +84,9 @@ pub fn nfkc(text: &str) -> Cow<'_, str> {
 
 /// The exact-match key text (see the module docs for the rules).
 pub fn normalize(text: &str) -> String {
+    if text.is_ascii() {
+        return normalize_ascii(text.as_bytes());
+    }
     let text = nfkc(text);
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
@@ -145,6 +148,62 @@ pub fn normalize(text: &str) -> String {
         push(&mut out, &mut pending_space, c);
     }
     out
+}
+
+/// [`normalize`] for ASCII text, byte by byte (same rules).
+fn normalize_ascii(bytes: &[u8]) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+    let mut pending_space = false;
+    let mut i = 0;
+    let n = bytes.len();
+    while i < n {
+        let c = bytes[i];
+        if c == b'\\' && i + 1 < n {
+            let next = bytes[i + 1];
+            if matches!(next, b',' | b';' | b':' | b'!' | b' ') {
+                i += 2;
+                pending_space = pending_space || !out.is_empty();
+                continue;
+            }
+            if next.is_ascii_alphabetic() {
+                let mut j = i + 1;
+                while j < n && bytes[j].is_ascii_alphabetic() {
+                    j += 1;
+                }
+                let name = &bytes[i + 1..j];
+                match name {
+                    b"quad" | b"qquad" => pending_space = pending_space || !out.is_empty(),
+                    b"left" | b"right" => {}
+                    _ => {
+                        if pending_space && !out.is_empty() {
+                            out.push(b' ');
+                        }
+                        pending_space = false;
+                        out.push(b'\\');
+                        if name == b"dfrac" || name == b"tfrac" {
+                            out.extend_from_slice(b"frac");
+                        } else {
+                            out.extend(name.iter().map(u8::to_ascii_lowercase));
+                        }
+                    }
+                }
+                i = j;
+                continue;
+            }
+        }
+        if c == b'~' || c.is_ascii_whitespace() || c == 0x0b {
+            pending_space = pending_space || !out.is_empty();
+            i += 1;
+            continue;
+        }
+        if pending_space && !out.is_empty() {
+            out.push(b' ');
+        }
+        pending_space = false;
+        out.push(c.to_ascii_lowercase());
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// One word token: its hash and byte span in the text given to [`words`].
@@ -214,9 +273,13 @@ const ASCII_LOWER: u64 = 0x2020_2020_2020_2020;
 /// Offsets refer to the NFKC form of `text`; pass the result of [`nfkc`] when spans matter.
 /// Texts longer than 4 GiB are cut at 4 GiB (spans are `u32`).
 pub fn words(text: &str, out: &mut Vec<Word>) {
-    out.clear();
     let text = nfkc(text);
-    let text: &str = &text;
+    words_of_nfkc(&text, out);
+}
+
+/// [`words`] of a text already in NFKC form (the result of [`nfkc`]); skips the check.
+pub fn words_of_nfkc(text: &str, out: &mut Vec<Word>) {
+    out.clear();
     let bytes = text.as_bytes();
     let n = bytes.len().min(u32::MAX as usize);
     let mut buffer: Vec<u8> = Vec::new();
@@ -419,6 +482,25 @@ mod tests {
         assert_ne!(normalize("x+y"), normalize("x-y"));
         assert_eq!(normalize(""), "");
         assert_eq!(normalize(" \t\n "), "");
+    }
+
+    #[test]
+    fn ascii_fast_path_matches_the_general_path() {
+        for text in [
+            "  What is  2+2?\n",
+            "$\\dfrac{1}{2}\\,\\text{cm}$ \\left( x \\right) a\\quad b~c \\; \\",
+            "\\Frac \\qquad\tX\x0b\x0cY",
+            "",
+        ] {
+            // Appending a non-ASCII letter forces the general path for the same prefix.
+            let general = normalize(&format!("{text}\u{e9}"));
+            let fast = normalize(text);
+            assert_eq!(
+                format!("{fast}\u{e9}"),
+                general.replace(" \u{e9}", "\u{e9}"),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
