@@ -32,6 +32,10 @@ pub struct ReadOptions {
     pub batch_rows: usize,
     /// Longest accepted line; longer lines are rejected (and skipped without being buffered).
     pub max_line_bytes: usize,
+    /// Largest `.json` document that is not a top-level array (an object, or JSON Lines under a
+    /// `.json` name), which is read whole into memory; larger ones are rejected with an error
+    /// suggesting JSON Lines. Top-level arrays are streamed and not limited by this.
+    pub max_document_bytes: usize,
     /// Stop after this many rows in total (for sampling and detection).
     pub limit: Option<u64>,
     /// Counter of input bytes consumed, shared with a progress display (one is created when
@@ -45,6 +49,7 @@ impl Default for ReadOptions {
             batch_bytes: 2 << 20,
             batch_rows: 1024,
             max_line_bytes: 256 << 20,
+            max_document_bytes: 1 << 30,
             limit: None,
             progress: None,
         }
@@ -306,8 +311,19 @@ fn parse_lines(file: &str, first_line: u64, data: &[u8], max_line_bytes: usize) 
 }
 
 /// Parse one JSON object (SIMD parser, into serde_json values); the error text says what to fix.
+///
+/// sonic-rs allows 255 levels of nesting and its recursion takes far more stack per level than
+/// serde_json's: about 120 levels already overflow a 2 MiB thread stack (test threads, rayon
+/// workers) in a debug build (found by the fuzz regression test). A line nested deeper than
+/// [`SIMD_MAX_NESTING`] goes to serde_json instead, which reads up to 128 levels and reports
+/// "recursion limit exceeded" beyond, like the `.json` document path.
 fn parse_object(bytes: &[u8]) -> std::result::Result<Fields, String> {
-    match sonic_rs::from_slice::<Value>(bytes) {
+    let parsed = if nesting_exceeds(bytes, SIMD_MAX_NESTING) {
+        serde_json::from_slice::<Value>(bytes).map_err(|e| e.to_string())
+    } else {
+        sonic_rs::from_slice::<Value>(bytes).map_err(|e| e.to_string())
+    };
+    match parsed {
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(format!(
             "expected a JSON object per line, got {}",
@@ -325,6 +341,43 @@ fn parse_object(bytes: &[u8]) -> std::result::Result<Fields, String> {
             }
         }
     }
+}
+
+/// Deepest nesting handed to the SIMD parser (real rows nest < 20 levels).
+const SIMD_MAX_NESTING: usize = 64;
+
+/// Whether arrays/objects nest deeper than `limit` (brackets inside strings do not count). A
+/// cheap count of brackets settles almost every line without the string-aware scan.
+fn nesting_exceeds(bytes: &[u8], limit: usize) -> bool {
+    let opening = bytes.iter().filter(|&&b| b == b'[' || b == b'{').count();
+    if opening <= limit {
+        return false;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Counts bytes pulled from the underlying file.
@@ -573,11 +626,26 @@ fn read_json(
         None => true,
         Some(b'[') => stream_array(index, &file, reader, options, sender),
         Some(_) => {
+            // An object document is parsed whole: bound the memory it may take.
+            let cap = options.max_document_bytes;
             let mut bytes = Vec::new();
-            if let Err(e) = reader.read_to_end(&mut bytes) {
+            if let Err(e) = (&mut reader).take(cap as u64 + 1).read_to_end(&mut bytes) {
                 return sender
                     .send(error_batch(index, &file, stream_error(input, 0, &e)))
                     .is_ok();
+            }
+            if bytes.len() > cap {
+                let error = RowError {
+                    file: file.to_string(),
+                    line: 1,
+                    field: None,
+                    reason: format!(
+                        "JSON document is larger than {cap} bytes and is not a top-level array, so \
+                         it would be read whole; convert it to JSON Lines (one object per line, \
+                         `.jsonl`), or rename it to `.jsonl` if it already is JSON Lines"
+                    ),
+                };
+                return sender.send(error_batch(index, &file, error)).is_ok();
             }
             read_json_object(index, &file, bytes, options, sender)
         }
