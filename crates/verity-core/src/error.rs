@@ -10,8 +10,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// What went wrong at the library level.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    /// Reading or writing a file failed (the OS error is the source).
+    #[error("I/O error on {path}")]
     Io {
         /// The file.
         path: String,

@@ -63,6 +63,14 @@ impl AtomicFile {
         temp.as_file()
             .sync_all()
             .map_err(|e| Error::io(&self.path, e))?;
+        // Temporary files are created 0600; a finished output is an ordinary file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(|e| Error::io(&self.path, e))?;
+        }
         temp.persist(&self.path)
             .map_err(|e| Error::io(&self.path, e.error))?;
         Ok(())
@@ -142,11 +150,15 @@ enum Sink {
     Plain(BufWriter<AtomicFile>),
     Gzip(flate2::write::GzEncoder<BufWriter<AtomicFile>>),
     Zstd(zstd::stream::write::Encoder<'static, BufWriter<AtomicFile>>),
-    Parquet { file: AtomicFile, rows: Vec<Value> },
+    Parquet(ParquetShard),
 }
 
-/// Parquet shards buffer their rows (to infer one schema per shard); bound the buffer.
-const PARQUET_SHARD_DEFAULT: u64 = 256 << 20;
+/// Without `--shard-size`, Parquet output is still cut into files of about this size.
+const PARQUET_SHARD_DEFAULT: u64 = 1 << 30;
+
+/// Rows are buffered (as JSON values) up to about this many bytes, then written as one row
+/// group; this bounds the memory of a Parquet output.
+const PARQUET_ROW_GROUP_BYTES: u64 = 16 << 20;
 
 /// Writes rows (JSON values or pre-serialized JSON lines) to one or more output files.
 pub struct RowWriter {
@@ -216,10 +228,7 @@ impl RowWriter {
                 zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)
                     .map_err(|e| Error::io(&path, e))?,
             ),
-            OutputFormat::Parquet => Sink::Parquet {
-                file,
-                rows: Vec::new(),
-            },
+            OutputFormat::Parquet => Sink::Parquet(ParquetShard::new(file)),
         };
         self.current = Some(sink);
         self.current_bytes = 0;
@@ -264,12 +273,37 @@ impl RowWriter {
         }
         self.before_row()?;
         let size = estimate_size(&value);
-        if let Some(Sink::Parquet { rows, .. }) = self.current.as_mut() {
-            rows.push(value);
+        let mut overflow = None;
+        if let Some(Sink::Parquet(shard)) = self.current.as_mut() {
+            shard.pending.push(value);
+            shard.pending_bytes += size;
+            if shard.pending_bytes >= PARQUET_ROW_GROUP_BYTES {
+                overflow = shard
+                    .flush()
+                    .map_err(|message| self.parquet_error(message))?;
+            }
+        }
+        if let Some(rows) = overflow {
+            // The rows do not fit the shard's schema: start a new shard with them.
+            self.close_shard()?;
+            self.shard_index += 1;
+            self.open_shard()?;
+            if let Some(Sink::Parquet(shard)) = self.current.as_mut() {
+                shard.pending_bytes = rows.iter().map(estimate_size).sum();
+                shard.pending = rows;
+            }
+            self.current_bytes = 0;
         }
         self.current_bytes += size;
         self.rows += 1;
         Ok(())
+    }
+
+    fn parquet_error(&self, message: String) -> Error {
+        Error::Parquet {
+            path: self.shard_path(self.shard_index).display().to_string(),
+            message,
+        }
     }
 
     fn before_row(&mut self) -> Result<()> {
@@ -301,14 +335,60 @@ impl RowWriter {
                 .map_err(io)?
                 .into_inner()
                 .map_err(|e| io(e.into_error()))?,
-            Some(Sink::Parquet { mut file, rows }) => {
-                write_parquet(&mut file, &rows).map_err(|message| Error::Parquet {
+            Some(Sink::Parquet(shard)) => {
+                let mut shard = shard;
+                loop {
+                    match shard.flush() {
+                        Ok(None) => break,
+                        Ok(Some(rows)) => {
+                            // The last rows need a schema of their own: they go to the next shard.
+                            let file = shard.close().map_err(|message| Error::Parquet {
+                                path: path.display().to_string(),
+                                message,
+                            })?;
+                            file.commit()?;
+                            self.written.push(path.clone());
+                            self.shard_index += 1;
+                            let next = self.shard_path(self.shard_index);
+                            shard = ParquetShard::new(AtomicFile::create(&next)?);
+                            shard.pending = rows;
+                            return self.finish_parquet_shard(shard);
+                        }
+                        Err(message) => {
+                            return Err(Error::Parquet {
+                                path: path.display().to_string(),
+                                message,
+                            })
+                        }
+                    }
+                }
+                shard.close().map_err(|message| Error::Parquet {
                     path: path.display().to_string(),
                     message,
-                })?;
-                file
+                })?
             }
         };
+        file.commit()?;
+        self.written.push(path);
+        Ok(())
+    }
+
+    /// Write the remaining rows of a Parquet shard (which fit its own schema) and commit it.
+    fn finish_parquet_shard(&mut self, mut shard: ParquetShard) -> Result<()> {
+        let path = self.shard_path(self.shard_index);
+        let error = |message| Error::Parquet {
+            path: path.display().to_string(),
+            message,
+        };
+        if shard.flush().map_err(error)?.is_some() {
+            return Err(Error::Other(
+                "internal: parquet rows do not fit their own schema".into(),
+            ));
+        }
+        let file = shard.close().map_err(|message| Error::Parquet {
+            path: path.display().to_string(),
+            message,
+        })?;
         file.commit()?;
         self.written.push(path);
         Ok(())
@@ -339,35 +419,127 @@ fn estimate_size(value: &Value) -> u64 {
     }
 }
 
-/// Write `rows` as one Parquet file with a schema inferred from the rows.
-fn write_parquet(file: &mut AtomicFile, rows: &[Value]) -> std::result::Result<(), String> {
-    use std::sync::Arc;
-    let schema = if rows.is_empty() {
-        arrow_schema::Schema::empty()
-    } else {
-        arrow_json::reader::infer_json_schema_from_iterator(rows.iter().map(Ok))
-            .map_err(|e| format!("cannot infer a schema: {e}"))?
-    };
-    let schema = Arc::new(schema);
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
-        .build();
-    let handle = file.file().try_clone().map_err(|e| e.to_string())?;
-    let mut writer = parquet::arrow::ArrowWriter::try_new(handle, schema.clone(), Some(props))
-        .map_err(|e| e.to_string())?;
-    for chunk in rows.chunks(4096) {
-        let mut decoder = arrow_json::ReaderBuilder::new(schema.clone())
-            .build_decoder()
-            .map_err(|e| e.to_string())?;
-        decoder
-            .serialize(chunk)
-            .map_err(|e| format!("cannot encode rows: {e}"))?;
-        if let Some(batch) = decoder.flush().map_err(|e| e.to_string())? {
-            writer.write(&batch).map_err(|e| e.to_string())?;
+/// One Parquet output file written row group by row group. The schema is inferred from the
+/// first row group; a later group whose rows need more (new columns, other types) is handed
+/// back by [`ParquetShard::flush`] so the caller starts a new shard for it: no row is dropped or
+/// coerced.
+struct ParquetShard {
+    file: Option<AtomicFile>,
+    writer: Option<parquet::arrow::ArrowWriter<std::fs::File>>,
+    schema: Option<arrow_schema::SchemaRef>,
+    pending: Vec<Value>,
+    pending_bytes: u64,
+}
+
+impl ParquetShard {
+    fn new(file: AtomicFile) -> ParquetShard {
+        ParquetShard {
+            file: Some(file),
+            writer: None,
+            schema: None,
+            pending: Vec::new(),
+            pending_bytes: 0,
         }
     }
-    writer.close().map_err(|e| e.to_string())?;
-    Ok(())
+
+    /// Write the pending rows as a row group. `Ok(Some(rows))`: they do not fit this shard's
+    /// schema and were not written.
+    fn flush(&mut self) -> std::result::Result<Option<Vec<Value>>, String> {
+        if self.pending.is_empty() {
+            return Ok(None);
+        }
+        let inferred =
+            arrow_json::reader::infer_json_schema_from_iterator(self.pending.iter().map(Ok))
+                .map_err(|e| format!("cannot infer a schema: {e}"))?;
+        let schema = match &self.schema {
+            None => {
+                let schema = std::sync::Arc::new(inferred);
+                let props = parquet::file::properties::WriterProperties::builder()
+                    .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+                    .build();
+                let handle = self
+                    .file
+                    .as_mut()
+                    .ok_or("internal: shard already closed")?
+                    .file()
+                    .try_clone()
+                    .map_err(|e| e.to_string())?;
+                self.writer = Some(
+                    parquet::arrow::ArrowWriter::try_new(handle, schema.clone(), Some(props))
+                        .map_err(|e| e.to_string())?,
+                );
+                self.schema = Some(schema.clone());
+                schema
+            }
+            Some(schema) if fits(&inferred, schema) => schema.clone(),
+            Some(_) => {
+                self.pending_bytes = 0;
+                return Ok(Some(std::mem::take(&mut self.pending)));
+            }
+        };
+        let writer = self.writer.as_mut().ok_or("internal: no parquet writer")?;
+        for chunk in self.pending.chunks(4096) {
+            let mut decoder = arrow_json::ReaderBuilder::new(schema.clone())
+                .build_decoder()
+                .map_err(|e| e.to_string())?;
+            decoder
+                .serialize(chunk)
+                .map_err(|e| format!("cannot encode rows: {e}"))?;
+            if let Some(batch) = decoder.flush().map_err(|e| e.to_string())? {
+                writer.write(&batch).map_err(|e| e.to_string())?;
+            }
+        }
+        writer.flush().map_err(|e| e.to_string())?;
+        self.pending.clear();
+        self.pending_bytes = 0;
+        Ok(None)
+    }
+
+    /// Finish the file (an empty shard gets an empty schema) and hand back the atomic file.
+    fn close(mut self) -> std::result::Result<AtomicFile, String> {
+        if self.writer.is_none() {
+            let schema = std::sync::Arc::new(arrow_schema::Schema::empty());
+            let handle = self
+                .file
+                .as_mut()
+                .ok_or("internal: shard already closed")?
+                .file()
+                .try_clone()
+                .map_err(|e| e.to_string())?;
+            self.writer = Some(
+                parquet::arrow::ArrowWriter::try_new(handle, schema, None)
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        if let Some(writer) = self.writer.take() {
+            writer.close().map_err(|e| e.to_string())?;
+        }
+        self.file
+            .take()
+            .ok_or_else(|| "internal: shard already closed".to_string())
+    }
+}
+
+/// True when every column of `new` exists in `old` with a type that holds it.
+fn fits(new: &arrow_schema::Schema, old: &arrow_schema::Schema) -> bool {
+    new.fields().iter().all(|field| {
+        old.field_with_name(field.name())
+            .is_ok_and(|existing| type_fits(field.data_type(), existing.data_type()))
+    })
+}
+
+fn type_fits(new: &arrow_schema::DataType, old: &arrow_schema::DataType) -> bool {
+    use arrow_schema::DataType;
+    match (new, old) {
+        (DataType::Null, _) => true,
+        (DataType::Struct(new), DataType::Struct(old)) => new.iter().all(|field| {
+            old.iter()
+                .find(|f| f.name() == field.name())
+                .is_some_and(|existing| type_fits(field.data_type(), existing.data_type()))
+        }),
+        (DataType::List(new), DataType::List(old)) => type_fits(new.data_type(), old.data_type()),
+        (a, b) => a == b,
+    }
 }
 
 #[cfg(test)]
@@ -395,6 +567,38 @@ mod tests {
             f.write_all(b"partial").unwrap();
         }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn parquet_streams_row_groups_and_starts_a_shard_when_the_schema_grows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.parquet");
+        let mut w = RowWriter::create(&path, WriteOptions::default()).unwrap();
+        let text = "t".repeat(4096);
+        // ~20 MB of rows with one schema: at least one row group is written before the end.
+        for i in 0..5000 {
+            w.write_value(json!({"i": i, "text": text, "meta": {"a": 1}}))
+                .unwrap();
+        }
+        // A new column: these rows cannot join the first shard's schema.
+        for i in 0..3 {
+            w.write_value(json!({"i": i, "extra": "new"})).unwrap();
+        }
+        let files = w.finish().unwrap();
+        assert_eq!(files.len(), 2, "{files:?}");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+        let mut rows = 0;
+        for file in &files {
+            let f = std::fs::File::open(file).unwrap();
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+                .unwrap()
+                .build()
+                .unwrap();
+            rows += reader.map(|b| b.unwrap().num_rows()).sum::<usize>();
+        }
+        assert_eq!(rows, 5003);
     }
 
     #[test]
