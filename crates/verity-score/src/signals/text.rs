@@ -43,30 +43,36 @@ impl ThinkShape {
     }
 }
 
+/// Opening and closing think tags in `text`, with the offset of the first of each.
+fn think_tags(text: &str) -> (usize, usize, Option<usize>, Option<usize>) {
+    let bytes = text.as_bytes();
+    let (mut opens, mut closes, mut first_open, mut first_close) = (0, 0, None, None);
+    for at in memchr::memmem::find_iter(bytes, b"think>") {
+        if at >= 2 && &bytes[at - 2..at] == b"</" {
+            closes += 1;
+            first_close.get_or_insert(at - 2);
+        } else if at >= 1 && bytes[at - 1] == b'<' {
+            opens += 1;
+            first_open.get_or_insert(at - 1);
+        }
+    }
+    (opens, closes, first_open, first_close)
+}
+
 /// Classify the think tags of an attempt given its trace and response.
 pub fn think_shape(trace: Option<&str>, response: Option<&str>) -> ThinkShape {
-    let count = |s: &str, pat: &str| s.matches(pat).count();
-    let texts = [trace.unwrap_or(""), response.unwrap_or("")];
-    let opens: usize = texts.iter().map(|t| count(t, "<think>")).sum();
-    let closes: usize = texts.iter().map(|t| count(t, "</think>")).sum();
+    let t = think_tags(trace.unwrap_or(""));
+    let r = think_tags(response.unwrap_or(""));
+    let (opens, closes) = (t.0 + r.0, t.1 + r.1);
     if trace.is_some() && response.is_some() && opens == 0 && closes == 0 {
         return ThinkShape::Separate;
     }
-    let joined;
-    let text = match (trace, response) {
-        (Some(t), Some(r)) => {
-            joined = format!("{t}\n{r}");
-            joined.as_str()
-        }
-        (Some(t), None) => t,
-        (None, Some(r)) => r,
-        (None, None) => "",
-    };
     match (opens, closes) {
         (0, 0) => ThinkShape::None,
         (1, 1) => {
-            let open = text.find("<think>").unwrap_or(usize::MAX);
-            let close = text.find("</think>").unwrap_or(0);
+            // Order across the two texts: the trace comes first.
+            let open = t.2.map(|o| (0, o)).or(r.2.map(|o| (1, o)));
+            let close = t.3.map(|c| (0, c)).or(r.3.map(|c| (1, c)));
             if open < close {
                 ThinkShape::Closed
             } else {
@@ -129,18 +135,6 @@ pub fn answer_consistency(
     Ok(in_trace == stated)
 }
 
-#[inline]
-fn word_hash(word: &str) -> u64 {
-    // FxHash-style: fast, good enough for counting repeated n-grams inside one text.
-    let mut h = 0u64;
-    for chunk in word.as_bytes().chunks(8) {
-        let mut w = [0u8; 8];
-        w[..chunk.len()].copy_from_slice(chunk);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    h
-}
-
 /// Repetition measurements.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Repetition {
@@ -154,32 +148,86 @@ pub struct Repetition {
     pub looping: bool,
 }
 
-fn repeated_share(hashes: &[u64], n: usize) -> f64 {
+const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// Word hashes of `text` (words split on whitespace), appended to `out`.
+fn word_hashes(text: &str, out: &mut Vec<u64>) {
+    if text.is_ascii() {
+        let mut h = 0u64;
+        let mut in_word = false;
+        for &b in text.as_bytes() {
+            if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+                if in_word {
+                    out.push(h);
+                    h = 0;
+                    in_word = false;
+                }
+            } else {
+                h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+                in_word = true;
+            }
+        }
+        if in_word {
+            out.push(h);
+        }
+    } else {
+        for word in text.split_whitespace() {
+            let mut h = 0u64;
+            for &b in word.as_bytes() {
+                h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+            }
+            out.push(h);
+        }
+    }
+}
+
+/// Share of the `n`-grams of `hashes` that repeat an earlier one, counted with an
+/// open-addressing set in `table` (reused between calls).
+fn repeated_share(hashes: &[u64], n: usize, table: &mut Vec<u64>) -> f64 {
     if n == 0 || hashes.len() < n {
         return 0.0;
     }
-    let mut grams: Vec<u64> = hashes
-        .windows(n)
-        .map(|w| {
-            w.iter()
-                .fold(0u64, |acc, h| acc.rotate_left(13) ^ h)
-                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        })
-        .collect();
-    let total = grams.len();
-    grams.sort_unstable();
-    grams.dedup();
-    (total - grams.len()) as f64 / total as f64
+    let total = hashes.len() - n + 1;
+    let size = (total * 2).next_power_of_two().max(16);
+    table.clear();
+    table.resize(size, 0);
+    let mask = size - 1;
+    let mut repeats = 0usize;
+    for w in hashes.windows(n) {
+        let mut g = w
+            .iter()
+            .fold(0u64, |acc, h| acc.rotate_left(13) ^ h)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        if g == 0 {
+            g = 1;
+        }
+        let mut slot = (g >> 17) as usize & mask;
+        loop {
+            let v = table[slot];
+            if v == 0 {
+                table[slot] = g;
+                break;
+            }
+            if v == g {
+                repeats += 1;
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+    repeats as f64 / total as f64
 }
 
 /// Repetition of word n-grams (`n` words) over `text`, and looping at its end.
 pub fn repetition(text: &str, n: usize) -> Repetition {
-    let hashes: Vec<u64> = text.split_whitespace().map(word_hash).collect();
+    let mut hashes = Vec::with_capacity(text.len() / 5);
+    word_hashes(text, &mut hashes);
+    let mut table = Vec::new();
     let words = hashes.len();
-    let ngram_ratio = repeated_share(&hashes, n);
+    let ngram_ratio = repeated_share(&hashes, n, &mut table);
     let tail_len = (words / 4).clamp(words.min(64), 400);
     let tail = &hashes[words - tail_len.min(words)..];
-    let tail_ratio = repeated_share(tail, 8);
+    let tail_ratio = repeated_share(tail, 8, &mut table);
     Repetition {
         words,
         ngram_ratio,
@@ -259,6 +307,7 @@ impl ReflectionMatcher {
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&patterns)
             .ok();
         ReflectionMatcher {

@@ -1,0 +1,101 @@
+//! Time each part of scoring on a corpus file (rows with `problem`, `trace`, `answer`):
+//! `cargo run --release -p verity-score --example signal_profile -- FILE [LIMIT]`.
+//! A development aid for `bench/score/`; prints seconds per part on one thread.
+
+use std::io::BufRead;
+use std::time::Instant;
+use verity_core::record::{Attempt, ObjectKind, Record};
+use verity_score::signals::{ScoreOptions, Scorer};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let Some(path) = args.next() else {
+        eprintln!("usage: signal_profile FILE [LIMIT]");
+        std::process::exit(2);
+    };
+    let limit: usize = args
+        .next()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(usize::MAX);
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| {
+        eprintln!("{path}: {e}");
+        std::process::exit(2)
+    });
+    let mut records = Vec::new();
+    let mut bytes = 0usize;
+    for line in std::io::BufReader::new(file).lines().take(limit) {
+        let Ok(line) = line else { break };
+        bytes += line.len() + 1;
+        let Ok(row) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        let mut r = Record::new(
+            row["id"].as_str().unwrap_or("").to_string(),
+            ObjectKind::PromptTraceAnswer,
+        );
+        r.task.prompt = row["problem"].as_str().map(str::to_string);
+        let mut a = Attempt::default();
+        a.trace = row["trace"].as_str().map(str::to_string);
+        a.answer = row["answer"].as_str().map(str::to_string);
+        r.attempts.push(a);
+        records.push(r);
+    }
+    let mb = bytes as f64 / 1e6;
+    for tokenizer in [None, Some("cl100k_base")] {
+        let scorer = Scorer::new(ScoreOptions {
+            tokenizer: tokenizer.map(str::to_string),
+            ..ScoreOptions::default()
+        })
+        .expect("scorer");
+        let mut copy = records.clone();
+        let t = Instant::now();
+        for r in &mut copy {
+            scorer.score_record(r);
+        }
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "score tokenizer={tokenizer:?}: {s:.2}s, {:.1} MB/s, {:.0} rec/s",
+            mb / s,
+            records.len() as f64 / s
+        );
+    }
+    let texts: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.attempts[0].trace.as_deref())
+        .collect();
+    let t = Instant::now();
+    let m = verity_score::signals::text::ReflectionMatcher::new();
+    let mut n = 0u64;
+    for x in &texts {
+        n += u64::from(m.count(x).iter().sum::<u32>());
+    }
+    println!("reflection: {:.2}s ({n})", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let mut w = 0;
+    for x in &texts {
+        w += verity_score::signals::text::repetition(x, 4).words;
+    }
+    println!("repetition: {:.2}s ({w})", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let fast = verity_score::signals::fasttok::TokenCounter::new(
+        verity_core::tokens::Tokenizer::by_name("cl100k_base").expect("tok"),
+    );
+    let mut k = 0;
+    for x in &texts {
+        k += fast.count(x);
+    }
+    println!(
+        "fast cl100k: {:.2}s ({k} tokens)",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let plain = verity_core::tokens::Tokenizer::by_name("cl100k_base").expect("tok");
+    let mut k2 = 0;
+    for x in texts.iter().take(texts.len() / 10) {
+        k2 += plain.count(x);
+    }
+    println!(
+        "tiktoken cl100k on a tenth: {:.2}s ({k2} tokens)",
+        t.elapsed().as_secs_f64()
+    );
+}
