@@ -34,9 +34,11 @@ fn main() {
             ObjectKind::PromptTraceAnswer,
         );
         r.task.prompt = row["problem"].as_str().map(str::to_string);
-        let mut a = Attempt::default();
-        a.trace = row["trace"].as_str().map(str::to_string);
-        a.answer = row["answer"].as_str().map(str::to_string);
+        let a = Attempt {
+            trace: row["trace"].as_str().map(str::to_string),
+            answer: row["answer"].as_str().map(str::to_string),
+            ..Attempt::default()
+        };
         r.attempts.push(a);
         records.push(r);
     }
