@@ -16,7 +16,7 @@ python3 "$SHARED/bench/make_corpus.py" --pairs --seed 1 --seed-problems "$SHARED
 python3 "$SHARED/bench/make_corpus.py" --pairs --seed 1 --seed-problems "$SHARED/data/gsm8k/test.jsonl" --pred-chars 2000 -o "$OUT/pairs_trace.jsonl" >/dev/null
 
 cargo build --release -q -p verity-math --no-default-features --example math_pairs
-BIN="$ROOT/target/release/examples/math_pairs"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/math_pairs"
 
 peak() { grep "Maximum resident" "$1" | awk '{print $NF}'; }
 
