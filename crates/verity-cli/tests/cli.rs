@@ -274,7 +274,11 @@ fn parquet_out_and_back_keeps_rows() {
         .success();
     let original = std::fs::read_to_string(data("gsm8k/test.head50.jsonl")).unwrap();
     let converted = std::fs::read_to_string(&back).unwrap();
-    let parse = |text: &str| -> Vec<serde_json::Value> { text.lines().map(|l| serde_json::from_str(l).unwrap()).collect() };
+    let parse = |text: &str| -> Vec<serde_json::Value> {
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
     assert_eq!(parse(&original), parse(&converted));
 }
 
@@ -298,7 +302,16 @@ fn a_100_mb_line_is_read_and_a_longer_limit_is_enforced() {
         .success();
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 3);
     verity()
-        .args(["convert", "-q", "--on-error", "skip", "--max-line-bytes", "1000000", "--to", "gsm8k"])
+        .args([
+            "convert",
+            "-q",
+            "--on-error",
+            "skip",
+            "--max-line-bytes",
+            "1000000",
+            "--to",
+            "gsm8k",
+        ])
         .arg(&input)
         .arg("-o")
         .arg(&out)
@@ -334,9 +347,18 @@ fn shards_by_size_and_truncated_zstd_is_reported() {
     for name in &shards {
         std::fs::rename(dir.path().join(name), shard_dir.join(name)).unwrap();
     }
-    let report = verity().args(["inspect", "--json"]).arg(&shard_dir).output().unwrap();
+    let report = verity()
+        .args(["inspect", "--json"])
+        .arg(&shard_dir)
+        .output()
+        .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
-    let rows: u64 = report["files"].as_array().unwrap().iter().map(|f| f["rows"].as_u64().unwrap()).sum();
+    let rows: u64 = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rows"].as_u64().unwrap())
+        .sum();
     assert_eq!(rows, 50);
     // Cut the first shard in half: rows before the cut are read, the damage is reported.
     let first = shard_dir.join(&shards[0]);
