@@ -279,11 +279,6 @@ impl StageOutput {
         &mut self.entry
     }
 
-    /// Rows written so far.
-    pub fn rows_written(&self) -> u64 {
-        self.writer.rows()
-    }
-
     /// Write an encoded batch.
     pub fn write(&mut self, encoded: Encoded) -> Result<()> {
         for line in &encoded.lines {

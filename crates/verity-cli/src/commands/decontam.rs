@@ -24,7 +24,15 @@ use verity_dedup::decontam::{DecontamConfig, DecontamIndex, Hit, Method};
 use verity_dedup::exact::TRACE_FIELDS;
 use verity_dedup::report::{HitLine, ReportWriter};
 
-/// flag or drop.
+/// What one parallel batch hands to the writer: rows read, rejected rows, and per record its
+/// id, the benchmark hits and the encoded output.
+type BatchOutput = (
+    usize,
+    Vec<verity_core::stream::Reject>,
+    Vec<(String, Vec<Hit>, Encoded)>,
+);
+
+/// What to do with contaminated records: flag or drop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ModeArg {
     /// Keep every record; mark contaminated ones in `signals.contamination`.
@@ -251,7 +259,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             }
             (batch.records.len() + batch.rejects.len(), batch.rejects, results)
         },
-        |(rows, rejects, results): (usize, Vec<verity_core::stream::Reject>, Vec<(String, Vec<Hit>, Encoded)>)| -> Result<()> {
+        |(rows, rejects, results): BatchOutput| -> Result<()> {
             rows_in += rows as u64;
             out.reject(&rejects)?;
             for (id, hits, encoded) in results {

@@ -110,9 +110,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             for record in &mut batch.records {
                 for attempt in &record.attempts {
                     if let Some((_, f)) = choice.verdict(attempt) {
-                        if !ids.contains_key(&f.verifier.label()) {
-                            ids.insert(f.verifier.label(), f.verifier.clone());
-                        }
+                        ids.entry(f.verifier.label())
+                            .or_insert_with(|| f.verifier.clone());
                     }
                 }
                 scorer.score_record(record);

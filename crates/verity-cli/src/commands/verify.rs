@@ -136,8 +136,10 @@ pub struct Args {
 }
 
 fn build(args: &Args) -> Result<(Box<dyn Verifier>, serde_json::Value)> {
-    let mut extract = verity_math::ExtractOptions::default();
-    extract.last_number = !args.no_last_number;
+    let extract = verity_math::ExtractOptions {
+        last_number: !args.no_last_number,
+        ..verity_math::ExtractOptions::default()
+    };
     let percent = match args.percent {
         Percent::Either => verity_math::PercentPolicy::Either,
         Percent::Fraction => verity_math::PercentPolicy::Fraction,

@@ -150,7 +150,7 @@ enum Sink {
     Plain(BufWriter<AtomicFile>),
     Gzip(flate2::write::GzEncoder<BufWriter<AtomicFile>>),
     Zstd(zstd::stream::write::Encoder<'static, BufWriter<AtomicFile>>),
-    Parquet(ParquetShard),
+    Parquet(Box<ParquetShard>),
 }
 
 /// Without `--shard-size`, Parquet output is still cut into files of about this size.
@@ -228,7 +228,7 @@ impl RowWriter {
                 zstd::stream::write::Encoder::new(BufWriter::with_capacity(1 << 20, file), 3)
                     .map_err(|e| Error::io(&path, e))?,
             ),
-            OutputFormat::Parquet => Sink::Parquet(ParquetShard::new(file)),
+            OutputFormat::Parquet => Sink::Parquet(Box::new(ParquetShard::new(file))),
         };
         self.current = Some(sink);
         self.current_bytes = 0;
@@ -336,30 +336,28 @@ impl RowWriter {
                 .into_inner()
                 .map_err(|e| io(e.into_error()))?,
             Some(Sink::Parquet(shard)) => {
-                let mut shard = shard;
-                loop {
-                    match shard.flush() {
-                        Ok(None) => break,
-                        Ok(Some(rows)) => {
-                            // The last rows need a schema of their own: they go to the next shard.
-                            let file = shard.close().map_err(|message| Error::Parquet {
-                                path: path.display().to_string(),
-                                message,
-                            })?;
-                            file.commit()?;
-                            self.written.push(path.clone());
-                            self.shard_index += 1;
-                            let next = self.shard_path(self.shard_index);
-                            shard = ParquetShard::new(AtomicFile::create(&next)?);
-                            shard.pending = rows;
-                            return self.finish_parquet_shard(shard);
-                        }
-                        Err(message) => {
-                            return Err(Error::Parquet {
-                                path: path.display().to_string(),
-                                message,
-                            })
-                        }
+                let mut shard = *shard;
+                match shard.flush() {
+                    Ok(None) => {}
+                    Ok(Some(rows)) => {
+                        // The last rows need a schema of their own: they go to the next shard.
+                        let file = shard.close().map_err(|message| Error::Parquet {
+                            path: path.display().to_string(),
+                            message,
+                        })?;
+                        file.commit()?;
+                        self.written.push(path.clone());
+                        self.shard_index += 1;
+                        let next = self.shard_path(self.shard_index);
+                        let mut next_shard = ParquetShard::new(AtomicFile::create(&next)?);
+                        next_shard.pending = rows;
+                        return self.finish_parquet_shard(next_shard);
+                    }
+                    Err(message) => {
+                        return Err(Error::Parquet {
+                            path: path.display().to_string(),
+                            message,
+                        })
                     }
                 }
                 shard.close().map_err(|message| Error::Parquet {
