@@ -157,7 +157,8 @@ impl Layout for Gsm8kSolutions {
             let generator = attempt.generator.as_ref();
             let part = generator
                 .and_then(|g| g.model.as_deref())
-                .map(|m| m.strip_prefix("gpt3-").unwrap_or(m).replace('_', "-"))
+                // Underscores are kept: the column name splits at its last `_` (found by fuzzing).
+                .map(|m| m.strip_prefix("gpt3-").unwrap_or(m).to_string())
                 .unwrap_or_else(|| format!("model{index}"));
             let method = generator
                 .and_then(|g| g.params.get("method"))
