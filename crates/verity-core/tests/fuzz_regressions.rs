@@ -39,3 +39,11 @@ fn gsm8k_solutions_model_column_with_underscores_round_trips() {
         br#"{"question":"q","ground_truth":"A: 3","my_model_v2_verification":{"is_correct":true,"solution":"A: 3"}}"#,
     );
 }
+
+/// A Math-Shepherd step mark other than `+`/`-` (here `A`) was written back as `+`.
+#[test]
+fn math_shepherd_mark_other_than_plus_minus_round_trips() {
+    assert_layouts_property(include_bytes!(
+        "../fuzz/regressions/layouts/math_shepherd_non_sign_mark.json"
+    ));
+}

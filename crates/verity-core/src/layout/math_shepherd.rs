@@ -141,6 +141,8 @@ impl Layout for MathShepherd {
         let (prompt, steps, marks) = parse(&input, &label)?;
         let exact = render(&prompt, &steps, &vec![TAG.to_string(); steps.len()]) == input
             && render(&prompt, &steps, &marks) == label
+            // Only `+`/`-` marks are written back from the steps (found by fuzzing).
+            && marks.iter().all(|m| m == "+" || m == "-")
             && !prompt.is_empty();
         if !exact {
             record
