@@ -442,6 +442,58 @@ fn error_batch(index: usize, file: &Arc<str>, error: RowError) -> Chunk {
     })
 }
 
+/// Cuts a JSONL byte stream into chunks of whole lines and numbers them.
+struct LineChunker<'a> {
+    index: usize,
+    file: Arc<str>,
+    sender: &'a crossbeam_channel::Sender<Chunk>,
+    /// Bytes not yet handed on; starts at line `next_line`.
+    pending: Vec<u8>,
+    next_line: u64,
+}
+
+impl LineChunker<'_> {
+    /// Hand on every complete line in `pending` (keeping the incomplete tail). False when the
+    /// consumer has gone away.
+    fn flush_complete(&mut self) -> bool {
+        let Some(last_nl) = memchr::memrchr(b'\n', &self.pending) else {
+            return true;
+        };
+        let rest = self.pending[last_nl + 1..].to_vec();
+        self.pending.truncate(last_nl + 1);
+        let lines = memchr::memchr_iter(b'\n', &self.pending).count() as u64;
+        let chunk = Chunk::Lines {
+            input: self.index,
+            file: self.file.clone(),
+            first_line: self.next_line,
+            data: std::mem::replace(&mut self.pending, rest),
+        };
+        self.next_line += lines;
+        self.sender.send(chunk).is_ok()
+    }
+
+    /// Hand on everything left (the last line may lack a newline).
+    fn flush_all(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        let chunk = Chunk::Lines {
+            input: self.index,
+            file: self.file.clone(),
+            first_line: self.next_line,
+            data: std::mem::take(&mut self.pending),
+        };
+        self.sender.send(chunk).is_ok()
+    }
+
+    /// Report a row error for the current line.
+    fn send_error(&self, error: RowError) -> bool {
+        self.sender
+            .send(error_batch(self.index, &self.file, error))
+            .is_ok()
+    }
+}
+
 /// Read a JSONL file into line-aligned chunks. Returns false when the consumer has gone away.
 fn read_lines(
     index: usize,
@@ -455,8 +507,13 @@ fn read_lines(
         Ok(r) => r,
         Err(e) => return sender.send(Chunk::Fatal(e)).is_ok(),
     };
-    let mut pending: Vec<u8> = Vec::with_capacity(options.batch_bytes + (1 << 16));
-    let mut next_line: u64 = 1; // line number of the first line in `pending`
+    let mut chunker = LineChunker {
+        index,
+        file,
+        sender,
+        pending: Vec::with_capacity(options.batch_bytes + (1 << 16)),
+        next_line: 1,
+    };
     let mut discarding = false; // inside an over-long line
     let mut block = vec![0u8; 1 << 20];
     loop {
@@ -465,28 +522,11 @@ fn read_lines(
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                // Flush complete lines, then report the broken stream.
-                if let Some(last_nl) = memchr::memrchr(b'\n', &pending) {
-                    let rest = pending.split_off(last_nl + 1);
-                    let lines = memchr::memchr_iter(b'\n', &pending).count() as u64;
-                    let chunk = Chunk::Lines {
-                        input: index,
-                        file: file.clone(),
-                        first_line: next_line,
-                        data: std::mem::replace(&mut pending, rest),
-                    };
-                    if sender.send(chunk).is_err() {
-                        return false;
-                    }
-                    next_line += lines;
+                // Hand on the complete lines, then report the broken stream.
+                if !chunker.flush_complete() {
+                    return false;
                 }
-                return sender
-                    .send(error_batch(
-                        index,
-                        &file,
-                        stream_error(input, next_line, &e),
-                    ))
-                    .is_ok();
+                return chunker.send_error(stream_error(input, chunker.next_line, &e));
             }
         };
         let mut data = &block[..n];
@@ -494,80 +534,42 @@ fn read_lines(
             match memchr::memchr(b'\n', data) {
                 Some(pos) => {
                     discarding = false;
-                    next_line += 1;
+                    chunker.next_line += 1;
                     data = &data[pos + 1..];
                 }
                 None => continue,
             }
         }
-        pending.extend_from_slice(data);
-        // Over-long line: no newline within the limit after the last complete line.
-        let last_nl = memchr::memrchr(b'\n', &pending);
-        let tail_len = pending.len() - last_nl.map_or(0, |p| p + 1);
+        chunker.pending.extend_from_slice(data);
+        // Over-long line: no newline within the limit after the last complete line. It is
+        // reported and skipped without being buffered.
+        let last_nl = memchr::memrchr(b'\n', &chunker.pending);
+        let tail_len = chunker.pending.len() - last_nl.map_or(0, |p| p + 1);
         if tail_len > options.max_line_bytes {
-            let complete = last_nl.map_or(0, |p| p + 1);
-            let lines_before = memchr::memchr_iter(b'\n', &pending[..complete]).count() as u64;
-            if complete > 0 {
-                let data = pending[..complete].to_vec();
-                let chunk = Chunk::Lines {
-                    input: index,
-                    file: file.clone(),
-                    first_line: next_line,
-                    data,
-                };
-                if sender.send(chunk).is_err() {
-                    return false;
-                }
+            if !chunker.flush_complete() {
+                return false;
             }
-            let long_line = next_line + lines_before;
             let error = RowError {
-                file: file.to_string(),
-                line: long_line,
+                file: chunker.file.to_string(),
+                line: chunker.next_line,
                 field: None,
                 reason: format!(
                     "line is longer than {} bytes; raise --max-line-bytes to read it",
                     options.max_line_bytes
                 ),
             };
-            if sender.send(error_batch(index, &file, error)).is_err() {
+            if !chunker.send_error(error) {
                 return false;
             }
-            pending.clear();
-            next_line = long_line;
+            chunker.pending.clear();
             discarding = true;
             continue;
         }
-        if pending.len() >= options.batch_bytes {
-            if let Some(last_nl) = last_nl {
-                let rest = pending[last_nl + 1..].to_vec();
-                pending.truncate(last_nl + 1);
-                let lines = memchr::memchr_iter(b'\n', &pending).count() as u64;
-                let chunk = Chunk::Lines {
-                    input: index,
-                    file: file.clone(),
-                    first_line: next_line,
-                    data: std::mem::replace(&mut pending, rest),
-                };
-                if sender.send(chunk).is_err() {
-                    return false;
-                }
-                next_line += lines;
-            }
+        if chunker.pending.len() >= options.batch_bytes && !chunker.flush_complete() {
+            return false;
         }
     }
-    if discarding {
-        return true;
-    }
-    if !pending.is_empty() {
-        let chunk = Chunk::Lines {
-            input: index,
-            file,
-            first_line: next_line,
-            data: pending,
-        };
-        return sender.send(chunk).is_ok();
-    }
-    true
+    discarding || chunker.flush_all()
 }
 
 /// Keys under which a JSON object wraps its list of rows (BBH `examples`, ...).
