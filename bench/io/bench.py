@@ -35,7 +35,9 @@ def timed(cmd, env=None):
     parts = [float(p) for p in wall.split(":")]
     seconds = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) > 2 else 0)
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
-    return seconds, rss_kb / 1024
+    user = float(re.search(r"User time \(seconds\): (\S+)", proc.stderr).group(1))
+    system = float(re.search(r"System time \(seconds\): (\S+)", proc.stderr).group(1))
+    return seconds, rss_kb / 1024, user + system
 
 
 def main(files):
@@ -57,16 +59,17 @@ def main(files):
                                "--to", to, f, "-o", out], env=env)
                     rows.append((f"verity convert --to {to}", threads, *t))
         print(f"\n{f}: {mb:.0f} MB")
-        print(f"{'run':<28} {'threads':>7} {'wall s':>8} {'MB/s':>8} {'peak MiB':>9} {'x orjson':>9} {'of cat':>7}")
+        print(f"{'run':<28} {'threads':>7} {'wall s':>8} {'cpu s':>7} {'MB/s':>8} {'peak MiB':>9} {'x orjson':>9} {'of cat':>7}")
         base = orj[0]
-        for name, threads, wall, rss in rows:
-            print(f"{name:<28} {threads:>7} {wall:>8.2f} {mb / wall:>8.0f} {rss:>9.0f} "
+        for name, threads, wall, rss, cpu in rows:
+            print(f"{name:<28} {threads:>7} {wall:>8.2f} {cpu:>7.2f} {mb / wall:>8.0f} {rss:>9.0f} "
                   f"{base / wall:>9.2f} {cat[0] / wall:>7.2f}")
         results.append({
             "file": f, "bytes": size,
-            "runs": [{"run": n, "threads": t, "wall_s": w, "mb_per_s": mb / w, "peak_mib": r,
+            "load_average_1m": os.getloadavg()[0],
+            "runs": [{"run": n, "threads": t, "wall_s": w, "cpu_s": c, "mb_per_s": mb / w, "peak_mib": r,
                       "ratio_vs_orjson": base / w, "fraction_of_cat": cat[0] / w}
-                     for n, t, w, r in rows],
+                     for n, t, w, r, c in rows],
         })
         name = Path(f).stem
         (ROOT / f"bench/io/results-{name}.json").write_text(json.dumps(results[-1], indent=2) + "\n")
