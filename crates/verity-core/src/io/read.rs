@@ -15,7 +15,6 @@ use super::source::{Compression, Format, InputFile};
 use crate::error::{Error, Result, RowError};
 use crate::record::Fields;
 use crossbeam_channel::{bounded, Receiver};
-use rayon::prelude::*;
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
@@ -169,44 +168,87 @@ impl RowReader {
         S: FnMut(T) -> std::result::Result<(), E>,
         E: From<Error>,
     {
+        // Chunks are parsed and mapped as independent tasks on the rayon pool while this thread
+        // hands finished results to `sink` in sequence order, so writing overlaps parsing. At
+        // most `window` chunks are in flight (bounded memory).
         let window = rayon::current_num_threads().max(1) * 2;
         let max_line_bytes = self.max_line_bytes;
-        loop {
-            let mut chunks = Vec::with_capacity(window);
-            match self.receiver.recv() {
-                Ok(chunk) => chunks.push(chunk),
-                Err(_) => break,
-            }
-            while chunks.len() < window {
-                match self.receiver.try_recv() {
-                    Ok(chunk) => chunks.push(chunk),
-                    Err(_) => break,
+        let (done_tx, done_rx) = crossbeam_channel::bounded::<(u64, usize, T)>(window);
+        let map = &map;
+        let receiver = self.receiver.clone();
+        let mut next_seq = self.next_seq;
+        let mut next_emit = next_seq;
+        let mut rows_seen = self.rows_seen;
+        let limit = self.limit;
+        let result = rayon::in_place_scope(|scope| -> std::result::Result<(), E> {
+            let mut in_flight = 0usize;
+            let mut input_done = false;
+            let mut ready: std::collections::BTreeMap<u64, (usize, T)> = Default::default();
+            loop {
+                // Launch work while there is room; block for input only when nothing is running.
+                while !input_done && in_flight < window {
+                    let chunk = if in_flight == 0 {
+                        receiver.recv().ok()
+                    } else {
+                        match receiver.try_recv() {
+                            Ok(chunk) => Some(chunk),
+                            Err(crossbeam_channel::TryRecvError::Empty) => break,
+                            Err(crossbeam_channel::TryRecvError::Disconnected) => None,
+                        }
+                    };
+                    let Some(chunk) = chunk else {
+                        input_done = true;
+                        break;
+                    };
+                    if let Chunk::Fatal(error) = chunk {
+                        // Let running tasks finish (the scope waits for them), then stop.
+                        while in_flight > 0 {
+                            let _ = done_rx.recv();
+                            in_flight -= 1;
+                        }
+                        return Err(error.into());
+                    }
+                    let seq = next_seq;
+                    next_seq += 1;
+                    in_flight += 1;
+                    let done_tx = done_tx.clone();
+                    scope.spawn(move |_| {
+                        let batch = into_batch(seq, chunk, max_line_bytes);
+                        let rows = batch.rows.len();
+                        let _ = done_tx.send((seq, rows, map(batch)));
+                    });
+                }
+                if in_flight == 0 && input_done {
+                    return Ok(());
+                }
+                let Ok((seq, rows, output)) = done_rx.recv() else {
+                    return Ok(());
+                };
+                in_flight -= 1;
+                ready.insert(seq, (rows, output));
+                while let Some((rows, output)) = ready.remove(&next_emit) {
+                    next_emit += 1;
+                    if let Err(error) = sink(output) {
+                        while in_flight > 0 {
+                            let _ = done_rx.recv();
+                            in_flight -= 1;
+                        }
+                        return Err(error);
+                    }
+                    rows_seen += rows as u64;
+                }
+                if limit.is_some_and(|limit| rows_seen >= limit) {
+                    while in_flight > 0 {
+                        let _ = done_rx.recv();
+                        in_flight -= 1;
+                    }
+                    return Ok(());
                 }
             }
-            let mut numbered = Vec::with_capacity(chunks.len());
-            for chunk in chunks {
-                if let Chunk::Fatal(error) = chunk {
-                    return Err(error.into());
-                }
-                numbered.push((self.next_seq, chunk));
-                self.next_seq += 1;
-            }
-            let outputs: Vec<(usize, T)> = numbered
-                .into_par_iter()
-                .map(|(seq, chunk)| {
-                    let batch = into_batch(seq, chunk, max_line_bytes);
-                    (batch.rows.len(), map(batch))
-                })
-                .collect();
-            for (rows, output) in outputs {
-                sink(output)?;
-                self.rows_seen += rows as u64;
-            }
-            if self.limit.is_some_and(|limit| self.rows_seen >= limit) {
-                break;
-            }
-        }
-        Ok(())
+        });
+        self.next_seq = next_seq;
+        self.rows_seen = rows_seen;
+        result
     }
 
     /// Read everything into batches (in order), for small inputs and tests.
