@@ -114,6 +114,17 @@ impl LedgerEntry {
         self.finished_at = now_rfc3339();
     }
 
+    /// Put `value` under `key` in the stage-specific summary (turning a null summary into an
+    /// object first).
+    pub fn summarize(&mut self, key: &str, value: Value) {
+        if !self.summary.is_object() {
+            self.summary = Value::Object(serde_json::Map::new());
+        }
+        if let Value::Object(map) = &mut self.summary {
+            map.insert(key.to_string(), value);
+        }
+    }
+
     /// Count one rejection for `reason`.
     pub fn reject(&mut self, reason: impl Into<String>, count: u64) {
         *self.rejections.entry(reason.into()).or_insert(0) += count;

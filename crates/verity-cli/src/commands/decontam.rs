@@ -334,11 +334,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             "removed_file": removed_file,
             "report": report_path,
         });
-        if let Value::Object(map) = &mut entry.summary {
-            map.insert("decontam".into(), decontam);
-        } else {
-            entry.summary = json!({ "decontam": decontam });
-        }
+        entry.summarize("decontam", decontam);
     }
     let result = out.finish(rows_in)?;
     let summary = json!({

@@ -232,6 +232,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         .filter(|p| !p.as_os_str().is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
+    // The spool lives next to the output: create the output directory first, as every other
+    // command's writer does.
+    std::fs::create_dir_all(&spool_dir)
+        .with_context(|| format!("cannot create the output directory {}", spool_dir.display()))?;
     let mut spool = Spool::create(Some(&spool_dir))?;
     let progress = Progress::bytes(ctx, source.total_bytes(), "dedup");
     source.set_progress(progress.counter());
@@ -376,11 +380,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             "removed_file": removed_files.first(),
             "report": report_path,
         });
-        if let Value::Object(map) = &mut entry.summary {
-            map.insert("dedup".into(), dedup_summary);
-        } else {
-            entry.summary = json!({ "dedup": dedup_summary });
-        }
+        entry.summarize("dedup", dedup_summary);
     }
     let result = out.finish(rows_in)?;
     let summary = json!({
