@@ -139,25 +139,28 @@ impl Encoder {
         let mut lines = Vec::with_capacity(records.len());
         let mut rejects = Vec::new();
         let native = !self.layout.merges_meta();
+        // Rows are serialized into one reused buffer and copied out at their exact size: growing
+        // a fresh vector per row reallocates it several times.
+        let mut scratch: Vec<u8> = Vec::with_capacity(64 << 10);
         for record in records {
-            if native {
+            scratch.clear();
+            let written = if native {
                 // verity records serialize directly, without an intermediate JSON tree.
-                match sonic_rs::to_vec(record) {
-                    Ok(line) => lines.push(line),
+                sonic_rs::to_writer(&mut scratch, record).map_err(|e| ("row", e.to_string()))
+            } else {
+                match layout::encode_row(self.layout, record, self.keep_meta, &mut scratch) {
+                    Ok(()) => Ok(()),
                     Err(e) => {
-                        rejects.push(write_reject(self.layout, record, "row", &e.to_string()))
+                        rejects.push(write_reject(self.layout, record, &e.field, &e.reason));
+                        continue;
                     }
                 }
-                continue;
-            }
-            match layout::write_row(self.layout, record, self.keep_meta) {
-                Ok(value) => match sonic_rs::to_vec(&value) {
-                    Ok(line) => lines.push(line),
-                    Err(e) => {
-                        rejects.push(write_reject(self.layout, record, "row", &e.to_string()))
-                    }
-                },
-                Err(e) => rejects.push(write_reject(self.layout, record, &e.field, &e.reason)),
+            };
+            match written {
+                Ok(()) => lines.push(scratch.as_slice().to_vec()),
+                Err((field, reason)) => {
+                    rejects.push(write_reject(self.layout, record, field, &reason))
+                }
             }
         }
         Encoded { lines, rejects }

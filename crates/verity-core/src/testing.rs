@@ -1,7 +1,7 @@
 //! Test helpers shared by the crates' tests: round-trip assertions over real rows and a loader
 //! for the sample files under the repository's `tests/data/`. Not part of the stable API.
 
-use crate::layout::{read_row, write_row, Layout, RowContext};
+use crate::layout::{encode_row, read_row, write_row, Layout, RowContext};
 use crate::record::Fields;
 use serde_json::Value;
 
@@ -36,6 +36,20 @@ pub fn assert_round_trip(layout: &dyn Layout, rows: &[Value]) -> Vec<crate::reco
             "{} round trip differs at row {index}",
             layout.name()
         );
+        // The streaming encoder writes the same row, key order included, with and without meta.
+        for keep_meta in [true, false] {
+            let mut text = Vec::new();
+            encode_row(layout, &record, keep_meta, &mut text)
+                .unwrap_or_else(|e| panic!("{} failed to encode row {index}: {e}", layout.name()));
+            let encoded: Value = serde_json::from_slice(&text).expect("encoded row is JSON");
+            let expected = write_row(layout, &record, keep_meta).expect("written above");
+            assert_eq!(
+                serde_json::to_string(&encoded).expect("serializes"),
+                serde_json::to_string(&expected).expect("serializes"),
+                "{} encode_row differs from write_row at row {index} (keep_meta {keep_meta})",
+                layout.name()
+            );
+        }
         records.push(record);
     }
     records

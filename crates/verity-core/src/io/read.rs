@@ -391,8 +391,8 @@ const SIMD_MAX_NESTING: usize = 64;
 /// Whether arrays/objects nest deeper than `limit` (brackets inside strings do not count). A
 /// cheap count of brackets settles almost every line without the string-aware scan.
 fn nesting_exceeds(bytes: &[u8], limit: usize) -> bool {
-    let opening = bytes.iter().filter(|&&b| b == b'[' || b == b'{').count();
-    if opening <= limit {
+    // memchr2 skips text without brackets 32 bytes at a time; stop counting past the limit.
+    if memchr::memchr2_iter(b'[', b'{', bytes).nth(limit).is_none() {
         return false;
     }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
@@ -501,7 +501,8 @@ impl LineChunker<'_> {
         let Some(last_nl) = memchr::memrchr(b'\n', &self.pending) else {
             return true;
         };
-        let rest = self.pending[last_nl + 1..].to_vec();
+        let mut rest = Vec::with_capacity(self.pending.capacity());
+        rest.extend_from_slice(&self.pending[last_nl + 1..]);
         self.pending.truncate(last_nl + 1);
         let lines = memchr::memchr_iter(b'\n', &self.pending).count() as u64;
         let chunk = Chunk::Lines {
@@ -557,32 +558,39 @@ fn read_lines(
         next_line: 1,
     };
     let mut discarding = false; // inside an over-long line
-    let mut block = vec![0u8; 1 << 20];
+    const BLOCK: usize = 1 << 20;
     loop {
-        let n = match reader.read(&mut block) {
+        // Read straight into the chunk being filled (no intermediate block copy).
+        let start = chunker.pending.len();
+        chunker.pending.reserve(BLOCK);
+        let n = match (&mut reader)
+            .take(BLOCK as u64)
+            .read_to_end(&mut chunker.pending)
+        {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                // Hand on the complete lines, then report the broken stream.
+                // Keep what was read before the failure, hand on the complete lines, then
+                // report the broken stream.
                 if !chunker.flush_complete() {
                     return false;
                 }
                 return chunker.send_error(stream_error(input, chunker.next_line, &e));
             }
         };
-        let mut data = &block[..n];
         if discarding {
-            match memchr::memchr(b'\n', data) {
+            match memchr::memchr(b'\n', &chunker.pending[start..start + n]) {
                 Some(pos) => {
                     discarding = false;
                     chunker.next_line += 1;
-                    data = &data[pos + 1..];
+                    chunker.pending.drain(start..start + pos + 1);
                 }
-                None => continue,
+                None => {
+                    chunker.pending.truncate(start);
+                    continue;
+                }
             }
         }
-        chunker.pending.extend_from_slice(data);
         // Over-long line: no newline within the limit after the last complete line. It is
         // reported and skipped without being buffered.
         let last_nl = memchr::memrchr(b'\n', &chunker.pending);

@@ -194,6 +194,100 @@ pub fn write_row(
     Ok(Value::Object(row))
 }
 
+/// Rows with more keys than this are encoded through [`write_row`] (the key lookups below are
+/// linear scans, quicker than hashing for the few keys of a real row).
+const ENCODE_ROW_MAX_KEYS: usize = 48;
+
+/// Append the JSON text of the row [`write_row`] would return to `out`, without building it:
+/// `meta` values are borrowed instead of cloned and the key order is worked out on references
+/// (the same order, key for key). The streaming writers call this once per output row.
+pub fn encode_row(
+    layout: &dyn Layout,
+    record: &Record,
+    keep_meta: bool,
+    out: &mut Vec<u8>,
+) -> Result<(), FieldError> {
+    let serialize = |out: &mut Vec<u8>, value: &dyn erased::Row| {
+        value
+            .write(out)
+            .map_err(|e| FieldError::new("row", e.to_string()))
+    };
+    let merge = layout.merges_meta() && keep_meta;
+    if merge && record.meta.len() > ENCODE_ROW_MAX_KEYS {
+        let value = write_row(layout, record, keep_meta)?;
+        return serialize(out, &value);
+    }
+    let row = layout.from_record(record)?;
+    if !layout.merges_meta() || row.len() > ENCODE_ROW_MAX_KEYS {
+        let value = if layout.merges_meta() {
+            write_row(layout, record, keep_meta)?
+        } else {
+            Value::Object(row)
+        };
+        return serialize(out, &value);
+    }
+    let same_layout = record.lineage.layout.as_deref() == Some(layout.name());
+    let mut entries: Vec<(&str, &Value)> = row.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    if merge {
+        for (key, value) in &record.meta {
+            match entries.iter().position(|(k, _)| *k == key) {
+                Some(i) if same_layout => entries[i].1 = value,
+                Some(_) => {}
+                None => entries.push((key, value)),
+            }
+        }
+    }
+    if same_layout && !record.lineage.fields.is_empty() {
+        // `restore_order`: mapped fields in input order, then meta keys, then the rest in the
+        // order `swap_remove` leaves them.
+        let mut ordered = Vec::with_capacity(entries.len());
+        let keys = record.lineage.fields.iter().chain(record.meta.keys());
+        for key in keys {
+            if let Some(i) = entries.iter().position(|(k, _)| *k == key) {
+                ordered.push(entries.swap_remove(i));
+            }
+        }
+        ordered.append(&mut entries);
+        entries = ordered;
+    }
+    serialize(out, &erased::Entries(&entries))
+}
+
+/// What [`encode_row`] serializes: a whole value or borrowed key/value pairs.
+mod erased {
+    use serde::ser::{Serialize, SerializeMap, Serializer};
+    use serde_json::Value;
+
+    pub trait Row {
+        fn write(&self, out: &mut Vec<u8>) -> sonic_rs::Result<()>;
+    }
+
+    impl Row for Value {
+        fn write(&self, out: &mut Vec<u8>) -> sonic_rs::Result<()> {
+            sonic_rs::to_writer(out, self)
+        }
+    }
+
+    /// A JSON object given as ordered borrowed entries.
+    pub struct Entries<'a>(pub &'a [(&'a str, &'a Value)]);
+
+    impl Serialize for Entries<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(self.0.len()))?;
+            for (key, value) in self.0 {
+                map.serialize_entry(key, value)?;
+            }
+            map.end()
+        }
+    }
+
+    impl Row for Entries<'_> {
+        fn write(&self, out: &mut Vec<u8>) -> sonic_rs::Result<()> {
+            sonic_rs::to_writer(out, self)
+        }
+    }
+}
+
 /// Reorder `row` so mapped fields come in their input order, interleaved with meta keys as far
 /// as that order is known (mapped fields first, in `fields` order, then the rest in place).
 fn restore_order(mut row: Fields, order: &[String], meta: &Fields) -> Fields {
