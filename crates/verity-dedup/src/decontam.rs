@@ -116,24 +116,73 @@ struct ItemInfo {
     words: Box<[u64]>,
 }
 
+/// A blocked Bloom filter: each key sets two bits of one 64-bit block, so a probe reads one
+/// word of memory. Used to skip hash-map lookups for windows that cannot match.
+struct BitFilter {
+    blocks: Vec<u64>,
+    mask: u64,
+}
+
+impl BitFilter {
+    /// A filter for `keys` keys at about `bits_per_key` bits each (at 12 bits and two bits per
+    /// key, about 2.5% of absent keys pass).
+    fn new(keys: usize, bits_per_key: usize) -> BitFilter {
+        let blocks = (keys.saturating_mul(bits_per_key) / 64)
+            .next_power_of_two()
+            .max(16);
+        BitFilter {
+            blocks: vec![0; blocks],
+            mask: blocks as u64 - 1,
+        }
+    }
+
+    #[inline]
+    fn bits(h: u64) -> u64 {
+        (1u64 << (h >> 58)) | (1u64 << ((h >> 52) & 63))
+    }
+
+    fn insert(&mut self, h: u64) {
+        self.blocks[(h & self.mask) as usize] |= Self::bits(h);
+    }
+
+    #[inline]
+    fn contains(&self, h: u64) -> bool {
+        let bits = Self::bits(h);
+        self.blocks[(h & self.mask) as usize] & bits == bits
+    }
+}
+
 /// The benchmark index.
 pub struct DecontamIndex {
     config: DecontamConfig,
     benchmarks: Vec<String>,
     items: Vec<ItemInfo>,
+    /// n-gram length.
+    n: usize,
+    /// Probe length m (<= n) and stride s = n - m + 1: every n-word window contains the m-word
+    /// window starting at the next multiple of s, so probing m-grams at multiples of s finds
+    /// every candidate n-gram with 1/s of the lookups.
+    probe_len: usize,
+    stride: usize,
     grams: HashMap<u64, u32>,
-    filter: Vec<u64>,
-    filter_mask: u64,
+    /// m-grams of the indexed n-grams.
+    probe: BitFilter,
     short: HashMap<u64, u32>,
+    short_filter: BitFilter,
     short_lengths: Vec<usize>,
-    trigrams: HashMap<u64, Vec<u32>>,
+    /// Trigram -> (start, count) in `postings` (item indexes).
+    trigrams: HashMap<u64, (u32, u32)>,
+    postings: Vec<u32>,
+    trigram_filter: BitFilter,
+    /// NGRAM_BASE^k.
+    pow: Vec<u64>,
 }
 
 const NGRAM_BASE: u64 = 0x100_0000_01b3 | 1;
 
 /// Rolling polynomial hashes of every `n`-word window of `words`, calling `f(start, hash)`.
-#[inline]
-fn for_each_window(words: &[Word], n: usize, mut f: impl FnMut(usize, u64)) {
+/// The hash of `words[s..s + n]` equals [`window_hash`] on the prefix hashes.
+fn for_each_window(words: &[u64], n: usize, mut f: impl FnMut(usize, u64)) {
     if n == 0 || words.len() < n {
         return;
     }
@@ -142,10 +191,10 @@ fn for_each_window(words: &[Word], n: usize, mut f: impl FnMut(usize, u64)) {
         pow = pow.wrapping_mul(NGRAM_BASE);
     }
     let mut h = 0u64;
-    for (i, w) in words.iter().enumerate() {
-        h = h.wrapping_mul(NGRAM_BASE).wrapping_add(w.hash);
+    for (i, &w) in words.iter().enumerate() {
+        h = h.wrapping_mul(NGRAM_BASE).wrapping_add(w);
         if i >= n {
-            h = h.wrapping_sub(words[i - n].hash.wrapping_mul(pow));
+            h = h.wrapping_sub(words[i - n].wrapping_mul(pow));
         }
         if i + 1 >= n {
             f(i + 1 - n, mix64(h ^ n as u64));
@@ -161,37 +210,84 @@ fn sequence_hash(hashes: &[u64]) -> u64 {
     mix64(h ^ hashes.len() as u64)
 }
 
-fn to_words(text: &str) -> Vec<Word> {
+/// Prefix hashes: `prefix[i]` is the polynomial hash of the first `i` words.
+fn prefix_hashes(words: impl Iterator<Item = u64>, prefix: &mut Vec<u64>) {
+    prefix.clear();
+    prefix.push(0);
+    let mut h = 0u64;
+    for w in words {
+        h = h.wrapping_mul(NGRAM_BASE).wrapping_add(w);
+        prefix.push(h);
+    }
+}
+
+/// Hash of the `len` words from `start` (equal to `sequence_hash` of them).
+#[inline]
+fn window_hash(prefix: &[u64], pow: &[u64], start: usize, len: usize) -> u64 {
+    let h = prefix[start + len].wrapping_sub(prefix[start].wrapping_mul(pow[len]));
+    mix64(h ^ len as u64)
+}
+
+fn to_hashes(text: &str) -> Vec<u64> {
     let mut out = Vec::new();
     words(text, &mut out);
-    out
+    out.iter().map(|w| w.hash).collect()
+}
+
+/// A match being assembled for one item.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    item: u32,
+    first: usize,
+    last: usize,
+    matched: usize,
+    /// One past the last word already counted in `matched`.
+    cover: usize,
+}
+
+/// Per-thread buffers reused across [`DecontamIndex::check`] calls (no allocation per call once
+/// they have grown).
+#[derive(Default)]
+struct Scratch {
+    words: Vec<Word>,
+    prefix: Vec<u64>,
+    found: Vec<Found>,
+    candidates: Vec<u32>,
+    votes: Vec<(u32, u32)>,
+    lcs: LcsScratch,
+}
+
+/// Buffers kept when a text had more words than this are released after the call.
+const SCRATCH_KEEP_WORDS: usize = 1 << 20;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 impl DecontamIndex {
     /// Index `benchmarks`.
     pub fn build(benchmarks: &[Benchmark], config: DecontamConfig) -> DecontamIndex {
         let n = config.ngram.max(1);
+        let probe_len = n.div_ceil(2);
+        let stride = n - probe_len + 1;
         let mut items = Vec::new();
+        let mut extras: Vec<Option<Vec<u64>>> = Vec::new();
         let mut grams: HashMap<u64, u32> = HashMap::new();
         let mut short: HashMap<u64, u32> = HashMap::new();
         let mut short_lengths = Vec::new();
-        let mut trigrams: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut trigram_lists: HashMap<u64, Vec<u32>> = HashMap::new();
         let mut names = Vec::new();
-        let mut removed: hashbrown::HashSet<u64> = hashbrown::HashSet::new();
         for (b, bench) in benchmarks.iter().enumerate() {
             names.push(bench.name.clone());
             // n-gram -> (first item, number of items) within this benchmark.
             let mut local: HashMap<u64, (u32, u32)> = HashMap::new();
             for item in &bench.items {
                 let index = items.len() as u32;
-                let problem_words = to_words(&item.problem);
-                let hashes: Box<[u64]> = problem_words.iter().map(|w| w.hash).collect();
+                let hashes: Box<[u64]> = to_hashes(&item.problem).into();
+                let extra = item.extra.as_deref().map(to_hashes);
                 let mut seen_here: hashbrown::HashSet<u64> = hashbrown::HashSet::new();
-                for text_words in [Some(problem_words), item.extra.as_deref().map(to_words)]
-                    .into_iter()
-                    .flatten()
-                {
-                    for_each_window(&text_words, n, |_, h| {
+                for text in [Some(&hashes[..]), extra.as_deref()].into_iter().flatten() {
+                    for_each_window(text, n, |_, h| {
                         if seen_here.insert(h) {
                             let e = local.entry(h).or_insert((index, 0));
                             e.1 += 1;
@@ -209,7 +305,7 @@ impl DecontamIndex {
                     for t in hashes.windows(3) {
                         let h = sequence_hash(t);
                         if seen.insert(h) {
-                            trigrams.entry(h).or_default().push(index);
+                            trigram_lists.entry(h).or_default().push(index);
                         }
                     }
                 }
@@ -218,35 +314,67 @@ impl DecontamIndex {
                     id: item.id.clone(),
                     words: hashes,
                 });
+                extras.push(extra);
             }
             for (h, (first, count)) in local {
                 if count as usize > MAX_SHARED_ITEMS {
-                    removed.insert(h);
                     continue;
                 }
                 grams.entry(h).or_insert(first);
             }
         }
-        trigrams.retain(|_, v| v.len() <= MAX_TRIGRAM_ITEMS);
+        let pow: Vec<u64> = std::iter::successors(Some(1u64), |p| Some(p.wrapping_mul(NGRAM_BASE)))
+            .take(n.max(3) + 1)
+            .collect();
+        // Probe m-grams: every m-gram inside an indexed n-gram (about one distinct m-gram per
+        // n-gram: neighbouring n-grams share theirs).
+        let mut probe = BitFilter::new(grams.len(), 16);
+        let mut prefix = Vec::new();
+        for (info, extra) in items.iter().zip(&extras) {
+            for text in [Some(&info.words[..]), extra.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                prefix_hashes(text.iter().copied(), &mut prefix);
+                for_each_window(text, n, |start, h| {
+                    if grams.contains_key(&h) {
+                        for offset in 0..stride {
+                            probe.insert(window_hash(&prefix, &pow, start + offset, probe_len));
+                        }
+                    }
+                });
+            }
+        }
+        let mut short_filter = BitFilter::new(short.len(), 16);
+        for &h in short.keys() {
+            short_filter.insert(h);
+        }
         short_lengths.sort_unstable();
-        // Bit filter: ~16 bits per n-gram (false-positive rate ~6% with one probe).
-        let bits = (grams.len() * 16).next_power_of_two().max(1 << 16);
-        let mut filter = vec![0u64; bits / 64];
-        let filter_mask = bits as u64 - 1;
-        for &h in grams.keys() {
-            let bit = h & filter_mask;
-            filter[(bit >> 6) as usize] |= 1 << (bit & 63);
+        trigram_lists.retain(|_, v| v.len() <= MAX_TRIGRAM_ITEMS);
+        let mut trigram_filter = BitFilter::new(trigram_lists.len(), 12);
+        let mut trigrams = HashMap::with_capacity(trigram_lists.len());
+        let mut postings = Vec::new();
+        for (h, list) in trigram_lists {
+            trigram_filter.insert(h);
+            trigrams.insert(h, (postings.len() as u32, list.len() as u32));
+            postings.extend_from_slice(&list);
         }
         DecontamIndex {
             config,
             benchmarks: names,
             items,
+            n,
+            probe_len,
+            stride,
             grams,
-            filter,
-            filter_mask,
+            probe,
             short,
+            short_filter,
             short_lengths,
             trigrams,
+            postings,
+            trigram_filter,
+            pow,
         }
     }
 
@@ -268,12 +396,6 @@ impl DecontamIndex {
     /// Distinct n-grams indexed.
     pub fn ngrams(&self) -> usize {
         self.grams.len()
-    }
-
-    #[inline]
-    fn maybe(&self, h: u64) -> bool {
-        let bit = h & self.filter_mask;
-        self.filter[(bit >> 6) as usize] & (1 << (bit & 63)) != 0
     }
 
     #[expect(clippy::too_many_arguments)]
@@ -309,109 +431,282 @@ impl DecontamIndex {
     }
 
     /// Hits of one text. `problem` enables the problem-level matchers. At most one hit per
-    /// (field, item).
+    /// (field, item). Buffers are reused per thread: the call allocates only for hits.
     pub fn check(&self, field: &str, text: &str, problem: bool, out: &mut Vec<Hit>) {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                self.check_with(&mut scratch, field, text, problem, out);
+                if scratch.words.capacity() > SCRATCH_KEEP_WORDS {
+                    *scratch = Scratch::default();
+                }
+            }
+            Err(_) => self.check_with(&mut Scratch::default(), field, text, problem, out),
+        });
+    }
+
+    fn check_with(
+        &self,
+        scratch: &mut Scratch,
+        field: &str,
+        text: &str,
+        problem: bool,
+        out: &mut Vec<Hit>,
+    ) {
         let text = nfkc(text);
         let text: &str = &text;
-        let mut ws = Vec::new();
-        words_of_nfkc(text, &mut ws);
+        let Scratch {
+            words: ws,
+            prefix,
+            found,
+            candidates,
+            votes,
+            lcs: lcs_scratch,
+        } = scratch;
+        words_of_nfkc(text, ws);
         if ws.is_empty() {
             return;
         }
-        let n = self.config.ngram.max(1);
-        // item -> (first word, last word, matched words)
-        let mut found: Vec<(u32, usize, usize, usize)> = Vec::new();
-        let mut last_cover: Vec<usize> = Vec::new();
-        for_each_window(&ws, n, |start, h| {
-            if !self.maybe(h) {
-                return;
-            }
-            if let Some(&item) = self.grams.get(&h) {
-                match found.iter().position(|f| f.0 == item) {
-                    Some(p) => {
-                        let f = &mut found[p];
-                        let end = start + n - 1;
-                        let new_words = (end + 1).saturating_sub(last_cover[p].max(start));
-                        f.3 += new_words.min(n);
-                        f.2 = end;
-                        last_cover[p] = end + 1;
+        let len = ws.len();
+        prefix_hashes(ws.iter().map(|w| w.hash), prefix);
+        let pow = &self.pow[..];
+        let (n, m, stride) = (self.n, self.probe_len, self.stride);
+        found.clear();
+        let mut p = 0;
+        while p + m <= len {
+            if self.probe.contains(window_hash(prefix, pow, p, m)) {
+                // The n-windows whose probe position is p.
+                for start in (p + m).saturating_sub(n)..=p.min(len.saturating_sub(n)) {
+                    if start + n > len {
+                        break;
                     }
-                    None => {
-                        found.push((item, start, start + n - 1, n));
-                        last_cover.push(start + n);
+                    let h = window_hash(prefix, pow, start, n);
+                    let Some(&item) = self.grams.get(&h) else {
+                        continue;
+                    };
+                    let end = start + n - 1;
+                    match found.iter_mut().find(|f| f.item == item) {
+                        Some(f) => {
+                            let new_words = (end + 1).saturating_sub(f.cover.max(start));
+                            f.matched += new_words.min(n);
+                            f.last = end;
+                            f.cover = end + 1;
+                        }
+                        None => found.push(Found {
+                            item,
+                            first: start,
+                            last: end,
+                            matched: n,
+                            cover: end + 1,
+                        }),
                     }
                 }
             }
-        });
-        for &(item, first, last, matched) in &found {
-            out.push(self.hit(field, item, Method::Ngram, text, &ws, first, last, matched));
+            p += stride;
+        }
+        for f in found.iter() {
+            out.push(self.hit(
+                field,
+                f.item,
+                Method::Ngram,
+                text,
+                ws,
+                f.first,
+                f.last,
+                f.matched,
+            ));
         }
         if !problem || !self.config.short_matcher {
             return;
         }
-        let hashes: Vec<u64> = ws.iter().map(|w| w.hash).collect();
         // Contained short items.
-        for &len in &self.short_lengths {
-            if len > hashes.len() {
+        for &l in &self.short_lengths {
+            if l > len {
                 break;
             }
-            for start in 0..=hashes.len() - len {
-                let h = sequence_hash(&hashes[start..start + len]);
-                if let Some(&item) = self.short.get(&h) {
-                    if self.items[item as usize].words[..] == hashes[start..start + len]
-                        && !found.iter().any(|f| f.0 == item)
-                    {
-                        found.push((item, start, start + len - 1, len));
-                        out.push(self.hit(
-                            field,
-                            item,
-                            Method::Contained,
-                            text,
-                            &ws,
-                            start,
-                            start + len - 1,
-                            len,
-                        ));
-                    }
+            for start in 0..=len - l {
+                let h = window_hash(prefix, pow, start, l);
+                if !self.short_filter.contains(h) {
+                    continue;
+                }
+                let Some(&item) = self.short.get(&h) else {
+                    continue;
+                };
+                let same = self.items[item as usize]
+                    .words
+                    .iter()
+                    .eq(ws[start..start + l].iter().map(|w| &w.hash));
+                if same && !found.iter().any(|f| f.item == item) {
+                    found.push(Found {
+                        item,
+                        first: start,
+                        last: start + l - 1,
+                        matched: l,
+                        cover: start + l,
+                    });
+                    out.push(self.hit(
+                        field,
+                        item,
+                        Method::Contained,
+                        text,
+                        ws,
+                        start,
+                        start + l - 1,
+                        l,
+                    ));
                 }
             }
         }
         // Fuzzy: candidates by rare trigrams, verified by word LCS.
-        if hashes.len() < 3 {
+        if len < 3 {
             return;
         }
-        let mut votes: HashMap<u32, u32> = HashMap::new();
-        for t in hashes.windows(3) {
-            if let Some(list) = self.trigrams.get(&sequence_hash(t)) {
-                for &item in list {
-                    *votes.entry(item).or_insert(0) += 1;
-                }
+        candidates.clear();
+        for start in 0..=len - 3 {
+            let h = window_hash(prefix, pow, start, 3);
+            if !self.trigram_filter.contains(h) {
+                continue;
+            }
+            if let Some(&(first, count)) = self.trigrams.get(&h) {
+                candidates
+                    .extend_from_slice(&self.postings[first as usize..(first + count) as usize]);
             }
         }
-        let mut candidates: Vec<(u32, u32)> = votes.into_iter().collect();
-        candidates.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        for &(item, _) in candidates.iter().take(FUZZY_CANDIDATES) {
-            if found.iter().any(|f| f.0 == item) {
+        if candidates.is_empty() {
+            return;
+        }
+        candidates.sort_unstable();
+        votes.clear();
+        for &item in candidates.iter() {
+            match votes.last_mut() {
+                Some(v) if v.0 == item => v.1 += 1,
+                _ => votes.push((item, 1)),
+            }
+        }
+        votes.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for &(item, _) in votes.iter().take(FUZZY_CANDIDATES) {
+            if found.iter().any(|f| f.item == item) {
                 continue;
             }
             let target = &self.items[item as usize].words;
-            if target.len() < MIN_FUZZY_WORDS
-                || hashes.len() as f64 > target.len() as f64 * 1.5 + 20.0
-            {
+            if target.len() < MIN_FUZZY_WORDS || len as f64 > target.len() as f64 * 1.5 + 20.0 {
                 continue;
             }
-            let (aligned, first, last) = lcs(target, &hashes);
+            let (aligned, first, last) = lcs_scratch.lcs(target, ws);
             let score = aligned as f64 / target.len() as f64;
             if score >= self.config.fuzzy_threshold {
-                found.push((item, first, last, aligned));
-                out.push(self.hit(field, item, Method::Fuzzy, text, &ws, first, last, aligned));
+                found.push(Found {
+                    item,
+                    first,
+                    last,
+                    matched: aligned,
+                    cover: last + 1,
+                });
+                out.push(self.hit(field, item, Method::Fuzzy, text, ws, first, last, aligned));
             }
         }
     }
 }
 
-/// Word-level longest common subsequence of `item` within `text`: (length, first and last
-/// text position of the alignment).
+/// Bit-parallel word LCS (Hyyrö 2004: `V' = (V + (V & M)) | (V & !M)`, one bit per item word,
+/// 64 item words per machine word), with reused buffers.
+#[derive(Default)]
+struct LcsScratch {
+    /// Open-addressing table of the item's distinct words: slot -> 1 + mask index (0 = empty).
+    slots: Vec<u32>,
+    keys: Vec<u64>,
+    /// Match masks, `blocks` words per distinct item word.
+    masks: Vec<u64>,
+    v: Vec<u64>,
+}
+
+impl LcsScratch {
+    /// Word-level longest common subsequence of `item` within `text`: (length, first and last
+    /// text position of the alignment). Same result as the dynamic program [`lcs`].
+    fn lcs(&mut self, item: &[u64], text: &[Word]) -> (usize, usize, usize) {
+        let (m, n) = (item.len(), text.len());
+        if m == 0 || n == 0 {
+            return (0, 0, 0);
+        }
+        let blocks = m.div_ceil(64);
+        let capacity = (2 * m).next_power_of_two().max(16);
+        let table_mask = capacity - 1;
+        self.slots.clear();
+        self.slots.resize(capacity, 0);
+        self.keys.clear();
+        self.keys.resize(capacity, 0);
+        self.masks.clear();
+        let slot_of = |slots: &[u32], keys: &[u64], h: u64| -> (usize, bool) {
+            let mut s = (mix64(h) as usize) & table_mask;
+            loop {
+                if slots[s] == 0 {
+                    return (s, false);
+                }
+                if keys[s] == h {
+                    return (s, true);
+                }
+                s = (s + 1) & table_mask;
+            }
+        };
+        for (i, &h) in item.iter().enumerate() {
+            let (s, present) = slot_of(&self.slots, &self.keys, h);
+            if !present {
+                self.slots[s] = (self.masks.len() / blocks) as u32 + 1;
+                self.keys[s] = h;
+                self.masks.resize(self.masks.len() + blocks, 0);
+            }
+            let base = (self.slots[s] as usize - 1) * blocks;
+            self.masks[base + i / 64] |= 1u64 << (i % 64);
+        }
+        self.v.clear();
+        self.v.resize(blocks, u64::MAX);
+        let top_bits = m - (blocks - 1) * 64;
+        let top_mask = if top_bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << top_bits) - 1
+        };
+        let zeros = |v: &[u64]| -> usize {
+            let full: usize = v[..blocks - 1]
+                .iter()
+                .map(|x| x.count_zeros() as usize)
+                .sum();
+            full + (!v[blocks - 1] & top_mask).count_ones() as usize
+        };
+        let mut best = 0usize;
+        let mut last = 0usize;
+        let mut first: Option<usize> = None;
+        for (j, w) in text.iter().enumerate() {
+            let (s, present) = slot_of(&self.slots, &self.keys, w.hash);
+            if !present {
+                continue;
+            }
+            first.get_or_insert(j);
+            let base = (self.slots[s] as usize - 1) * blocks;
+            let mut carry = 0u64;
+            for (k, v) in self.v.iter_mut().enumerate() {
+                let mask = self.masks[base + k];
+                let u = *v & mask;
+                let (sum, c1) = v.overflowing_add(u);
+                let (sum, c2) = sum.overflowing_add(carry);
+                carry = u64::from(c1 | c2);
+                *v = sum | (*v & !mask);
+            }
+            let count = zeros(&self.v);
+            if count > best {
+                best = count;
+                last = j;
+            }
+        }
+        if best == 0 {
+            return (0, 0, 0);
+        }
+        (best, first.unwrap_or(0).min(last), last)
+    }
+}
+
+/// Word-level longest common subsequence of `item` within `text` by dynamic programming
+/// (the reference for the bit-parallel [`LcsScratch::lcs`]).
+#[cfg(test)]
 fn lcs(item: &[u64], text: &[u64]) -> (usize, usize, usize) {
     let (m, n) = (item.len(), text.len());
     if m == 0 || n == 0 {
@@ -430,7 +725,6 @@ fn lcs(item: &[u64], text: &[u64]) -> (usize, usize, usize) {
         std::mem::swap(&mut prev, &mut cur);
     }
     let best = prev[n] as usize;
-    // Span: first text position where the LCS count starts to grow and where it is reached.
     let last = (1..=n).find(|&j| prev[j] as usize == best).unwrap_or(n) - 1;
     let first = text
         .iter()
@@ -556,5 +850,47 @@ mod tests {
     fn lcs_aligns_words() {
         assert_eq!(lcs(&[1, 2, 3, 4], &[9, 1, 2, 7, 4]).0, 3);
         assert_eq!(lcs(&[], &[1]).0, 0);
+    }
+
+    fn as_words(hashes: &[u64]) -> Vec<Word> {
+        hashes
+            .iter()
+            .enumerate()
+            .map(|(i, &hash)| Word {
+                hash,
+                start: i as u32,
+                end: i as u32 + 1,
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// The bit-parallel LCS (one and several 64-bit blocks) gives the dynamic program's
+        /// length and span; a small alphabet makes repeated words and long alignments common.
+        #[test]
+        fn bit_parallel_lcs_equals_the_dynamic_program(
+            item in proptest::collection::vec(0u64..6, 0..150),
+            text in proptest::collection::vec(0u64..6, 0..200),
+        ) {
+            let mut scratch = LcsScratch::default();
+            proptest::prop_assert_eq!(scratch.lcs(&item, &as_words(&text)), lcs(&item, &text));
+        }
+    }
+
+    #[test]
+    fn window_hashes_from_prefixes_equal_the_rolling_hashes() {
+        let words: Vec<u64> = (0..40u64).map(|i| mix64(i % 7)).collect();
+        let pow: Vec<u64> = std::iter::successors(Some(1u64), |p| Some(p.wrapping_mul(NGRAM_BASE)))
+            .take(14)
+            .collect();
+        let mut prefix = Vec::new();
+        prefix_hashes(words.iter().copied(), &mut prefix);
+        let mut rolled = Vec::new();
+        for_each_window(&words, 13, |start, h| rolled.push((start, h)));
+        assert_eq!(rolled.len(), 28);
+        for (start, h) in rolled {
+            assert_eq!(window_hash(&prefix, &pow, start, 13), h);
+            assert_eq!(sequence_hash(&words[start..start + 13]), h);
+        }
     }
 }

@@ -69,7 +69,7 @@ pub fn nfkc(text: &str) -> Cow<'_, str> {
     if text.is_ascii() {
         return Cow::Borrowed(text);
     }
-    match is_nfkc_quick(text.chars()) {
+    match nfkc_quick_check(text) {
         IsNormalized::Yes => Cow::Borrowed(text),
         _ => {
             let normalized: String = text.nfkc().collect();
@@ -80,6 +80,41 @@ pub fn nfkc(text: &str) -> Cow<'_, str> {
             }
         }
     }
+}
+
+/// `is_nfkc_quick` of `text`, run only on its non-ASCII stretches: an ASCII character is
+/// always allowed and a starter, so it resets the check's state and the result is the same
+/// as on the whole text, without decoding the ASCII bulk character by character.
+fn nfkc_quick_check(text: &str) -> IsNormalized {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut result = IsNormalized::Yes;
+    let mut i = 0;
+    while i < n {
+        while i + 8 <= n && load8(bytes, i) & HI_BITS == 0 {
+            i += 8;
+        }
+        while i < n && bytes[i] < 0x80 {
+            i += 1;
+        }
+        if i >= n {
+            break;
+        }
+        let start = i;
+        while i < n && bytes[i] >= 0x80 {
+            i += 1;
+        }
+        // `start` and `i` are character boundaries (an ASCII byte or the end follows).
+        let Some(run) = text.get(start..i) else {
+            return is_nfkc_quick(text.chars());
+        };
+        match is_nfkc_quick(run.chars()) {
+            IsNormalized::Yes => {}
+            IsNormalized::No => return IsNormalized::No,
+            IsNormalized::Maybe => result = IsNormalized::Maybe,
+        }
+    }
+    result
 }
 
 /// The exact-match key text (see the module docs for the rules).
@@ -278,45 +313,75 @@ pub fn words(text: &str, out: &mut Vec<Word>) {
 }
 
 /// [`words`] of a text already in NFKC form (the result of [`nfkc`]); skips the check.
+///
+/// ASCII is scanned eight bytes at a time (a word of up to 7 letters costs one load, one
+/// classification and one multiply); non-ASCII characters take the Unicode path.
 pub fn words_of_nfkc(text: &str, out: &mut Vec<Word>) {
     out.clear();
     let bytes = text.as_bytes();
     let n = bytes.len().min(u32::MAX as usize);
+    let bytes = &bytes[..n];
     let mut buffer: Vec<u8> = Vec::new();
     let mut i = 0usize;
     while i < n {
+        // Skip ASCII separators.
+        if i + 8 <= n {
+            let x = load8(bytes, i);
+            let stops = alnum_bits(x) | (x & HI_BITS);
+            if stops == 0 {
+                i += 8;
+                continue;
+            }
+            i += (stops.trailing_zeros() / 8) as usize;
+        } else {
+            while i < n && bytes[i] < 0x80 && !bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            if i >= n {
+                break;
+            }
+        }
         let b = bytes[i];
         if b < 0x80 {
-            if !b.is_ascii_alphanumeric() {
-                i += 1;
-                continue;
-            }
+            // An ASCII letter or digit starts a word.
             let start = i;
             if b.is_ascii_alphabetic() && start > 0 && bytes[start - 1] == b'\\' {
-                // A LaTeX command name: letters only.
-                let mut j = i;
-                while j < n && bytes[j].is_ascii_alphabetic() {
-                    j += 1;
-                }
-                let name = &text[start..j];
-                if !DROPPED_COMMANDS.contains(&name) {
-                    let hash = if name == "dfrac" || name == "tfrac" {
-                        hash_chunks(b"frac", ASCII_LOWER)
-                    } else {
-                        hash_chunks(name.as_bytes(), ASCII_LOWER)
-                    };
-                    out.push(Word {
-                        hash,
-                        start: start as u32,
-                        end: j as u32,
-                    });
-                }
-                i = j;
+                i = latex_command(text, start, n, out);
                 continue;
             }
+            if i + 8 <= n {
+                let x = load8(bytes, i);
+                let ends = !alnum_bits(x) & HI_BITS;
+                if ends != 0 {
+                    // The word ends inside this load: hash it from the register.
+                    let len = (ends.trailing_zeros() / 8) as usize;
+                    let j = i + len;
+                    if bytes[j] >= 0x80 {
+                        i = slow_word(text, start, j, n, &mut buffer, out);
+                    } else {
+                        out.push(Word {
+                            hash: hash_short_ascii(x, len),
+                            start: start as u32,
+                            end: j as u32,
+                        });
+                        i = j;
+                    }
+                    continue;
+                }
+            }
             let mut j = i;
-            while j < n && bytes[j].is_ascii_alphanumeric() {
-                j += 1;
+            while j + 8 <= n {
+                let ends = !alnum_bits(load8(bytes, j)) & HI_BITS;
+                if ends != 0 {
+                    j += (ends.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                j += 8;
+            }
+            if j + 8 > n {
+                while j < n && bytes[j].is_ascii_alphanumeric() {
+                    j += 1;
+                }
             }
             if j < n && bytes[j] >= 0x80 {
                 i = slow_word(text, start, j, n, &mut buffer, out);
@@ -330,7 +395,7 @@ pub fn words_of_nfkc(text: &str, out: &mut Vec<Word>) {
             }
             continue;
         }
-        let Some(c) = text[i..].chars().next() else {
+        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
             break;
         };
         let width = c.len_utf8();
@@ -351,6 +416,62 @@ pub fn words_of_nfkc(text: &str, out: &mut Vec<Word>) {
         }
         i = slow_word(text, i, i, n, &mut buffer, out);
     }
+}
+
+/// A LaTeX command name (letters after a backslash) starting at `start`: a word unless it is a
+/// dropped formatting command. Returns where scanning resumes.
+fn latex_command(text: &str, start: usize, n: usize, out: &mut Vec<Word>) -> usize {
+    let bytes = text.as_bytes();
+    let mut j = start;
+    while j < n && bytes[j].is_ascii_alphabetic() {
+        j += 1;
+    }
+    let name = &text[start..j];
+    if !DROPPED_COMMANDS.contains(&name) {
+        let hash = if name == "dfrac" || name == "tfrac" {
+            hash_chunks(b"frac", ASCII_LOWER)
+        } else {
+            hash_chunks(name.as_bytes(), ASCII_LOWER)
+        };
+        out.push(Word {
+            hash,
+            start: start as u32,
+            end: j as u32,
+        });
+    }
+    j
+}
+
+const HI_BITS: u64 = 0x8080_8080_8080_8080;
+const LO7_BITS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// Eight bytes from `at` (the caller checks `at + 8 <= bytes.len()`), little-endian.
+#[inline]
+fn load8(bytes: &[u8], at: usize) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(word)
+}
+
+/// Bit 7 of each byte of the result is set when that byte of `x` is an ASCII letter or digit.
+#[inline]
+fn alnum_bits(x: u64) -> u64 {
+    // Per-byte range checks on the low seven bits (no carries cross bytes: every sum < 0x100).
+    let y = x & LO7_BITS;
+    let digit = y.wrapping_add(ONES * (0x80 - 0x30)) & !y.wrapping_add(ONES * (0x7f - 0x39));
+    let z = y | (ONES * 0x20);
+    let letter = z.wrapping_add(ONES * (0x80 - 0x61)) & !z.wrapping_add(ONES * (0x7f - 0x7a));
+    (digit | letter) & !x & HI_BITS
+}
+
+/// [`hash_chunks`]`(word, ASCII_LOWER)` of the first `len` (1..=7) bytes of `x`.
+#[inline]
+fn hash_short_ascii(x: u64, len: usize) -> u64 {
+    let h: u64 = 0x243f_6a88_85a3_08d3 ^ (len as u64).wrapping_mul(FNV_PRIME);
+    let keep = u64::MAX >> (64 - 8 * len);
+    let word = (x & keep) | (ASCII_LOWER & keep);
+    mix64((h ^ word).wrapping_mul(0xc2b2_ae3d_27d4_eb4f))
 }
 
 fn push_lower(c: char, buffer: &mut Vec<u8>) {
@@ -457,6 +578,83 @@ pub fn hash128(bytes: &[u8]) -> u128 {
 }
 
 #[cfg(test)]
+/// The byte-at-a-time tokenizer the fast [`words_of_nfkc`] must agree with.
+fn words_of_nfkc_reference(text: &str, out: &mut Vec<Word>) {
+    out.clear();
+    let bytes = text.as_bytes();
+    let n = bytes.len().min(u32::MAX as usize);
+    let mut buffer: Vec<u8> = Vec::new();
+    let mut i = 0usize;
+    while i < n {
+        let b = bytes[i];
+        if b < 0x80 {
+            if !b.is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            if b.is_ascii_alphabetic() && start > 0 && bytes[start - 1] == b'\\' {
+                // A LaTeX command name: letters only.
+                let mut j = i;
+                while j < n && bytes[j].is_ascii_alphabetic() {
+                    j += 1;
+                }
+                let name = &text[start..j];
+                if !DROPPED_COMMANDS.contains(&name) {
+                    let hash = if name == "dfrac" || name == "tfrac" {
+                        hash_chunks(b"frac", ASCII_LOWER)
+                    } else {
+                        hash_chunks(name.as_bytes(), ASCII_LOWER)
+                    };
+                    out.push(Word {
+                        hash,
+                        start: start as u32,
+                        end: j as u32,
+                    });
+                }
+                i = j;
+                continue;
+            }
+            let mut j = i;
+            while j < n && bytes[j].is_ascii_alphanumeric() {
+                j += 1;
+            }
+            if j < n && bytes[j] >= 0x80 {
+                i = slow_word(text, start, j, n, &mut buffer, out);
+            } else {
+                out.push(Word {
+                    hash: hash_chunks(&bytes[start..j], ASCII_LOWER),
+                    start: start as u32,
+                    end: j as u32,
+                });
+                i = j;
+            }
+            continue;
+        }
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        let width = c.len_utf8();
+        if !c.is_alphanumeric() {
+            i += width;
+            continue;
+        }
+        if is_unspaced_script(c) {
+            buffer.clear();
+            push_lower(c, &mut buffer);
+            out.push(Word {
+                hash: hash_chunks(&buffer, 0),
+                start: i as u32,
+                end: (i + width) as u32,
+            });
+            i += width;
+            continue;
+        }
+        i = slow_word(text, i, i, n, &mut buffer, out);
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -549,6 +747,106 @@ mod tests {
         );
         assert_eq!(word_texts("Привет, мир"), ["привет", "мир"]);
         assert_eq!(word_texts("ثلاثة تفاحات"), ["ثلاثة", "تفاحات"]);
+    }
+
+    /// Text made of pieces that exercise every tokenizer branch: ASCII words shorter and longer
+    /// than eight bytes, separators, LaTeX commands (dropped, renamed, kept), digits after a
+    /// backslash, accented and upper-case non-ASCII letters, unspaced scripts, full-width forms.
+    fn tokenizer_text() -> impl proptest::strategy::Strategy<Value = String> {
+        let pieces = proptest::sample::select(vec![
+            "a",
+            "Z",
+            "7",
+            "word",
+            "Natalia",
+            "abcdefgh",
+            "ABCDEFGHIJKLMNOPQ",
+            "x1y2z3w4v5",
+            " ",
+            "  ",
+            ",",
+            ". ",
+            "\\",
+            "\\dfrac",
+            "\\left",
+            "\\frac",
+            "\\Alpha",
+            "\\2",
+            "{",
+            "}",
+            "$",
+            "-",
+            "\n",
+            "\t",
+            "é",
+            "É",
+            "ß",
+            "ö",
+            "Ñandú",
+            "小",
+            "明",
+            "カ",
+            "한",
+            "ｓ",
+            "１",
+            "İ",
+            "ǅ",
+            "\u{301}",
+            "ัน",
+            "—",
+            "…",
+            "١٢",
+            "Ωmega",
+            "café",
+            "naïve",
+            "x\u{300}",
+        ]);
+        use proptest::strategy::Strategy;
+        proptest::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_tokenizer_equals_the_byte_at_a_time_tokenizer(text in tokenizer_text()) {
+            let text = nfkc(&text);
+            let mut fast = Vec::new();
+            let mut reference = Vec::new();
+            words_of_nfkc(&text, &mut fast);
+            words_of_nfkc_reference(&text, &mut reference);
+            proptest::prop_assert_eq!(fast, reference);
+        }
+
+        #[test]
+        fn fast_tokenizer_equals_reference_on_any_string(text in "\\PC{0,80}") {
+            let text = nfkc(&text);
+            let mut fast = Vec::new();
+            let mut reference = Vec::new();
+            words_of_nfkc(&text, &mut fast);
+            words_of_nfkc_reference(&text, &mut reference);
+            proptest::prop_assert_eq!(fast, reference);
+        }
+    }
+
+    #[test]
+    fn fast_tokenizer_equals_reference_on_real_benchmark_text() {
+        for name in ["gsm8k", "math500", "humaneval"] {
+            let bench = crate::benchmarks::builtin(name).unwrap().load().unwrap();
+            for item in &bench.items {
+                let text = nfkc(&item.problem);
+                let mut fast = Vec::new();
+                let mut reference = Vec::new();
+                words_of_nfkc(&text, &mut fast);
+                words_of_nfkc_reference(&text, &mut reference);
+                assert_eq!(fast, reference, "{name} {}", item.id);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn quick_check_by_stretches_equals_the_whole_text_check(text in tokenizer_text()) {
+            proptest::prop_assert_eq!(nfkc_quick_check(&text), is_nfkc_quick(text.chars()));
+        }
     }
 
     #[test]

@@ -24,13 +24,16 @@ use verity_dedup::decontam::{DecontamConfig, DecontamIndex, Hit, Method};
 use verity_dedup::exact::TRACE_FIELDS;
 use verity_dedup::report::{HitLine, ReportWriter};
 
-/// What one parallel batch hands to the writer: rows read, rejected rows, and per record its
-/// id, the benchmark hits and the encoded output.
-type BatchOutput = (
-    usize,
-    Vec<verity_core::stream::Reject>,
-    Vec<(String, Vec<Hit>, Encoded)>,
-);
+/// What one parallel batch hands to the writer: rows read, rejected rows, the contaminated
+/// records (id and hits, in input order), the encoded output rows, and in drop mode the encoded
+/// contaminated rows.
+struct BatchOutput {
+    rows: usize,
+    rejects: Vec<verity_core::stream::Reject>,
+    contaminated: Vec<(String, Vec<Hit>)>,
+    kept: Encoded,
+    dropped: Option<Encoded>,
+}
 
 /// What to do with contaminated records: flag or drop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,39 +106,85 @@ fn field_name(field: FieldArg) -> &'static str {
     }
 }
 
-/// The texts of `field` in `record`.
-fn field_texts(record: &Record, field: FieldArg) -> Vec<&str> {
+/// Call `f` on each text of `field` in `record`.
+fn for_each_text<'a>(record: &'a Record, field: FieldArg, mut f: impl FnMut(&'a str)) {
     match field {
-        FieldArg::Problem => record.problem_text().into_iter().collect(),
+        FieldArg::Problem => record.problem_text().into_iter().for_each(f),
         FieldArg::Solution => record
             .task
             .reference
             .solution
             .as_deref()
             .into_iter()
-            .collect(),
+            .for_each(f),
         FieldArg::Answer => record
             .task
             .reference
             .answer
             .as_deref()
             .into_iter()
-            .collect(),
+            .for_each(f),
         FieldArg::Trace => {
-            let mut texts: Vec<&str> = Vec::new();
+            let mut any = false;
             for attempt in &record.attempts {
-                texts.extend(attempt.trace.as_deref());
-                texts.extend(attempt.response.as_deref());
+                for text in [attempt.trace.as_deref(), attempt.response.as_deref()]
+                    .into_iter()
+                    .flatten()
+                {
+                    any = true;
+                    f(text);
+                }
             }
-            if texts.is_empty() {
+            if !any {
                 if let Some(t) = TRACE_FIELDS
                     .iter()
                     .find_map(|k| record.meta.get(*k).and_then(Value::as_str))
                 {
-                    texts.push(t);
+                    f(t);
                 }
             }
-            texts
+        }
+    }
+}
+
+/// The hits of one record (at most one per field, benchmark and item), appended to `hits`.
+fn record_hits(
+    index: &DecontamIndex,
+    record: &Record,
+    fields: &[FieldArg],
+    short: bool,
+    hits: &mut Vec<Hit>,
+) {
+    for &field in fields {
+        let name = field_name(field);
+        for_each_text(record, field, |text| {
+            index.check(name, text, field == FieldArg::Problem, hits);
+        });
+    }
+    if short && !fields.contains(&FieldArg::Problem) {
+        if let Some(problem) = record.problem_text() {
+            let before = hits.len();
+            index.check("problem", problem, true, hits);
+            let mut i = before;
+            while i < hits.len() {
+                if hits[i].method == Method::Ngram {
+                    hits.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+    // One hit per (field, benchmark, item); hits are few, a quadratic scan is cheapest.
+    let mut i = 1;
+    while i < hits.len() {
+        let dup = hits[..i].iter().any(|h| {
+            h.field == hits[i].field && h.benchmark == hits[i].benchmark && h.item == hits[i].item
+        });
+        if dup {
+            hits.remove(i);
+        } else {
+            i += 1;
         }
     }
 }
@@ -225,81 +274,85 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     let mut per_method: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut per_field: BTreeMap<String, u64> = BTreeMap::new();
     let mut hits_total = 0u64;
+    let short = !args.no_short;
     source.for_each(
         |mut batch| {
-            let mut results = Vec::with_capacity(batch.records.len());
+            let mut contaminated = Vec::new();
+            let mut is_contaminated = Vec::new();
             let mut hits = Vec::new();
             for record in &mut batch.records {
                 hits.clear();
-                for &field in &fields {
-                    let name = field_name(field);
-                    for text in field_texts(record, field) {
-                        index.check(name, text, field == FieldArg::Problem, &mut hits);
-                    }
-                }
-                if !args.no_short && !fields.contains(&FieldArg::Problem) {
-                    if let Some(problem) = record.problem_text() {
-                        index.check("problem", problem, true, &mut hits);
-                        hits.retain(|h| h.field != "problem" || h.method != Method::Ngram);
-                    }
-                }
-                // One hit per (field, benchmark, item).
-                let mut seen = std::collections::HashSet::new();
-                hits.retain(|h| seen.insert((h.field.clone(), h.benchmark.clone(), h.item.clone())));
+                record_hits(&index, record, &fields, short, &mut hits);
                 record.lineage.stages.push("decontam".into());
+                is_contaminated.push(!hits.is_empty());
                 if !hits.is_empty() {
                     let marks: Vec<Value> = hits
                         .iter()
                         .map(|h| json!({"benchmark": h.benchmark, "item": h.item, "field": h.field, "method": h.method}))
                         .collect();
                     record.signals.insert("contamination".into(), Value::Array(marks));
+                    contaminated.push((record.id.clone(), std::mem::take(&mut hits)));
                 }
-                let encoded = encoder.encode(std::slice::from_ref(record));
-                results.push((record.id.clone(), std::mem::take(&mut hits), encoded));
             }
-            (batch.records.len() + batch.rejects.len(), batch.rejects, results)
+            let rows = batch.records.len() + batch.rejects.len();
+            // The whole batch is encoded at once (one buffer per batch, not per record); in
+            // drop mode the contaminated records are encoded apart.
+            let (kept, dropped) = if drop_mode && !contaminated.is_empty() {
+                let mut flags = is_contaminated.into_iter();
+                let (dirty, clean): (Vec<Record>, Vec<Record>) = batch
+                    .records
+                    .into_iter()
+                    .partition(|_| flags.next().unwrap_or(false));
+                (encoder.encode(&clean), Some(encoder.encode(&dirty)))
+            } else {
+                (encoder.encode(&batch.records), None)
+            };
+            BatchOutput {
+                rows,
+                rejects: batch.rejects,
+                contaminated,
+                kept,
+                dropped,
+            }
         },
-        |(rows, rejects, results): BatchOutput| -> Result<()> {
-            rows_in += rows as u64;
-            out.reject(&rejects)?;
-            for (id, hits, encoded) in results {
-                if !hits.is_empty() {
-                    contaminated += 1;
-                    let mut benches: Vec<&str> = hits.iter().map(|h| h.benchmark.as_str()).collect();
-                    benches.sort_unstable();
-                    benches.dedup();
-                    for b in benches {
-                        *per_benchmark.entry(b.to_string()).or_default() += 1;
-                    }
-                    for h in &hits {
-                        hits_total += 1;
-                        *per_method
-                            .entry(match h.method {
-                                Method::Ngram => "ngram",
-                                Method::Contained => "contained",
-                                Method::Fuzzy => "fuzzy",
-                            })
-                            .or_default() += 1;
-                        *per_field.entry(h.field.clone()).or_default() += 1;
-                        if let Some(r) = report.as_mut() {
-                            r.write(&HitLine { record: &id, hit: h })?;
-                        }
-                    }
+        |batch: BatchOutput| -> Result<()> {
+            rows_in += batch.rows as u64;
+            out.reject(&batch.rejects)?;
+            for (id, hits) in &batch.contaminated {
+                contaminated += 1;
+                let mut benches: Vec<&str> = hits.iter().map(|h| h.benchmark.as_str()).collect();
+                benches.sort_unstable();
+                benches.dedup();
+                for b in benches {
+                    *per_benchmark.entry(b.to_string()).or_default() += 1;
                 }
-                if drop_mode && !hits.is_empty() {
-                    if removed.is_none() {
-                        removed = Some(RowWriter::create(&removed_path, WriteOptions::default())?);
+                for h in hits {
+                    hits_total += 1;
+                    *per_method
+                        .entry(match h.method {
+                            Method::Ngram => "ngram",
+                            Method::Contained => "contained",
+                            Method::Fuzzy => "fuzzy",
+                        })
+                        .or_default() += 1;
+                    *per_field.entry(h.field.clone()).or_default() += 1;
+                    if let Some(r) = report.as_mut() {
+                        r.write(&HitLine { record: id, hit: h })?;
                     }
-                    if let Some(w) = removed.as_mut() {
-                        for line in &encoded.lines {
-                            w.write_line(line)?;
-                        }
-                    }
-                    out.reject(&encoded.rejects)?;
-                } else {
-                    out.write(encoded)?;
                 }
             }
+            if let Some(dropped) = batch.dropped {
+                if removed.is_none() {
+                    removed = Some(RowWriter::create(&removed_path, WriteOptions::default())?);
+                }
+                if let Some(w) = removed.as_mut() {
+                    for line in &dropped.lines {
+                        w.write_line(line)?;
+                    }
+                }
+                out.reject(&dropped.rejects)?;
+            }
+            out.write(batch.kept)?;
             progress.tick(rows_in);
             Ok(())
         },
