@@ -537,10 +537,29 @@ fn fast_cl100k_counts_equal_tiktoken_on_real_text() {
         "some real texts exercise the non-ASCII fallback"
     );
     let mut total = 0;
+    let mut expected_counts = Vec::new();
     for t in &texts {
         let expected = tok.count(t);
         assert_eq!(fast.count(t), expected, "{}", &t[..t.len().min(200)]);
+        expected_counts.push(expected);
         total += expected;
     }
     assert!(total > 100_000);
+    // The cache path: on a fresh thread (empty per-thread piece cache), count every text in
+    // reverse order, then again, so most pieces are served from entries that other texts
+    // filled; every count must still equal tiktoken's.
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for _ in 0..2 {
+                for (t, expected) in texts.iter().zip(&expected_counts).rev() {
+                    assert_eq!(
+                        fast.count(t),
+                        *expected,
+                        "cached: {}",
+                        &t[..t.len().min(200)]
+                    );
+                }
+            }
+        });
+    });
 }

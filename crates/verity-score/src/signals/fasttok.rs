@@ -3,162 +3,393 @@
 //! What it does: splits text into the pieces of cl100k_base's pre-tokenizer
 //! (`'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s`)
 //! with a hand-written scanner, and counts each piece's BPE tokens once per thread (a cache keyed
-//! by the piece). The BPE itself is tiktoken's (via [`verity_core::tokens::Tokenizer`]).
+//! by the piece's bytes). The BPE itself is tiktoken's (via [`verity_core::tokens::Tokenizer`]).
 //!
 //! Why: token counting dominates `verity score`; the pre-tokenizer regex (with look-ahead, run
 //! by a backtracking engine) is most of tiktoken's cost, and reasoning traces repeat the same
-//! words thousands of times.
+//! words thousands of times, so nearly every piece is a cache hit.
 //!
-//! Exactness: text is cut into segments after the last newline of each whitespace run (always
-//! a piece boundary of the pattern above). ASCII segments go through the scanner; segments with
-//! any non-ASCII character are counted by tiktoken directly, so the total equals tiktoken's count
-//! (checked against tiktoken on real traces in the tests). Other tokenizers are counted by
-//! [`verity_core::tokens::Tokenizer`] unchanged.
+//! Exactness: the scanner follows the pattern alternative by alternative, with the character
+//! classes `\p{L}`, `\p{N}` and `\s` taken from `regex-syntax` (the Unicode tables of the regex
+//! engine tiktoken runs), so non-ASCII text is split the same way. A cached count is the count
+//! tiktoken gave the same bytes. The one construct left to tiktoken is an apostrophe followed
+//! by a non-ASCII character (case-insensitive `'s` also matches `'ſ`): the text is then cut into
+//! segments after the last newline of each whitespace run (always a piece boundary) and the
+//! segments the scanner declines are counted by tiktoken directly. Tests compare the pieces with
+//! the pattern itself (run by `fancy-regex`) over the Unicode range, and the counts with
+//! tiktoken's on real traces. Other tokenizers are counted by [`verity_core::tokens::Tokenizer`]
+//! unchanged.
+//!
+//! Known failure modes: none known for cl100k_base; a tokenizer whose pattern differs must not
+//! take this path (only `cl100k_base` does).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 use verity_core::tokens::Tokenizer;
 
-/// A small multiplicative hasher for short string keys (not DoS-resistant; the cache is
-/// bounded and per thread).
-#[derive(Default)]
-struct PieceHasher(u64);
+/// Slots in the per-thread table of short pieces (a power of two; 24 bytes each, 3 MiB).
+const SLOTS: usize = 1 << 17;
 
-impl Hasher for PieceHasher {
-    fn finish(&self) -> u64 {
-        self.0
+/// The table is cleared when this many short pieces are cached (half full).
+const SHORT_LIMIT: usize = SLOTS / 2;
+
+/// Bound on cached long pieces (more than 16 bytes) per thread; cleared when full.
+const LONG_LIMIT: usize = 50_000;
+
+/// One cached short piece: its bytes (zero-padded to 16) and `len | count << 8` (0 = empty).
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    key: [u64; 2],
+    tag: u32,
+}
+
+/// Per-thread cache from a pre-tokenized piece to its BPE token count.
+///
+/// Pieces of at most 16 bytes (nearly all of them in natural text) are keyed by their bytes
+/// packed into two words in an open-addressing table, so a lookup is one multiply and one or
+/// two slot comparisons, with no allocation; longer pieces go to a hash map of owned strings.
+/// Keys hold the whole piece, so a hit returns exactly the count tiktoken gave that piece.
+struct PieceCache {
+    slots: Vec<Slot>,
+    used: usize,
+    long: HashMap<Box<str>, u32>,
+}
+
+impl PieceCache {
+    fn new() -> PieceCache {
+        PieceCache {
+            slots: vec![Slot::default(); SLOTS],
+            used: 0,
+            long: HashMap::new(),
+        }
     }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+
+    /// Token count of the piece `text[i..end]` (ASCII), from the cache or from `tokenizer`.
+    #[inline]
+    fn count(&mut self, tokenizer: &Tokenizer, text: &str, i: usize, end: usize) -> usize {
+        let len = end - i;
+        if len > 16 {
+            return self.count_long(tokenizer, &text[i..end]);
         }
-        for &b in chunks.remainder() {
-            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        let key = load_key(text.as_bytes(), i, len);
+        let h = (key[0] ^ key[1].rotate_left(29) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mask = SLOTS - 1;
+        let mut at = (h >> 47) as usize & mask;
+        loop {
+            let slot = self.slots[at];
+            if slot.tag == 0 {
+                break;
+            }
+            if slot.key == key && slot.tag & 0xff == len as u32 {
+                return (slot.tag >> 8) as usize;
+            }
+            at = (at + 1) & mask;
         }
-        self.0 = h;
+        let n = tokenizer.count(&text[i..end]);
+        if self.used >= SHORT_LIMIT {
+            self.slots.fill(Slot::default());
+            self.used = 0;
+            at = (h >> 47) as usize & mask;
+        }
+        self.slots[at] = Slot {
+            key,
+            tag: len as u32 | (n as u32) << 8,
+        };
+        self.used += 1;
+        n
+    }
+
+    #[cold]
+    fn count_long(&mut self, tokenizer: &Tokenizer, piece: &str) -> usize {
+        if let Some(&n) = self.long.get(piece) {
+            return n as usize;
+        }
+        let n = tokenizer.count(piece);
+        if self.long.len() >= LONG_LIMIT {
+            self.long.clear();
+        }
+        self.long.insert(piece.into(), n as u32);
+        n
     }
 }
 
-type Cache = HashMap<Box<str>, u32, BuildHasherDefault<PieceHasher>>;
-
-/// Bound on cached pieces per thread (about 40 MB at worst); the cache is cleared when full.
-const CACHE_LIMIT: usize = 400_000;
+/// The `len <= 16` bytes at `s[i..]`, zero-padded, as two little-endian words.
+#[inline]
+fn load_key(s: &[u8], i: usize, len: usize) -> [u64; 2] {
+    if let Some(window) = s.get(i..i + 16) {
+        let mut w = [0u8; 16];
+        w.copy_from_slice(window);
+        let v = u128::from_le_bytes(w);
+        let v = if len == 16 {
+            v
+        } else {
+            v & ((1u128 << (len * 8)) - 1)
+        };
+        [v as u64, (v >> 64) as u64]
+    } else {
+        let mut w = [0u8; 16];
+        w[..len].copy_from_slice(&s[i..i + len]);
+        [
+            u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]),
+            u64::from_le_bytes([w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15]]),
+        ]
+    }
+}
 
 thread_local! {
-    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+    static CACHE: RefCell<PieceCache> = RefCell::new(PieceCache::new());
+}
+
+/// Character classes of the pre-tokenizer pattern.
+const LETTER: u8 = 0;
+const NUMBER: u8 = 1;
+/// `\r` or `\n` (whitespace).
+const NEWLINE: u8 = 2;
+/// Whitespace other than `\r` and `\n`.
+const SPACE: u8 = 3;
+/// Neither a letter, a number nor whitespace.
+const OTHER: u8 = 4;
+
+/// The Unicode classes `\p{L}`, `\p{N}` and `\s` as sorted code point ranges, and the class
+/// of every ASCII byte.
+struct Classes {
+    letter: Vec<(u32, u32)>,
+    number: Vec<(u32, u32)>,
+    space: Vec<(u32, u32)>,
+    ascii: [u8; 128],
+}
+
+fn unicode_ranges(pattern: &str) -> Option<Vec<(u32, u32)>> {
+    use regex_syntax::hir::{Class, HirKind};
+    let hir = regex_syntax::parse(pattern).ok()?;
+    match hir.kind() {
+        HirKind::Class(Class::Unicode(class)) => Some(
+            class
+                .ranges()
+                .iter()
+                .map(|r| (u32::from(r.start()), u32::from(r.end())))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn in_ranges(ranges: &[(u32, u32)], c: u32) -> bool {
+    ranges
+        .binary_search_by(|&(lo, hi)| {
+            if hi < c {
+                std::cmp::Ordering::Less
+            } else if lo > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+impl Classes {
+    fn build() -> Option<Classes> {
+        let mut classes = Classes {
+            letter: unicode_ranges(r"\p{L}")?,
+            number: unicode_ranges(r"\p{N}")?,
+            space: unicode_ranges(r"\s")?,
+            ascii: [OTHER; 128],
+        };
+        for b in 0..128u8 {
+            classes.ascii[usize::from(b)] = classes.of(u32::from(b));
+        }
+        Some(classes)
+    }
+
+    fn of(&self, c: u32) -> u8 {
+        if c == u32::from(b'\r') || c == u32::from(b'\n') {
+            NEWLINE
+        } else if in_ranges(&self.space, c) {
+            SPACE
+        } else if in_ranges(&self.letter, c) {
+            LETTER
+        } else if in_ranges(&self.number, c) {
+            NUMBER
+        } else {
+            OTHER
+        }
+    }
+
+    /// Class and byte length of the character starting at byte `i` of `s`.
+    #[inline(always)]
+    fn at(&self, s: &str, i: usize) -> (u8, usize) {
+        let b = s.as_bytes()[i];
+        if b < 0x80 {
+            (self.ascii[usize::from(b)], 1)
+        } else {
+            self.at_non_ascii(s, i)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn at_non_ascii(&self, s: &str, i: usize) -> (u8, usize) {
+        match s.get(i..).and_then(|rest| rest.chars().next()) {
+            Some(c) => (self.of(u32::from(c)), c.len_utf8()),
+            // Not reachable: the scan only stops on character boundaries.
+            None => (OTHER, 1),
+        }
+    }
+
+    #[inline(always)]
+    fn class(&self, s: &str, i: usize) -> u8 {
+        self.at(s, i).0
+    }
+
+    /// The end of the cl100k piece starting at byte `i` of `s` (a character boundary), or
+    /// `None` where the scanner leaves the text to tiktoken (an apostrophe before a non-ASCII
+    /// character).
+    fn piece_end(&self, s: &str, i: usize) -> Option<usize> {
+        let b = s.as_bytes();
+        let n = b.len();
+        // 1. Contractions, case-insensitive: '(?i:[sdmt]|ll|ve|re).
+        if b[i] == b'\'' && i + 1 < n {
+            let a = b[i + 1];
+            if a >= 0x80 {
+                return None;
+            }
+            let a = a.to_ascii_lowercase();
+            if matches!(a, b's' | b'd' | b'm' | b't') {
+                return Some(i + 2);
+            }
+            if i + 2 < n && matches!(a, b'l' | b'v' | b'r') {
+                let c = b[i + 2];
+                if c >= 0x80 {
+                    return None;
+                }
+                let c = c.to_ascii_lowercase();
+                if (a == b'l' && c == b'l') || (a == b'v' && c == b'e') || (a == b'r' && c == b'e')
+                {
+                    return Some(i + 3);
+                }
+            }
+        }
+        let (c0, l0) = self.at(s, i);
+        // 2. [^\r\n\p{L}\p{N}]?+\p{L}++: an optional prefix, then letters.
+        let mut j = i;
+        if c0 == SPACE || c0 == OTHER {
+            j += l0;
+        }
+        if j < n {
+            let (c, l) = self.at(s, j);
+            if c == LETTER {
+                j += l;
+                while j < n {
+                    let (c, l) = self.at(s, j);
+                    if c != LETTER {
+                        break;
+                    }
+                    j += l;
+                }
+                return Some(j);
+            }
+        }
+        // 3. \p{N}{1,3}+: one to three numbers.
+        if c0 == NUMBER {
+            let mut j = i + l0;
+            for _ in 0..2 {
+                if j >= n {
+                    break;
+                }
+                let (c, l) = self.at(s, j);
+                if c != NUMBER {
+                    break;
+                }
+                j += l;
+            }
+            return Some(j);
+        }
+        // 4.  ?[^\s\p{L}\p{N}]++[\r\n]*+: optional space, a run of others, trailing newlines.
+        let mut j = i;
+        if b[i] == b' ' && i + 1 < n && self.class(s, i + 1) == OTHER {
+            j += 1;
+        }
+        if j < n && self.class(s, j) == OTHER {
+            while j < n {
+                let (c, l) = self.at(s, j);
+                if c != OTHER {
+                    break;
+                }
+                j += l;
+            }
+            while j < n && (b[j] == b'\n' || b[j] == b'\r') {
+                j += 1;
+            }
+            return Some(j);
+        }
+        // Whitespace: the run starting here, its last newline and its last character.
+        let mut run = i;
+        let mut after_newline = None;
+        let mut last = i;
+        while run < n {
+            let (c, l) = self.at(s, run);
+            if c != SPACE && c != NEWLINE {
+                break;
+            }
+            if c == NEWLINE {
+                after_newline = Some(run + l);
+            }
+            last = run;
+            run += l;
+        }
+        if run == i {
+            // Not reachable (every character is a letter, number, other or whitespace); take
+            // one character so the scan always advances.
+            return Some(i + l0);
+        }
+        // 5. \s++$: whitespace to the end of the text.
+        if run == n {
+            return Some(n);
+        }
+        // 6. \s*[\r\n]: whitespace up to and including its last newline.
+        if let Some(end) = after_newline {
+            return Some(end);
+        }
+        // 7. \s+(?!\S): all but the last whitespace character (followed by a non-space).
+        if last > i {
+            return Some(last);
+        }
+        // 8. \s: one whitespace character.
+        Some(i + l0)
+    }
+}
+
+fn classes() -> Option<&'static Classes> {
+    static CELL: OnceLock<Option<Classes>> = OnceLock::new();
+    CELL.get_or_init(Classes::build).as_ref()
 }
 
 /// A token counter: the fast path for `cl100k_base`, the plain tokenizer otherwise.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TokenCounter {
     tokenizer: Tokenizer,
-    fast: bool,
+    fast: Option<&'static Classes>,
 }
 
-#[inline]
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-#[inline]
-fn is_nl(b: u8) -> bool {
-    b == b'\n' || b == b'\r'
-}
-
-#[inline]
-fn is_punct(b: u8) -> bool {
-    !is_ws(b) && !b.is_ascii_alphanumeric()
-}
-
-/// The end of the cl100k piece starting at `i` of the ASCII text `s`.
-fn piece_end(s: &[u8], i: usize) -> usize {
-    let n = s.len();
-    let c = s[i];
-    // 1. Contractions.
-    if c == b'\'' && i + 1 < n {
-        let a = s[i + 1].to_ascii_lowercase();
-        if matches!(a, b's' | b'd' | b'm' | b't') {
-            return i + 2;
-        }
-        if i + 2 < n {
-            let b = s[i + 2].to_ascii_lowercase();
-            if (a == b'l' && b == b'l') || (a == b'v' && b == b'e') || (a == b'r' && b == b'e') {
-                return i + 3;
-            }
-        }
+impl std::fmt::Debug for TokenCounter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCounter")
+            .field("tokenizer", &self.tokenizer)
+            .field("fast", &self.fast.is_some())
+            .finish()
     }
-    // 2. Optional non-letter/number/newline prefix, then letters.
-    {
-        let mut j = i;
-        if !is_nl(c) && !c.is_ascii_alphanumeric() {
-            j += 1;
-        }
-        if j < n && s[j].is_ascii_alphabetic() {
-            while j < n && s[j].is_ascii_alphabetic() {
-                j += 1;
-            }
-            return j;
-        }
-    }
-    // 3. One to three digits.
-    if c.is_ascii_digit() {
-        let mut j = i + 1;
-        while j < n && j < i + 3 && s[j].is_ascii_digit() {
-            j += 1;
-        }
-        return j;
-    }
-    // 4. Optional space, punctuation run, trailing newlines.
-    {
-        let mut j = i;
-        if c == b' ' && i + 1 < n && is_punct(s[i + 1]) {
-            j += 1;
-        }
-        if j < n && is_punct(s[j]) {
-            while j < n && is_punct(s[j]) {
-                j += 1;
-            }
-            while j < n && is_nl(s[j]) {
-                j += 1;
-            }
-            return j;
-        }
-    }
-    // Whitespace alternatives.
-    let mut run = i;
-    while run < n && is_ws(s[run]) {
-        run += 1;
-    }
-    if run > i {
-        // 5. Whitespace to the end of the text.
-        if run == n {
-            return n;
-        }
-        // 6. Whitespace up to and including its last newline.
-        if let Some(k) = (i..run).rev().find(|&k| is_nl(s[k])) {
-            return k + 1;
-        }
-        // 7. Whitespace not followed by a non-space: all but the last.
-        if run - i >= 2 {
-            return run - 1;
-        }
-        // 8. One whitespace character.
-        return i + 1;
-    }
-    // Not reachable for ASCII input (every byte is a letter, digit, space or punctuation);
-    // take one byte so the scan always advances.
-    i + 1
 }
 
 impl TokenCounter {
     /// A counter for `tokenizer`.
     pub fn new(tokenizer: Tokenizer) -> TokenCounter {
-        let fast = tokenizer.name() == "cl100k_base";
+        let fast = if tokenizer.name() == "cl100k_base" {
+            classes()
+        } else {
+            None
+        };
         TokenCounter { tokenizer, fast }
     }
 
@@ -169,72 +400,81 @@ impl TokenCounter {
 
     /// Number of tokens in `text` (identical to [`Tokenizer::count`]).
     pub fn count(&self, text: &str) -> usize {
-        if !self.fast {
+        let Some(classes) = self.fast else {
             return self.tokenizer.count(text);
-        }
-        let bytes = text.as_bytes();
-        let mut total = 0usize;
-        let mut start = 0usize;
-        let mut ascii = true;
-        let mut i = 0usize;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b >= 0x80 {
-                ascii = false;
-            }
-            i += 1;
-            if is_nl(b) {
-                // Cut after the last newline of this whitespace run.
-                let mut j = i;
-                let mut more_newlines = false;
-                while j < bytes.len() && is_ws(bytes[j]) {
-                    if is_nl(bytes[j]) {
-                        more_newlines = true;
-                        break;
-                    }
-                    j += 1;
-                }
-                if !more_newlines {
-                    total += self.segment(&text[start..i], ascii);
-                    start = i;
-                    ascii = true;
-                }
-            }
-        }
-        if start < bytes.len() {
-            total += self.segment(&text[start..], ascii);
-        }
-        total
-    }
-
-    fn segment(&self, seg: &str, ascii: bool) -> usize {
-        if !ascii {
-            return self.tokenizer.count(seg);
-        }
-        let s = seg.as_bytes();
+        };
         CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
-            if cache.len() > CACHE_LIMIT {
-                cache.clear();
+            if let Some(n) = self.count_pieces(classes, &mut cache, text) {
+                return n;
             }
+            // Rare: cut into segments after the last newline of each whitespace run (piece
+            // boundaries of the pattern) and let tiktoken count the segments the scanner
+            // declines.
+            let bytes = text.as_bytes();
             let mut total = 0usize;
-            let mut i = 0;
-            while i < s.len() {
-                let end = piece_end(s, i);
-                let piece = &seg[i..end];
-                let n = match cache.get(piece) {
-                    Some(&n) => n as usize,
-                    None => {
-                        let n = self.tokenizer.count(piece);
-                        cache.insert(piece.into(), n as u32);
-                        n
+            let mut start = 0usize;
+            let mut i = 0usize;
+            while i < bytes.len() {
+                let b = bytes[i];
+                i += 1;
+                if b == b'\n' || b == b'\r' {
+                    let mut j = i;
+                    let mut more_newlines = false;
+                    while j < bytes.len() {
+                        let (c, l) = classes.at(text, j);
+                        if c == NEWLINE {
+                            more_newlines = true;
+                            break;
+                        }
+                        if c != SPACE {
+                            break;
+                        }
+                        j += l;
                     }
-                };
-                total += n;
-                i = end;
+                    if !more_newlines {
+                        total += self.segment(classes, &mut cache, &text[start..i]);
+                        start = i;
+                    }
+                }
+            }
+            if start < bytes.len() {
+                total += self.segment(classes, &mut cache, &text[start..]);
             }
             total
         })
+    }
+
+    fn segment(&self, classes: &Classes, cache: &mut PieceCache, seg: &str) -> usize {
+        self.count_pieces(classes, cache, seg)
+            .unwrap_or_else(|| self.tokenizer.count(seg))
+    }
+
+    /// Tokens of `text`: scan its pieces and sum their cached counts; `None` when the scanner
+    /// declines a piece.
+    fn count_pieces(&self, classes: &Classes, cache: &mut PieceCache, text: &str) -> Option<usize> {
+        let mut total = 0usize;
+        let mut i = 0;
+        while i < text.len() {
+            let end = classes.piece_end(text, i)?;
+            total += cache.count(&self.tokenizer, text, i, end);
+            i = end;
+        }
+        Some(total)
+    }
+
+    /// The pieces of `text` as byte ranges (`None` where the scanner declines); for tests.
+    #[doc(hidden)]
+    pub fn pieces(&self, text: &str) -> Option<Vec<(usize, usize)>> {
+        let classes = self.fast?;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < text.len() {
+            let end = classes.piece_end(text, i)?;
+            out.push((i, end));
+            i = end;
+        }
+        Some(out)
     }
 }
 
@@ -272,8 +512,108 @@ mod tests {
         for case in cases {
             assert_eq!(fast.count(case), tok.count(case), "{case:?}");
         }
+        // The same texts again: every piece is now served from the cache.
+        for case in cases {
+            assert_eq!(fast.count(case), tok.count(case), "cached: {case:?}");
+        }
         // Whitespace and o200k fall back to the plain tokenizer.
         let ws = TokenCounter::new(Tokenizer::by_name("whitespace").unwrap());
         assert_eq!(ws.count("a b  c"), 3);
+    }
+
+    #[test]
+    fn long_pieces_and_a_full_cache_stay_exact() {
+        let tok = Tokenizer::by_name("cl100k_base").unwrap();
+        let fast = TokenCounter::new(tok.clone());
+        // Pieces longer than 16 bytes go through the map of long pieces.
+        let long = "internationalization ------------------------ \\\\\\\\\\\\\\\\\\\\\n                        x\n";
+        assert_eq!(fast.count(long), tok.count(long));
+        assert_eq!(fast.count(long), tok.count(long));
+        // More distinct short pieces than the table keeps: it is cleared and refilled.
+        let mut text = String::new();
+        for n in 0..(SHORT_LIMIT + 5_000) {
+            let mut m = n;
+            text.push(' ');
+            loop {
+                text.push((b'a' + (m % 26) as u8) as char);
+                m /= 26;
+                if m == 0 {
+                    break;
+                }
+            }
+        }
+        let expected = tok.count(&text);
+        assert_eq!(fast.count(&text), expected);
+        assert_eq!(fast.count(&text), expected);
+        let tail = &text[text.len() - 20_000..];
+        assert_eq!(fast.count(tail), tok.count(tail));
+    }
+
+    /// cl100k_base's pre-tokenizer pattern, as tiktoken-rs compiles it.
+    const CL100K_PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s";
+
+    fn regex_pieces(re: &fancy_regex::Regex, text: &str) -> Vec<(usize, usize)> {
+        re.find_iter(text)
+            .map(|m| {
+                let m = m.unwrap();
+                (m.start(), m.end())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pieces_equal_the_pattern_over_unicode() {
+        let re = fancy_regex::Regex::new(CL100K_PATTERN).unwrap();
+        let fast = TokenCounter::new(Tokenizer::by_name("cl100k_base").unwrap());
+        // Every code point up to U+33FF and a sample above (letters, numbers, marks, spaces,
+        // symbols of many scripts), each in several contexts.
+        let mut chars: Vec<char> = (0x80u32..0x3400).filter_map(char::from_u32).collect();
+        chars.extend(
+            (0x3400u32..0x11_0000)
+                .step_by(97)
+                .filter_map(char::from_u32),
+        );
+        chars.extend([
+            '\u{85}', '\u{a0}', '\u{1680}', '\u{2028}', '\u{202f}', '\u{3000}',
+        ]);
+        let mut checked = 0;
+        for group in chars.chunks(48) {
+            let mut text = String::new();
+            for (k, &c) in group.iter().enumerate() {
+                match k % 6 {
+                    0 => text.push_str(&format!("a{c}b {c}{c}1{c}23456 ")),
+                    1 => text.push_str(&format!("{c} x  {c}\n{c}\n\n {c}. ")),
+                    2 => text.push_str(&format!("It{c}s {c}{c}{c} 12{c}3  \t{c}")),
+                    3 => text.push_str(&format!("{c}{c}\r\n  {c}word{c}!! {c}")),
+                    4 => text.push_str(&format!("x {c}? {c}{c}  y\n \n{c} ")),
+                    _ => text.push_str(&format!("'s{c} {c}'ll {c}9{c}9 ")),
+                }
+            }
+            let mid = (0..=text.len() / 2)
+                .rev()
+                .find(|&i| text.is_char_boundary(i))
+                .unwrap_or(0);
+            for t in [text.as_str(), text.trim_end(), &text[..mid]] {
+                let expected = regex_pieces(&re, t);
+                assert_eq!(fast.pieces(t).as_deref(), Some(&expected[..]), "{t:?}");
+                checked += expected.len();
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
+    }
+
+    #[test]
+    fn apostrophe_before_non_ascii_is_left_to_tiktoken() {
+        let tok = Tokenizer::by_name("cl100k_base").unwrap();
+        let fast = TokenCounter::new(tok.clone());
+        for text in [
+            "it'ſ here\nand 'é then\n\n'ŀl x",
+            "'ſ",
+            "a\n 'Ｓ b \n  c'ſ",
+            "don'ſ\r\n\r\n  next line's fine'",
+        ] {
+            assert!(fast.pieces(text).is_none(), "{text:?}");
+            assert_eq!(fast.count(text), tok.count(text), "{text:?}");
+        }
     }
 }
