@@ -152,6 +152,62 @@ impl BitFilter {
     }
 }
 
+/// Open-addressing hash table from 64-bit hashes to small values: key and value share one
+/// 16-byte slot, so a lookup touches one cache line (a `HashMap` reads its control bytes and
+/// then the bucket). `V::default()` marks an empty slot and is never stored.
+struct FlatMap<V> {
+    slots: Vec<(u64, V)>,
+    mask: usize,
+}
+
+impl<V: Copy + Default + PartialEq> FlatMap<V> {
+    /// A table for `entries` keys at a load factor of at most 1/2.
+    fn with_capacity(entries: usize) -> FlatMap<V> {
+        let capacity = (entries.max(1) * 2).next_power_of_two().max(16);
+        FlatMap {
+            slots: vec![(0, V::default()); capacity],
+            mask: capacity - 1,
+        }
+    }
+
+    #[inline]
+    fn slot(&self, key: u64) -> usize {
+        // Bits 20.. of the key: the bit filters use the low and the top bits.
+        (key >> 20) as usize & self.mask
+    }
+
+    /// Insert `value` (not `V::default()`) for `key` unless the key is present.
+    fn insert(&mut self, key: u64, value: V) {
+        let mut i = self.slot(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if v == V::default() {
+                self.slots[i] = (key, value);
+                return;
+            }
+            if k == key {
+                return;
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: u64) -> Option<V> {
+        let mut i = self.slot(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if v == V::default() {
+                return None;
+            }
+            if k == key {
+                return Some(v);
+            }
+            i = (i + 1) & self.mask;
+        }
+    }
+}
+
 /// The benchmark index.
 pub struct DecontamIndex {
     config: DecontamConfig,
@@ -164,14 +220,17 @@ pub struct DecontamIndex {
     /// every candidate n-gram with 1/s of the lookups.
     probe_len: usize,
     stride: usize,
-    grams: HashMap<u64, u32>,
+    /// n-gram -> 1 + item index.
+    grams: FlatMap<u32>,
+    ngram_count: usize,
     /// m-grams of the indexed n-grams.
     probe: BitFilter,
-    short: HashMap<u64, u32>,
+    /// Short item word sequence -> 1 + item index.
+    short: FlatMap<u32>,
     short_filter: BitFilter,
     short_lengths: Vec<usize>,
     /// Trigram -> (start, count) in `postings` (item indexes).
-    trigrams: HashMap<u64, (u32, u32)>,
+    trigrams: FlatMap<(u32, u32)>,
     postings: Vec<u32>,
     trigram_filter: BitFilter,
     /// NGRAM_BASE^k.
@@ -326,6 +385,10 @@ impl DecontamIndex {
         let pow: Vec<u64> = std::iter::successors(Some(1u64), |p| Some(p.wrapping_mul(NGRAM_BASE)))
             .take(n.max(3) + 1)
             .collect();
+        let mut gram_table = FlatMap::with_capacity(grams.len());
+        for (&h, &item) in &grams {
+            gram_table.insert(h, item + 1);
+        }
         // Probe m-grams: every m-gram inside an indexed n-gram (about one distinct m-gram per
         // n-gram: neighbouring n-grams share theirs).
         let mut probe = BitFilter::new(grams.len(), 16);
@@ -346,13 +409,15 @@ impl DecontamIndex {
             }
         }
         let mut short_filter = BitFilter::new(short.len(), 16);
-        for &h in short.keys() {
+        let mut short_table = FlatMap::with_capacity(short.len());
+        for (&h, &item) in &short {
             short_filter.insert(h);
+            short_table.insert(h, item + 1);
         }
         short_lengths.sort_unstable();
         trigram_lists.retain(|_, v| v.len() <= MAX_TRIGRAM_ITEMS);
         let mut trigram_filter = BitFilter::new(trigram_lists.len(), 12);
-        let mut trigrams = HashMap::with_capacity(trigram_lists.len());
+        let mut trigrams = FlatMap::with_capacity(trigram_lists.len());
         let mut postings = Vec::new();
         for (h, list) in trigram_lists {
             trigram_filter.insert(h);
@@ -366,9 +431,10 @@ impl DecontamIndex {
             n,
             probe_len,
             stride,
-            grams,
+            ngram_count: grams.len(),
+            grams: gram_table,
             probe,
-            short,
+            short: short_table,
             short_filter,
             short_lengths,
             trigrams,
@@ -395,7 +461,7 @@ impl DecontamIndex {
 
     /// Distinct n-grams indexed.
     pub fn ngrams(&self) -> usize {
-        self.grams.len()
+        self.ngram_count
     }
 
     #[expect(clippy::too_many_arguments)]
@@ -480,9 +546,10 @@ impl DecontamIndex {
                         break;
                     }
                     let h = window_hash(prefix, pow, start, n);
-                    let Some(&item) = self.grams.get(&h) else {
+                    let Some(item) = self.grams.get(h) else {
                         continue;
                     };
+                    let item = item - 1;
                     let end = start + n - 1;
                     match found.iter_mut().find(|f| f.item == item) {
                         Some(f) => {
@@ -528,9 +595,10 @@ impl DecontamIndex {
                 if !self.short_filter.contains(h) {
                     continue;
                 }
-                let Some(&item) = self.short.get(&h) else {
+                let Some(item) = self.short.get(h) else {
                     continue;
                 };
+                let item = item - 1;
                 let same = self.items[item as usize]
                     .words
                     .iter()
@@ -566,7 +634,7 @@ impl DecontamIndex {
             if !self.trigram_filter.contains(h) {
                 continue;
             }
-            if let Some(&(first, count)) = self.trigrams.get(&h) {
+            if let Some((first, count)) = self.trigrams.get(h) {
                 candidates
                     .extend_from_slice(&self.postings[first as usize..(first + count) as usize]);
             }
@@ -583,12 +651,29 @@ impl DecontamIndex {
             }
         }
         votes.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        // A 1024-bit set of the text's words: the item words found in it bound the LCS from
+        // above, so most candidates are rejected without aligning them.
+        let mut signature = [0u64; 16];
+        for w in ws.iter() {
+            let bit = (w.hash >> 40) as usize & 1023;
+            signature[bit >> 6] |= 1 << (bit & 63);
+        }
         for &(item, _) in votes.iter().take(FUZZY_CANDIDATES) {
             if found.iter().any(|f| f.item == item) {
                 continue;
             }
             let target = &self.items[item as usize].words;
             if target.len() < MIN_FUZZY_WORDS || len as f64 > target.len() as f64 * 1.5 + 20.0 {
+                continue;
+            }
+            let bound = target
+                .iter()
+                .filter(|&&h| {
+                    let bit = (h >> 40) as usize & 1023;
+                    signature[bit >> 6] & (1 << (bit & 63)) != 0
+                })
+                .count();
+            if (bound as f64) < self.config.fuzzy_threshold * target.len() as f64 {
                 continue;
             }
             let (aligned, first, last) = lcs_scratch.lcs(target, ws);
@@ -874,6 +959,67 @@ mod tests {
         ) {
             let mut scratch = LcsScratch::default();
             proptest::prop_assert_eq!(scratch.lcs(&item, &as_words(&text)), lcs(&item, &text));
+        }
+    }
+
+    /// The n-gram hits by looking up every window (no probes, no filter), in the order and
+    /// with the spans the matcher reports.
+    fn ngram_hits_by_every_window(index: &DecontamIndex, text: &str) -> Vec<(String, usize)> {
+        let mut ws = Vec::new();
+        words(text, &mut ws);
+        let hashes: Vec<u64> = ws.iter().map(|w| w.hash).collect();
+        let n = index.n;
+        let mut found: Vec<Found> = Vec::new();
+        for_each_window(&hashes, n, |start, h| {
+            if let Some(item) = index.grams.get(h) {
+                let item = item - 1;
+                let end = start + n - 1;
+                match found.iter_mut().find(|f| f.item == item) {
+                    Some(f) => {
+                        f.matched += (end + 1).saturating_sub(f.cover.max(start)).min(n);
+                        f.last = end;
+                        f.cover = end + 1;
+                    }
+                    None => found.push(Found {
+                        item,
+                        first: start,
+                        last: end,
+                        matched: n,
+                        cover: end + 1,
+                    }),
+                }
+            }
+        });
+        found
+            .iter()
+            .map(|f| (index.items[f.item as usize].id.clone(), f.matched))
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// Probing m-grams at a stride finds exactly the n-gram hits of a lookup at every
+        /// window, for every n (small vocabulary: many shared and repeated n-grams).
+        #[test]
+        fn strided_probes_find_every_ngram_hit(
+            items in proptest::collection::vec(proptest::collection::vec(0u8..12, 0..40), 1..8),
+            text in proptest::collection::vec(0u8..12, 0..120),
+            n in 1usize..16,
+        ) {
+            let vocabulary = |w: &[u8]| -> String {
+                w.iter().map(|&i| format!("w{i}")).collect::<Vec<_>>().join(" ")
+            };
+            let problems: Vec<String> = items.iter().map(|w| vocabulary(w)).collect();
+            // The text also quotes the first item, so there are long matching runs.
+            let text = format!("{} {} {}", vocabulary(&text), problems[0], vocabulary(&text[..text.len() / 2]));
+            let refs: Vec<&str> = problems.iter().map(String::as_str).collect();
+            let index = DecontamIndex::build(
+                &[bench("b", &refs)],
+                DecontamConfig { ngram: n, short_matcher: false, ..DecontamConfig::default() },
+            );
+            let mut out = Vec::new();
+            index.check("trace", &text, false, &mut out);
+            let got: Vec<(String, usize)> = out.iter().map(|h| (h.item.clone(), h.matched_words)).collect();
+            proptest::prop_assert_eq!(got, ngram_hits_by_every_window(&index, &text));
         }
     }
 
