@@ -128,39 +128,144 @@ pub struct Encoder {
 /// A batch of encoded rows, or the records that could not be written in the output layout.
 pub struct Encoded {
     /// One serialized JSON row per output row.
-    pub lines: Vec<Vec<u8>>,
+    pub lines: Lines,
     /// Records the output layout could not express.
     pub rejects: Vec<Reject>,
+}
+
+/// Serialized JSON rows of one batch in one buffer, each followed by a newline.
+///
+/// The buffers come from a small pool and go back to it when dropped: a batch is encoded on a
+/// worker thread and written (then dropped) on the writing thread, and allocating a fresh
+/// multi-megabyte buffer per batch made the kernel zero new pages for every batch.
+#[derive(Default)]
+pub struct Lines {
+    text: Vec<u8>,
+    /// End of each row in `text` (excluding its newline).
+    ends: Vec<usize>,
+}
+
+/// Buffers kept for reuse (at most [`POOL_BUFFERS`]).
+static POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+const POOL_BUFFERS: usize = 64;
+
+impl Lines {
+    /// An empty batch with a buffer from the pool.
+    pub fn new() -> Lines {
+        let text = POOL
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_default();
+        Lines {
+            text,
+            ends: Vec::new(),
+        }
+    }
+
+    /// One row (without newline).
+    pub fn from_line(line: &[u8]) -> Lines {
+        let mut lines = Lines::new();
+        lines.push(line);
+        lines
+    }
+
+    /// Append a row (without newline).
+    pub fn push(&mut self, line: &[u8]) {
+        self.text.extend_from_slice(line);
+        self.close_row();
+    }
+
+    /// Serialize a row straight into the buffer with `write`; on error nothing is added.
+    pub fn push_with<E>(
+        &mut self,
+        write: impl FnOnce(&mut Vec<u8>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let start = self.text.len();
+        match write(&mut self.text) {
+            Ok(()) => {
+                self.close_row();
+                Ok(())
+            }
+            Err(e) => {
+                self.text.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
+    fn close_row(&mut self) {
+        self.ends.push(self.text.len());
+        self.text.push(b'\n');
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The rows (without newlines).
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let line = &self.text[start..end];
+            start = end + 1;
+            line
+        })
+    }
+
+    /// The whole batch as JSON Lines text (each row followed by a newline).
+    pub fn text(&self) -> &[u8] {
+        &self.text
+    }
+}
+
+impl<'a> IntoIterator for &'a Lines {
+    type Item = &'a [u8];
+    type IntoIter = Box<dyn Iterator<Item = &'a [u8]> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        let mut text = std::mem::take(&mut self.text);
+        if text.capacity() == 0 || text.capacity() > 64 << 20 {
+            return; // nothing to keep, or too big to keep around
+        }
+        text.clear();
+        if let Ok(mut pool) = POOL.lock() {
+            if pool.len() < POOL_BUFFERS {
+                pool.push(text);
+            }
+        }
+    }
 }
 
 impl Encoder {
     /// Encode records (call on worker threads).
     pub fn encode(&self, records: &[Record]) -> Encoded {
-        let mut lines = Vec::with_capacity(records.len());
+        let mut lines = Lines::new();
         let mut rejects = Vec::new();
         let native = !self.layout.merges_meta();
-        // Rows are serialized into one reused buffer and copied out at their exact size: growing
-        // a fresh vector per row reallocates it several times.
-        let mut scratch: Vec<u8> = Vec::with_capacity(64 << 10);
         for record in records {
-            scratch.clear();
-            let written = if native {
-                // verity records serialize directly, without an intermediate JSON tree.
-                sonic_rs::to_writer(&mut scratch, record).map_err(|e| ("row", e.to_string()))
-            } else {
-                match layout::encode_row(self.layout, record, self.keep_meta, &mut scratch) {
-                    Ok(()) => Ok(()),
-                    Err(e) => {
-                        rejects.push(write_reject(self.layout, record, &e.field, &e.reason));
-                        continue;
-                    }
+            let written = lines.push_with(|text| {
+                if native {
+                    // verity records serialize directly, without an intermediate JSON tree.
+                    sonic_rs::to_writer(text, record)
+                        .map_err(|e| verity_core::FieldError::new("row", e.to_string()))
+                } else {
+                    layout::encode_row(self.layout, record, self.keep_meta, text)
                 }
-            };
-            match written {
-                Ok(()) => lines.push(scratch.as_slice().to_vec()),
-                Err((field, reason)) => {
-                    rejects.push(write_reject(self.layout, record, field, &reason))
-                }
+            });
+            if let Err(e) = written {
+                rejects.push(write_reject(self.layout, record, &e.field, &e.reason));
             }
         }
         Encoded { lines, rejects }
@@ -284,9 +389,8 @@ impl StageOutput {
 
     /// Write an encoded batch.
     pub fn write(&mut self, encoded: Encoded) -> Result<()> {
-        for line in &encoded.lines {
-            self.writer.write_line(line)?;
-        }
+        self.writer
+            .write_lines(encoded.lines.text(), encoded.lines.len())?;
         self.reject(&encoded.rejects)
     }
 

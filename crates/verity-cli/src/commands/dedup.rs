@@ -9,7 +9,7 @@
 //! `verity_dedup::dedup`). Exit code 0 whether or not duplicates were found.
 
 use crate::common::{print_json, Context, ExitStatus, InputArgs};
-use crate::output::{sibling, Encoded, OutputArgs, Progress, StageOutput};
+use crate::output::{sibling, Encoded, Lines, OutputArgs, Progress, StageOutput};
 use anyhow::{bail, Context as _, Result};
 use clap::ValueEnum;
 use serde_json::{json, Value};
@@ -261,7 +261,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
                 let key = keep_key(record, text.chars().count() as u64);
                 record.lineage.stages.push(stage_tag.clone());
                 let encoded = encoder.encode(std::slice::from_ref(record));
-                match encoded.lines.into_iter().next() {
+                let line = encoded.lines.iter().next().map(<[u8]>::to_vec);
+                match line {
                     Some(line) => {
                         let p = config.prepare(&hasher, &text, key, &mut scratch);
                         prepared.push((record.id.clone(), p, line));
@@ -306,7 +307,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         match outcome.dup_of.get(i as usize).copied().flatten() {
             None => out
                 .write(Encoded {
-                    lines: vec![line.to_vec()],
+                    lines: Lines::from_line(line),
                     rejects: Vec::new(),
                 })
                 .map_err(|e| verity_dedup::Error::Config(format!("{e:#}")))?,

@@ -303,6 +303,34 @@ impl RowWriter {
         Ok(())
     }
 
+    /// Write a batch of `rows` rows given as JSON Lines text (every row followed by `\n`, no
+    /// blank lines). Plain JSONL that fits the current shard is written in one piece.
+    pub fn write_lines(&mut self, text: &[u8], rows: usize) -> Result<()> {
+        if rows == 0 {
+            return Ok(());
+        }
+        let fits = match (self.shard_limit(), self.current.is_some()) {
+            (Some(limit), true) => self.current_bytes + text.len() as u64 <= limit,
+            (Some(_), false) => false,
+            (None, _) => true,
+        };
+        if self.format == OutputFormat::JsonLines && fits {
+            self.before_row()?;
+            let path = self.shard_path(self.shard_index);
+            if let Some(Sink::Plain(w)) = self.current.as_mut() {
+                w.write_all(text).map_err(|e| Error::io(&path, e))?;
+                self.current_bytes += text.len() as u64;
+                self.rows += rows as u64;
+                return Ok(());
+            }
+        }
+        let body = text.strip_suffix(b"\n").unwrap_or(text);
+        for line in body.split(|&b| b == b'\n') {
+            self.write_line(line)?;
+        }
+        Ok(())
+    }
+
     /// Write one row given as a JSON value.
     pub fn write_value(&mut self, value: Value) -> Result<()> {
         if self.format != OutputFormat::Parquet {
@@ -635,6 +663,43 @@ mod tests {
             rows += reader.map(|b| b.unwrap().num_rows()).sum::<usize>();
         }
         assert_eq!(rows, 5003);
+    }
+
+    #[test]
+    fn batches_of_lines_write_the_same_files_as_single_lines() {
+        let rows: Vec<String> = (0..40)
+            .map(|i| format!(r#"{{"i":{i},"pad":"{}"}}"#, "x".repeat(i % 7)))
+            .collect();
+        for shard_bytes in [None, Some(100), Some(1)] {
+            let dir = tempfile::tempdir().unwrap();
+            let one = dir.path().join("one.jsonl");
+            let batch = dir.path().join("batch.jsonl");
+            let mut w = RowWriter::create(&one, WriteOptions { shard_bytes }).unwrap();
+            for row in &rows {
+                w.write_line(row.as_bytes()).unwrap();
+            }
+            let one_files = w.finish().unwrap();
+            let mut w = RowWriter::create(&batch, WriteOptions { shard_bytes }).unwrap();
+            for group in rows.chunks(6) {
+                let text: String = group.iter().map(|r| format!("{r}\n")).collect();
+                w.write_lines(text.as_bytes(), group.len()).unwrap();
+            }
+            assert_eq!(w.rows(), rows.len() as u64);
+            let batch_files = w.finish().unwrap();
+            let read = |files: &[PathBuf]| -> Vec<String> {
+                files
+                    .iter()
+                    .map(|f| std::fs::read_to_string(f).unwrap())
+                    .collect()
+            };
+            if shard_bytes.is_none() {
+                assert_eq!(read(&one_files), read(&batch_files));
+            } else {
+                // Batches may cut shards at other rows, never inside one, and lose nothing.
+                assert!(batch_files.len() > 1, "{shard_bytes:?}: {batch_files:?}");
+                assert_eq!(read(&one_files).concat(), read(&batch_files).concat());
+            }
+        }
     }
 
     #[test]
