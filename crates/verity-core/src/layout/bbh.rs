@@ -72,7 +72,7 @@ impl Layout for Bbh {
                 ..Attempt::default()
             });
         }
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

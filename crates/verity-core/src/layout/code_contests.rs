@@ -186,7 +186,7 @@ impl Layout for CodeContests {
         }
         record.lineage.fields.push(marker.to_string());
         record.task.reference.tests = Some(tests);
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

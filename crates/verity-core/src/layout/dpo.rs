@@ -209,7 +209,7 @@ impl Layout for Dpo {
                 .push(text_attempt(rejected, rk, AttemptRole::Rejected)?);
         }
         record.lineage.fields = fields;
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -6,6 +6,16 @@ use crate::layout::RowContext;
 use crate::record::Fields;
 use serde_json::Value;
 
+/// Keep the fields an adapter did not map: move `row` into `meta` (no re-hashing when `meta` is
+/// still empty, the usual case), otherwise append its entries in order.
+pub fn absorb_meta(meta: &mut Fields, row: Fields) {
+    if meta.is_empty() {
+        *meta = row;
+    } else {
+        meta.extend(row);
+    }
+}
+
 /// Remove `key` from `row`; `Ok(None)` when absent or null; an error when it is not a string.
 /// Numbers and booleans are accepted and rendered as text, and the original value is kept in
 /// `keep` (the record's meta) so the row round-trips with its original type.

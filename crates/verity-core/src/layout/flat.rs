@@ -167,7 +167,7 @@ impl Layout for Flat {
             };
             record.attempts.push(attempt);
         }
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -34,7 +34,7 @@ impl Layout for Gsm8k {
         record.task.reference.answer = after_hashes(&solution);
         record.task.reference.solution = Some(solution);
         record.lineage.fields = vec!["question".into(), "answer".into()];
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -132,7 +132,7 @@ impl Layout for Gsm8kSolutions {
             }
             record.attempts.push(attempt);
         }
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

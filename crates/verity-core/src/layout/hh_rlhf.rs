@@ -148,7 +148,7 @@ impl Layout for HhRlhf {
         let mut fields = fields;
         fields.extend(markers);
         record.lineage.fields = fields;
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -65,7 +65,7 @@ impl Layout for HumanEval {
             setup: None,
             cases: Vec::new(),
         });
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -128,7 +128,7 @@ impl Layout for Math {
         record.task.domain = Some("math".into());
         record.task.reference.answer = answer.or_else(|| solution.as_deref().and_then(last_boxed));
         record.task.reference.solution = solution;
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

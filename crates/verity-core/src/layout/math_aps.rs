@@ -167,7 +167,7 @@ impl Layout for MathAps {
             None => return Err(FieldError::missing("reasoning_steps")),
         }
         record.task.prompt = Some(question);
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -178,7 +178,7 @@ impl Layout for MathShepherd {
         if let Some(task) = opt_text(&mut row, "task", &mut record.meta)? {
             record.task.source.dataset = Some(task);
         }
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

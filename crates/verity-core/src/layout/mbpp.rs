@@ -85,7 +85,7 @@ impl Layout for Mbpp {
             setup,
             cases: Vec::new(),
         });
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -89,7 +89,7 @@ impl Layout for Messages {
         }
         record.attempts.extend(split.attempt);
         record.lineage.fields = fields;
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

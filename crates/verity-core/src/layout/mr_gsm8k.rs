@@ -135,7 +135,7 @@ impl Layout for MrGsm8k {
             attempt.feedback.push(fb);
         }
         record.attempts.push(attempt);
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

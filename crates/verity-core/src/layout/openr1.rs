@@ -123,7 +123,7 @@ impl Layout for OpenR1 {
                 }
             }
         }
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

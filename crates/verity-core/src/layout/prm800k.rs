@@ -220,7 +220,7 @@ impl Layout for Prm800k {
         }
         record.attempts.push(attempt);
         // `question` and `label` stay verbatim (see the module doc).
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

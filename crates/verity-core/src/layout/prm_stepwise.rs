@@ -104,7 +104,7 @@ impl Layout for PrmStepwise {
             steps,
             ..Attempt::default()
         });
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -149,7 +149,7 @@ impl Layout for PromptCompletion {
         fields.extend(markers);
         fields.extend(style.markers());
         record.lineage.fields = fields;
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -142,7 +142,7 @@ impl Layout for QwenEval {
             // Remember the trace markers so the outputs are written back the same way.
             record.lineage.fields.push(SKY_OPEN.to_string());
         }
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -118,7 +118,7 @@ impl Layout for S1k {
         if record.attempts.len() > 1 {
             record.object = ObjectKind::RolloutSet;
         }
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

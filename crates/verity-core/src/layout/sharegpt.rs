@@ -93,7 +93,7 @@ impl Layout for ShareGpt {
         fields.extend(style.markers());
         record.lineage.fields = fields;
         record.meta.extend(keep);
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

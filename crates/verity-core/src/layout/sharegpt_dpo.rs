@@ -96,7 +96,7 @@ impl Layout for ShareGptDpo {
         }
         fields.extend(style.markers());
         record.lineage.fields = fields;
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -165,7 +165,7 @@ impl Layout for SweAgent {
         });
         record.lineage.fields =
             super::chat_util::mapped_order(&row, &["environment", "trajectory", "history", "info"]);
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -103,7 +103,7 @@ impl Layout for TauBench {
                 record.attempts.extend(split.attempt);
                 record.lineage.fields = vec!["messages_display".into(), "@display".into()];
             }
-            record.meta.extend(row);
+            super::absorb_meta(&mut record.meta, row);
             return Ok(record);
         }
         // All keys are listed (task_id and trial make the id, info holds the terminal
@@ -148,7 +148,7 @@ impl Layout for TauBench {
         let mut fields = fields;
         fields.extend(style.markers());
         record.lineage.fields = fields;
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -109,7 +109,7 @@ impl Layout for ToolBench {
         }
         record.attempts.push(attempt);
         record.lineage.fields = fields;
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 

@@ -153,7 +153,7 @@ impl Layout for Verl {
             }
         }
         // `reward_model` and `extra_info` stay verbatim (see the module doc).
-        record.meta.extend(row);
+        super::absorb_meta(&mut record.meta, row);
         Ok(record)
     }
 
