@@ -43,6 +43,23 @@ fn main() {
         records.push(r);
     }
     let mb = bytes as f64 / 1e6;
+    if std::env::var("SIGNAL_PROFILE_ONLY").as_deref() == Ok("fused") {
+        // Only the fused token + word scan (for `perf stat`).
+        let fast = verity_score::signals::fasttok::TokenCounter::new(
+            verity_core::tokens::Tokenizer::by_name("cl100k_base").expect("tok"),
+        );
+        let (mut words, mut bitmap) = (Vec::new(), Vec::new());
+        let mut k = 0;
+        let t = Instant::now();
+        for r in &records {
+            if let Some(x) = r.attempts[0].trace.as_deref() {
+                words.clear();
+                k += fast.count_with_words(x, &mut words, &mut bitmap);
+            }
+        }
+        println!("fused: {:.2}s ({k} tokens)", t.elapsed().as_secs_f64());
+        return;
+    }
     for tokenizer in [None, Some("cl100k_base")] {
         let scorer = Scorer::new(ScoreOptions {
             tokenizer: tokenizer.map(str::to_string),
@@ -88,6 +105,17 @@ fn main() {
     }
     println!(
         "fast cl100k: {:.2}s ({k} tokens)",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let (mut words, mut bitmap) = (Vec::new(), Vec::new());
+    let mut k3 = 0;
+    for x in &texts {
+        words.clear();
+        k3 += fast.count_with_words(x, &mut words, &mut bitmap);
+    }
+    println!(
+        "fast cl100k + words, one scan: {:.2}s ({k3} tokens)",
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();

@@ -545,6 +545,14 @@ fn fast_cl100k_counts_equal_tiktoken_on_real_text() {
         total += expected;
     }
     assert!(total > 100_000);
+    // The fused scan (token count and words in one pass) on the same texts.
+    let (mut words, mut bitmap) = (Vec::new(), Vec::new());
+    for (t, expected) in texts.iter().zip(&expected_counts) {
+        words.clear();
+        let n = fast.count_with_words(t, &mut words, &mut bitmap);
+        assert_eq!(n, *expected, "fused: {}", &t[..t.len().min(200)]);
+        assert_eq!(words.len(), t.split_whitespace().count());
+    }
     // The cache path: on a fresh thread (empty per-thread piece cache), count every text in
     // reverse order, then again, so most pieces are served from entries that other texts
     // filled; every count must still equal tiktoken's.

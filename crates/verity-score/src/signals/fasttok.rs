@@ -65,7 +65,43 @@ impl PieceCache {
         }
     }
 
-    /// Token count of the piece `text[i..end]` (ASCII), from the cache or from `tokenizer`.
+    /// The slot of `key` (`len` bytes): `Ok(count)` when cached, else `Err(free slot)`.
+    #[inline(always)]
+    fn find(&self, key: [u64; 2], len: usize) -> Result<usize, usize> {
+        let h = (key[0] ^ key[1].rotate_left(29) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mask = SLOTS - 1;
+        let mut at = (h >> 47) as usize & mask;
+        loop {
+            let slot = self.slots[at];
+            if slot.tag == 0 {
+                return Err(at);
+            }
+            if slot.key == key && slot.tag & 0xff == len as u32 {
+                return Ok((slot.tag >> 8) as usize);
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Cache `n` tokens for `key` in the free slot `at` found by [`PieceCache::find`].
+    fn insert(&mut self, at: usize, key: [u64; 2], len: usize, n: usize) {
+        let mut at = at;
+        if self.used >= SHORT_LIMIT {
+            self.slots.fill(Slot::default());
+            self.used = 0;
+            at = match self.find(key, len) {
+                Ok(_) => return,
+                Err(free) => free,
+            };
+        }
+        self.slots[at] = Slot {
+            key,
+            tag: len as u32 | (n as u32) << 8,
+        };
+        self.used += 1;
+    }
+
+    /// Token count of the piece `text[i..end]`, from the cache or from `tokenizer`.
     #[inline]
     fn count(&mut self, tokenizer: &Tokenizer, text: &str, i: usize, end: usize) -> usize {
         let len = end - i;
@@ -73,31 +109,14 @@ impl PieceCache {
             return self.count_long(tokenizer, &text[i..end]);
         }
         let key = load_key(text.as_bytes(), i, len);
-        let h = (key[0] ^ key[1].rotate_left(29) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let mask = SLOTS - 1;
-        let mut at = (h >> 47) as usize & mask;
-        loop {
-            let slot = self.slots[at];
-            if slot.tag == 0 {
-                break;
+        match self.find(key, len) {
+            Ok(n) => n,
+            Err(at) => {
+                let n = tokenizer.count(&text[i..end]);
+                self.insert(at, key, len, n);
+                n
             }
-            if slot.key == key && slot.tag & 0xff == len as u32 {
-                return (slot.tag >> 8) as usize;
-            }
-            at = (at + 1) & mask;
         }
-        let n = tokenizer.count(&text[i..end]);
-        if self.used >= SHORT_LIMIT {
-            self.slots.fill(Slot::default());
-            self.used = 0;
-            at = (h >> 47) as usize & mask;
-        }
-        self.slots[at] = Slot {
-            key,
-            tag: len as u32 | (n as u32) << 8,
-        };
-        self.used += 1;
-        n
     }
 
     #[cold]
@@ -361,6 +380,27 @@ impl Classes {
     }
 }
 
+/// Start of the chunk of the word starting at `s`: the whitespace character before the word,
+/// unless it is a newline (then the word itself).
+#[inline]
+fn chunk_start(b: &[u8], s: usize) -> usize {
+    if s == 0 {
+        return 0;
+    }
+    let last = b[s - 1];
+    if last == b'\n' || last == b'\r' {
+        s
+    } else if last < 0x80 {
+        s - 1
+    } else {
+        let mut k = s - 1;
+        while k > 0 && b[k] & 0xc0 == 0x80 {
+            k -= 1;
+        }
+        k
+    }
+}
+
 fn classes() -> Option<&'static Classes> {
     static CELL: OnceLock<Option<Classes>> = OnceLock::new();
     CELL.get_or_init(Classes::build).as_ref()
@@ -459,6 +499,96 @@ impl TokenCounter {
             let end = classes.piece_end(text, i)?;
             total += cache.count(&self.tokenizer, text, i, end);
             i = end;
+        }
+        Some(total)
+    }
+
+    /// Token count of `text`, and the hashes of its whitespace-separated words appended to
+    /// `words` (the words [`super::text::repetition`] counts), from one scan; `bitmap` is
+    /// scratch space. The count equals [`TokenCounter::count`].
+    ///
+    /// How: the whitespace bitmap of the text gives its words; a word with the whitespace
+    /// character before it (a "chunk", e.g. `" answer,"`) always starts at a piece boundary,
+    /// and its pieces do not depend on what follows, unless it ends in a non-alphanumeric
+    /// character before a newline (`[\r\n]*+` joins the newline to its last piece). Such
+    /// chunks of at most 16 bytes are looked up whole in the cache; everything else (whitespace
+    /// runs, long or newline-joined chunks) is scanned piece by piece in place.
+    pub fn count_with_words(
+        &self,
+        text: &str,
+        words: &mut Vec<u64>,
+        bitmap: &mut Vec<u64>,
+    ) -> usize {
+        let Some(classes) = self.fast else {
+            super::text::word_hashes(text, words, bitmap);
+            return self.tokenizer.count(text);
+        };
+        let before = words.len();
+        let fused = CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            self.count_chunks(classes, &mut cache, text, words, bitmap)
+        });
+        match fused {
+            Some(n) => n,
+            None => {
+                words.truncate(before);
+                super::text::word_hashes(text, words, bitmap);
+                self.count(text)
+            }
+        }
+    }
+
+    fn count_chunks(
+        &self,
+        classes: &Classes,
+        cache: &mut PieceCache,
+        text: &str,
+        words: &mut Vec<u64>,
+        bitmap: &mut Vec<u64>,
+    ) -> Option<usize> {
+        let b = text.as_bytes();
+        super::text::whitespace_bitmap(text, bitmap);
+        let mut pos = 0usize;
+        let mut total = 0usize;
+        super::text::for_each_word(bitmap, |s, e| {
+            words.push(super::text::word_hash(b, s, e));
+            let c = chunk_start(b, s);
+            while pos < c {
+                let end = classes.piece_end(text, pos)?;
+                total += cache.count(&self.tokenizer, text, pos, end);
+                pos = end;
+            }
+            let len = e - c;
+            let joins_newline =
+                e < b.len() && matches!(b[e], b'\n' | b'\r') && !b[e - 1].is_ascii_alphanumeric();
+            if pos == c && len <= 16 && !joins_newline {
+                let key = load_key(b, c, len);
+                total += match cache.find(key, len) {
+                    Ok(n) => n,
+                    Err(_) => {
+                        let chunk = &text[c..e];
+                        let mut n = 0;
+                        let mut i = 0;
+                        while i < chunk.len() {
+                            let end = classes.piece_end(chunk, i)?;
+                            n += cache.count(&self.tokenizer, chunk, i, end);
+                            i = end;
+                        }
+                        // The pieces may have taken the free slot: look again.
+                        if let Err(at) = cache.find(key, len) {
+                            cache.insert(at, key, len, n);
+                        }
+                        n
+                    }
+                };
+                pos = e;
+            }
+            Some(())
+        })?;
+        while pos < b.len() {
+            let end = classes.piece_end(text, pos)?;
+            total += cache.count(&self.tokenizer, text, pos, end);
+            pos = end;
         }
         Some(total)
     }
@@ -614,6 +744,69 @@ mod tests {
         ] {
             assert!(fast.pieces(text).is_none(), "{text:?}");
             assert_eq!(fast.count(text), tok.count(text), "{text:?}");
+        }
+    }
+
+    /// Checks `count_with_words` against tiktoken and the plain word split.
+    fn check_fused(fast: &TokenCounter, tok: &Tokenizer, text: &str) {
+        let mut words = vec![7];
+        let mut bitmap = Vec::new();
+        let n = fast.count_with_words(text, &mut words, &mut bitmap);
+        assert_eq!(n, tok.count(text), "{text:?}");
+        let mut expected = vec![7];
+        super::super::text::word_hashes(text, &mut expected, &mut bitmap);
+        assert_eq!(words, expected, "{text:?}");
+        assert_eq!(words.len() - 1, text.split_whitespace().count());
+    }
+
+    #[test]
+    fn fused_count_and_words_equal_tiktoken_and_split_whitespace() {
+        let tok = Tokenizer::by_name("cl100k_base").unwrap();
+        let fast = TokenCounter::new(tok.clone());
+        let texts = [
+            "",
+            "   ",
+            "word",
+            " lead",
+            "trail ",
+            "a.\n\nb c,\nd!!\r\n e?\n\n\n f:\n  g",
+            "x.\n \n b\n",
+            "It's 'S they'll\n'd\tx\u{a0}y\u{3000}z \u{2028}w \u{85}v",
+            "$\\frac{3944}{34} = 116$, which we will use next.\n2. Nik has 30 = .44 inches",
+            "a     b\t\t\tc \n  \n\t d",
+            "internationalization-and-localization, thoroughly-hyphenated-words!\n",
+            "3 × 4 = 12 – so ’tis ¾ €5\n\n<think>\nSo \\boxed{42}.\n</think>\n",
+            "don'ſ\r\n\r\n  next line's fine'",
+            "end with newline after punct:\n",
+            "10000000 200000000003 x1y22z333\n",
+        ];
+        for _ in 0..2 {
+            for t in texts {
+                check_fused(&fast, &tok, t);
+            }
+        }
+        // Every context of the Unicode sweep above.
+        let mut chars: Vec<char> = (0x80u32..0x3400).filter_map(char::from_u32).collect();
+        chars.extend(
+            (0x3400u32..0x11_0000)
+                .step_by(389)
+                .filter_map(char::from_u32),
+        );
+        for group in chars.chunks(64) {
+            let mut text = String::new();
+            for &c in group {
+                text.push_str(&format!("a{c}b {c}{c}1{c}23 {c}.\n{c} x{c}\n\n{c}'s {c}"));
+            }
+            check_fused(&fast, &tok, &text);
+        }
+    }
+
+    #[test]
+    fn whitespace_class_is_char_is_whitespace() {
+        let classes = classes().unwrap();
+        for c in (0u32..0x11_0000).filter_map(char::from_u32) {
+            let ws = matches!(classes.of(u32::from(c)), SPACE | NEWLINE);
+            assert_eq!(ws, c.is_whitespace(), "{c:?}");
         }
     }
 }

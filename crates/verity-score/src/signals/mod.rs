@@ -140,9 +140,26 @@ impl Scorer {
         if let Some(r) = response {
             s.insert("response_chars".into(), json!(r.chars().count()));
         }
-        if let Some(tok) = &self.tokenizer {
-            let tt = trace.map(|t| tok.count(t) as u64);
-            let rt = response.map(|r| tok.count(r) as u64);
+        // One scan per text gives its token count and its words. The words of `full` are
+        // those of the trace followed by those of the response (the joining newline is
+        // whitespace), so the repetition signals come from the same scan.
+        let (tt, rt, rep) = text::with_scratch(|words, bitmap, table| {
+            let mut scan = |t: &str| match &self.tokenizer {
+                Some(tok) => Some(tok.count_with_words(t, words, bitmap) as u64),
+                None => {
+                    text::word_hashes(t, words, bitmap);
+                    None
+                }
+            };
+            let tt = trace.and_then(&mut scan);
+            let rt = response.and_then(&mut scan);
+            (
+                tt,
+                rt,
+                text::repetition_of_words(words, self.options.ngram, table),
+            )
+        });
+        if self.tokenizer.is_some() {
             if let Some(tt) = tt {
                 s.insert("trace_tokens".into(), json!(tt));
             }
@@ -202,7 +219,6 @@ impl Scorer {
                     absent.insert("answer_consistent".into(), json!(reason));
                 }
             }
-            let rep = text::repetition(&full, self.options.ngram);
             s.insert("words".into(), json!(rep.words));
             s.insert("repeat_ngram_ratio".into(), json!(round6(rep.ngram_ratio)));
             s.insert("tail_repeat_ratio".into(), json!(round6(rep.tail_ratio)));

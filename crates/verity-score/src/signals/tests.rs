@@ -141,3 +141,40 @@ fn summary_counts_bands_and_flags() {
     assert_eq!(j["verifiers"]["score (imported)"], json!(2));
     assert_eq!(j["tokens"], json!(2), "one whitespace token per attempt");
 }
+
+#[test]
+fn fused_scan_gives_the_words_and_tokens_of_trace_and_response() {
+    let scorer = Scorer::new(ScoreOptions::default()).unwrap();
+    let trace = "Let me check: 3 × 4 = 12. Wait, let me check again: 3 × 4 = 12.\nSo far so good.";
+    let response = "The answer is 12. The answer is \\boxed{12}.\n";
+    let mut a = Attempt::with_response(response);
+    a.trace = Some(trace.into());
+    scorer.score_attempt(&mut a, false);
+    let full = format!("{trace}\n{response}");
+    let direct = text::repetition(&full, 4);
+    let tok = Tokenizer::by_name("cl100k_base").unwrap();
+    assert_eq!(a.signals["words"], json!(full.split_whitespace().count()));
+    assert_eq!(a.signals["words"], json!(direct.words));
+    assert_eq!(
+        a.signals["repeat_ngram_ratio"],
+        json!(round6(direct.ngram_ratio))
+    );
+    assert!(direct.ngram_ratio > 0.0);
+    assert_eq!(a.signals["trace_tokens"], json!(tok.count(trace)));
+    assert_eq!(a.signals["response_tokens"], json!(tok.count(response)));
+    // Without a tokenizer the same words are counted.
+    let plain = Scorer::new(ScoreOptions {
+        tokenizer: None,
+        ..ScoreOptions::default()
+    })
+    .unwrap();
+    let mut b = Attempt::with_response(response);
+    b.trace = Some(trace.into());
+    plain.score_attempt(&mut b, false);
+    assert_eq!(b.signals["words"], a.signals["words"]);
+    assert_eq!(
+        b.signals["repeat_ngram_ratio"],
+        a.signals["repeat_ngram_ratio"]
+    );
+    assert!(b.signals.get("tokens").is_none());
+}

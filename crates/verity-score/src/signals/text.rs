@@ -149,36 +149,139 @@ pub struct Repetition {
 }
 
 const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Word hashes of `text` (words split on whitespace), appended to `out`.
-fn word_hashes(text: &str, out: &mut Vec<u64>) {
-    if text.is_ascii() {
-        let mut h = 0u64;
-        let mut in_word = false;
-        for &b in text.as_bytes() {
-            if matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
-                if in_word {
-                    out.push(h);
-                    h = 0;
-                    in_word = false;
-                }
-            } else {
-                h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-                in_word = true;
-            }
+/// High bit of each byte of `x` set iff the byte is ASCII whitespace (`\t \n \x0b \x0c \r`
+/// or space), exact for any byte values (SWAR, no carries between bytes).
+#[inline(always)]
+fn ascii_ws8(x: u64) -> u64 {
+    let t = x ^ 0x2020_2020_2020_2020;
+    let nonzero = ((t & LOW7) + LOW7) | t;
+    let space = !nonzero & HIGH;
+    let y = x & LOW7;
+    let ge9 = y + 0x7777_7777_7777_7777;
+    let ge14 = y + 0x7272_7272_7272_7272;
+    space | (ge9 & !ge14 & !x & HIGH)
+}
+
+/// The high bits of the eight bytes of `m` packed into the low eight bits (byte k -> bit k).
+#[inline(always)]
+fn pack8(m: u64) -> u64 {
+    ((m >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+}
+
+/// Whitespace bitmap of `text`: bit `i % 64` of word `i / 64` is set when byte `i` belongs to a
+/// whitespace character (`char::is_whitespace`, as `str::split_whitespace` uses); bytes past
+/// the end count as whitespace.
+pub(crate) fn whitespace_bitmap(text: &str, out: &mut Vec<u64>) {
+    let b = text.as_bytes();
+    out.clear();
+    let mut blocks = b.chunks_exact(64);
+    for block in &mut blocks {
+        let mut mask = 0u64;
+        for (k, w) in block.chunks_exact(8).enumerate() {
+            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            mask |= pack8(ascii_ws8(x)) << (8 * k);
         }
-        if in_word {
-            out.push(h);
-        }
-    } else {
-        for word in text.split_whitespace() {
-            let mut h = 0u64;
-            for &b in word.as_bytes() {
-                h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-            }
-            out.push(h);
+        out.push(mask);
+    }
+    let rest = blocks.remainder();
+    let mut mask = u64::MAX;
+    for (k, &c) in rest.iter().enumerate() {
+        if !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            mask &= !(1u64 << k);
         }
     }
+    out.push(mask);
+    if !text.is_ascii() {
+        // Non-ASCII whitespace (U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029,
+        // U+202F, U+205F, U+3000) starts with one of these lead bytes.
+        let mut mark = |at: usize| {
+            if let Some(c) = text.get(at..).and_then(|r| r.chars().next()) {
+                if c.is_whitespace() {
+                    for i in at..at + c.len_utf8() {
+                        out[i / 64] |= 1u64 << (i % 64);
+                    }
+                }
+            }
+        };
+        for at in memchr::memchr3_iter(0xc2, 0xe1, 0xe2, b) {
+            mark(at);
+        }
+        for at in memchr::memchr_iter(0xe3, b) {
+            mark(at);
+        }
+    }
+}
+
+/// Hash of the word `b[s..e]` (non-empty).
+#[inline]
+pub(crate) fn word_hash(b: &[u8], s: usize, e: usize) -> u64 {
+    let mut h = (e - s) as u64;
+    let mut i = s;
+    while i + 8 <= e {
+        let w = &b[i..i + 8];
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        h = (h ^ x).wrapping_mul(K).rotate_left(31);
+        i += 8;
+    }
+    if i < e {
+        let len = e - i;
+        let x = if let Some(w) = b.get(i..i + 8) {
+            u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
+                & (u64::MAX >> (64 - 8 * len))
+        } else {
+            let mut w = [0u8; 8];
+            w[..len].copy_from_slice(&b[i..e]);
+            u64::from_le_bytes(w)
+        };
+        h = (h ^ x).wrapping_mul(K).rotate_left(31);
+    }
+    crate::util::mix64(h)
+}
+
+/// Call `f(start, end)` for every word (maximal run of clear bits) of a whitespace bitmap made
+/// by [`whitespace_bitmap`], in order; stops early when `f` returns `None`.
+#[inline(always)]
+pub(crate) fn for_each_word(
+    bitmap: &[u64],
+    mut f: impl FnMut(usize, usize) -> Option<()>,
+) -> Option<()> {
+    // Bit set = whitespace; a word starts at a clear bit after a set one and ends (exclusive)
+    // at a set bit after a clear one. `carry` is the bit before the block (text start: set).
+    let mut carry = 1u64;
+    let mut start = 0usize;
+    for (block, &ws) in bitmap.iter().enumerate() {
+        let prev = (ws << 1) | carry;
+        let mut starts = !ws & prev;
+        let mut ends = ws & !prev;
+        carry = ws >> 63;
+        let base = block * 64;
+        while starts | ends != 0 {
+            let s_bit = starts.trailing_zeros();
+            let e_bit = ends.trailing_zeros();
+            if s_bit < e_bit {
+                start = base + s_bit as usize;
+                starts &= starts - 1;
+            } else {
+                f(start, base + e_bit as usize)?;
+                ends &= ends - 1;
+            }
+        }
+    }
+    Some(())
+}
+
+/// Word hashes of `text` (words split on whitespace, as `str::split_whitespace`), appended to
+/// `out`; `bitmap` is scratch space.
+pub(crate) fn word_hashes(text: &str, out: &mut Vec<u64>, bitmap: &mut Vec<u64>) {
+    let b = text.as_bytes();
+    whitespace_bitmap(text, bitmap);
+    for_each_word(bitmap, |s, e| {
+        out.push(word_hash(b, s, e));
+        Some(())
+    });
 }
 
 /// Share of the `n`-grams of `hashes` that repeat an earlier one, counted with an
@@ -218,16 +321,52 @@ fn repeated_share(hashes: &[u64], n: usize, table: &mut Vec<u64>) -> f64 {
     repeats as f64 / total as f64
 }
 
+/// Scratch buffers of [`repetition`], reused per thread (word hashes, whitespace bitmap,
+/// n-gram table).
+type Scratch = (Vec<u64>, Vec<u64>, Vec<u64>);
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = const {
+        std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new()))
+    };
+}
+
+/// Run `f` with this thread's scratch buffers (word hashes, whitespace bitmap, n-gram table),
+/// the word-hash buffer cleared.
+pub(crate) fn with_scratch<R>(
+    f: impl FnOnce(&mut Vec<u64>, &mut Vec<u64>, &mut Vec<u64>) -> R,
+) -> R {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let (hashes, bitmap, table) = &mut *scratch;
+        hashes.clear();
+        let r = f(hashes, bitmap, table);
+        if hashes.capacity() > 1 << 20 || bitmap.capacity() > 1 << 20 {
+            // Do not keep huge buffers after a huge text.
+            *hashes = Vec::new();
+            *bitmap = Vec::new();
+            *table = Vec::new();
+        }
+        r
+    })
+}
+
 /// Repetition of word n-grams (`n` words) over `text`, and looping at its end.
 pub fn repetition(text: &str, n: usize) -> Repetition {
-    let mut hashes = Vec::with_capacity(text.len() / 5);
-    word_hashes(text, &mut hashes);
-    let mut table = Vec::new();
+    with_scratch(|hashes, bitmap, table| {
+        word_hashes(text, hashes, bitmap);
+        repetition_of_words(hashes, n, table)
+    })
+}
+
+/// [`repetition`] from the word hashes of the text (as [`word_hashes`] makes them); `table` is
+/// scratch space.
+pub(crate) fn repetition_of_words(hashes: &[u64], n: usize, table: &mut Vec<u64>) -> Repetition {
     let words = hashes.len();
-    let ngram_ratio = repeated_share(&hashes, n, &mut table);
+    let ngram_ratio = repeated_share(hashes, n, table);
     let tail_len = (words / 4).clamp(words.min(64), 400);
     let tail = &hashes[words - tail_len.min(words)..];
-    let tail_ratio = repeated_share(tail, 8, &mut table);
+    let tail_ratio = repeated_share(tail, 8, table);
     Repetition {
         words,
         ngram_ratio,
@@ -351,38 +490,69 @@ pub const SCRIPTS: [&str; 7] = [
     "other",
 ];
 
+/// Script index of a non-ASCII letter (same order as [`SCRIPTS`]); `None` for a non-letter.
+fn script_of(c: char) -> Option<usize> {
+    if c.is_ascii() || !c.is_alphabetic() {
+        return None;
+    }
+    Some(match c as u32 {
+        0x00C0..=0x024F | 0x1E00..=0x1EFF => 0,
+        0x3040..=0x30FF
+        | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF
+        | 0xAC00..=0xD7AF
+        | 0xF900..=0xFAFF
+        | 0x20000..=0x2FA1F => 1,
+        0x0400..=0x04FF => 2,
+        0x0600..=0x06FF | 0x0750..=0x077F => 3,
+        0x0370..=0x03FF => 4,
+        0x0900..=0x097F => 5,
+        _ => 6,
+    })
+}
+
 /// Letters per script in `text` (same order as [`SCRIPTS`]).
+///
+/// ASCII letters are counted eight bytes at a time; only the non-ASCII characters (found by
+/// their lead bytes) are decoded.
 pub fn script_mix(text: &str) -> [u64; SCRIPTS.len()] {
     let mut counts = [0u64; SCRIPTS.len()];
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphabetic() {
-            counts[0] += 1;
+    let b = text.as_bytes();
+    let mut count_char_at = |at: usize| {
+        if let Some(i) = text
+            .get(at..)
+            .and_then(|r| r.chars().next())
+            .and_then(script_of)
+        {
+            counts[i] += 1;
+        }
+    };
+    let mut latin = 0u64;
+    let mut words = b.chunks_exact(8);
+    let mut base = 0usize;
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        // ASCII letters: (byte | 0x20) in 'a'..='z', high bit clear.
+        let y = (x | 0x2020_2020_2020_2020) & LOW7;
+        let ge_a = y + 0x1f1f_1f1f_1f1f_1f1f;
+        let ge_brace = y + 0x0505_0505_0505_0505;
+        latin += u64::from((ge_a & !ge_brace & !x & HIGH).count_ones());
+        // Lead bytes of non-ASCII characters: the two high bits set.
+        let mut lead = x & (x << 1) & HIGH;
+        while lead != 0 {
+            count_char_at(base + lead.trailing_zeros() as usize / 8);
+            lead &= lead - 1;
+        }
+        base += 8;
+    }
+    for (k, &c) in words.remainder().iter().enumerate() {
+        if c.is_ascii_alphabetic() {
+            latin += 1;
+        } else if c >= 0xc0 {
+            count_char_at(base + k);
         }
     }
-    if text.is_ascii() {
-        return counts;
-    }
-    for c in text.chars() {
-        if c.is_ascii() || !c.is_alphabetic() {
-            continue;
-        }
-        let u = c as u32;
-        let index = match u {
-            0x00C0..=0x024F | 0x1E00..=0x1EFF => 0,
-            0x3040..=0x30FF
-            | 0x3400..=0x4DBF
-            | 0x4E00..=0x9FFF
-            | 0xAC00..=0xD7AF
-            | 0xF900..=0xFAFF
-            | 0x20000..=0x2FA1F => 1,
-            0x0400..=0x04FF => 2,
-            0x0600..=0x06FF | 0x0750..=0x077F => 3,
-            0x0370..=0x03FF => 4,
-            0x0900..=0x097F => 5,
-            _ => 6,
-        };
-        counts[index] += 1;
-    }
+    counts[0] += latin;
     counts
 }
 
@@ -442,6 +612,89 @@ mod tests {
         assert_eq!(repetition("", 4).words, 0);
     }
 
+    /// Share of repeated n-grams counted directly over `split_whitespace` words.
+    fn direct_share(words: &[&str], n: usize) -> f64 {
+        if words.len() < n {
+            return 0.0;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let total = words.len() - n + 1;
+        let repeats = words
+            .windows(n)
+            .filter(|w| !seen.insert(w.to_vec()))
+            .count();
+        repeats as f64 / total as f64
+    }
+
+    /// The repetition signals computed directly (word strings, a hash set of n-grams).
+    pub(crate) fn direct_repetition(text: &str, n: usize) -> Repetition {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let tail_len = (words.len() / 4).clamp(words.len().min(64), 400);
+        let tail = &words[words.len() - tail_len.min(words.len())..];
+        let tail_ratio = direct_share(tail, 8);
+        Repetition {
+            words: words.len(),
+            ngram_ratio: direct_share(&words, n),
+            tail_ratio,
+            looping: tail.len() >= 64 && tail_ratio >= 0.5,
+        }
+    }
+
+    #[test]
+    fn words_split_like_split_whitespace() {
+        let mut texts = vec![
+            String::new(),
+            " ".into(),
+            "a".into(),
+            "  lead and trail  ".into(),
+            "tabs\tand\nnew\r\nlines\x0bvt\x0cff \x1c not-ws".into(),
+            "nbsp\u{a0}em\u{2003}ideo\u{3000}nel\u{85}ls\u{2028}x \u{200b}zwsp’s – ×÷".into(),
+        ];
+        // Words crossing the 64-byte blocks at every offset.
+        for k in 0..70 {
+            texts.push(format!(
+                "{}{} wörd\u{a0}{}",
+                "x".repeat(k),
+                " ".repeat(k % 3),
+                "y".repeat(130 - k)
+            ));
+        }
+        let mut bitmap = Vec::new();
+        for t in &texts {
+            let mut got = Vec::new();
+            word_hashes(t, &mut got, &mut bitmap);
+            let b = t.as_bytes();
+            let expected: Vec<u64> = t
+                .split_whitespace()
+                .map(|w| {
+                    let s = w.as_ptr() as usize - t.as_ptr() as usize;
+                    word_hash(b, s, s + w.len())
+                })
+                .collect();
+            assert_eq!(got, expected, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn repetition_equals_a_direct_count() {
+        let base = "Let me verify this with a different approach. We compute 3 × 4 = 12,\u{a0}which we use next.\n";
+        let texts = [
+            base.to_string(),
+            base.repeat(7),
+            format!(
+                "{}{}",
+                base,
+                "so the answer is 5 and then we check again ".repeat(30)
+            ),
+            "one two three four five six seven eight nine ten".repeat(3),
+        ];
+        for t in &texts {
+            for n in [1, 2, 4, 8] {
+                assert_eq!(repetition(t, n), direct_repetition(t, n), "{n} {t:?}");
+            }
+        }
+    }
+
     #[test]
     fn reflection_markers_count_whole_words() {
         let m = ReflectionMatcher::new();
@@ -451,6 +704,29 @@ mod tests {
         assert_eq!(counts[1], 1);
         assert_eq!(counts[2], 1);
         assert_eq!(counts[6], 1);
+    }
+
+    #[test]
+    fn script_mix_equals_a_char_by_char_count() {
+        let texts = [
+            "abc 你好 привет".to_string(),
+            "Ünïcödé café ΑΒΓ δ 3×4 – ’tis ¾ € हिन्दी عربي 한국어 ＡＢＣ x".repeat(3),
+            "plain ascii only, with Punctuation! and digits 123".into(),
+            "é".into(),
+            "1234567é".into(),
+            "12345678é9".into(),
+        ];
+        for t in &texts {
+            let mut expected = [0u64; SCRIPTS.len()];
+            for c in t.chars() {
+                if c.is_ascii_alphabetic() {
+                    expected[0] += 1;
+                } else if let Some(i) = script_of(c) {
+                    expected[i] += 1;
+                }
+            }
+            assert_eq!(script_mix(t), expected, "{t:?}");
+        }
     }
 
     #[test]
