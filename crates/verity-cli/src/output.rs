@@ -270,6 +270,25 @@ impl Encoder {
         }
         Encoded { lines, rejects }
     }
+
+    /// [`Encoder::encode`] for records that are not needed afterwards: texts are moved into the
+    /// output rows instead of copied. The same output.
+    pub fn encode_owned(&self, mut records: Vec<Record>) -> Encoded {
+        if !self.layout.merges_meta() {
+            return self.encode(&records);
+        }
+        let mut lines = Lines::new();
+        let mut rejects = Vec::new();
+        for record in &mut records {
+            let written = lines.push_with(|text| {
+                layout::encode_taken_row(self.layout, record, self.keep_meta, text)
+            });
+            if let Err(e) = written {
+                rejects.push(write_reject(self.layout, record, &e.field, &e.reason));
+            }
+        }
+        Encoded { lines, rejects }
+    }
 }
 
 fn write_reject(layout: &dyn Layout, record: &Record, field: &str, reason: &str) -> Reject {

@@ -1,7 +1,7 @@
 //! Test helpers shared by the crates' tests: round-trip assertions over real rows and a loader
 //! for the sample files under the repository's `tests/data/`. Not part of the stable API.
 
-use crate::layout::{encode_row, read_row, write_row, Layout, RowContext};
+use crate::layout::{encode_row, encode_taken_row, read_row, write_row, Layout, RowContext};
 use crate::record::Fields;
 use serde_json::Value;
 
@@ -41,6 +41,10 @@ pub fn assert_round_trip(layout: &dyn Layout, rows: &[Value]) -> Vec<crate::reco
             let mut text = Vec::new();
             encode_row(layout, &record, keep_meta, &mut text)
                 .unwrap_or_else(|e| panic!("{} failed to encode row {index}: {e}", layout.name()));
+            let mut taken = Vec::new();
+            encode_taken_row(layout, &mut record.clone(), keep_meta, &mut taken)
+                .unwrap_or_else(|e| panic!("{} failed to encode row {index}: {e}", layout.name()));
+            assert_eq!(text, taken, "{} encode_taken_row differs", layout.name());
             let encoded: Value = serde_json::from_slice(&text).expect("encoded row is JSON");
             let expected = write_row(layout, &record, keep_meta).expect("written above");
             assert_eq!(

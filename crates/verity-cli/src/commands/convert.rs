@@ -38,8 +38,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     let mut rows_in = 0u64;
     source.for_each(
         |batch| {
-            let encoded = encoder.encode(&batch.records);
-            (batch.records.len(), batch.rejects, encoded)
+            let records = batch.records.len();
+            (records, batch.rejects, encoder.encode_owned(batch.records))
         },
         |(records, rejects, encoded)| {
             rows_in += (records + rejects.len()) as u64;

@@ -172,63 +172,112 @@ impl Layout for Flat {
     }
 
     fn from_record(&self, record: &Record) -> Result<Fields, FieldError> {
-        let same = record.lineage.layout.as_deref() == Some(self.name());
-        let name = |names: &[&'static str], default: &'static str| -> String {
-            if same {
-                if let Some(found) = record
-                    .lineage
-                    .fields
-                    .iter()
-                    .find(|f| names.contains(&f.as_str()))
-                {
-                    return found.clone();
-                }
-            }
-            default.to_string()
-        };
-        let problem = record
-            .problem_text()
-            .ok_or_else(|| FieldError::missing("task.prompt"))?;
-        let mut row = Fields::new();
-        row.insert(name(PROBLEM, "problem"), Value::String(problem.to_string()));
         let attempt = record.attempts.first();
-        if let Some(trace) = attempt.and_then(|a| a.trace.as_ref()) {
-            row.insert(name(TRACE, "trace"), Value::String(trace.clone()));
-        }
-        if let Some(response) = attempt.and_then(|a| a.response.as_ref()) {
-            row.insert(name(RESPONSE, "response"), Value::String(response.clone()));
-        }
-        let gold = record.task.reference.answer.clone();
-        let has_attempt = attempt.is_some_and(|a| a.trace.is_some() || a.response.is_some());
-        let reference_written = same
-            && record
+        let texts = Texts {
+            problem: record
+                .problem_text()
+                .ok_or_else(|| FieldError::missing("task.prompt"))?
+                .to_string(),
+            trace: attempt.and_then(|a| a.trace.clone()),
+            response: attempt.and_then(|a| a.response.clone()),
+            answer: attempt.and_then(|a| a.answer.clone()),
+            gold: record.task.reference.answer.clone(),
+        };
+        assemble(record, texts)
+    }
+
+    fn take_row(&self, record: &mut Record) -> Result<Fields, FieldError> {
+        let problem = match record.task.prompt.take() {
+            Some(prompt) => prompt,
+            None => record
+                .problem_text()
+                .ok_or_else(|| FieldError::missing("task.prompt"))?
+                .to_string(),
+        };
+        let attempt = record.attempts.first_mut();
+        let texts = Texts {
+            problem,
+            trace: None,
+            response: None,
+            answer: None,
+            gold: record.task.reference.answer.take(),
+        };
+        let texts = match attempt {
+            Some(a) => Texts {
+                trace: a.trace.take(),
+                response: a.response.take(),
+                answer: a.answer.take(),
+                ..texts
+            },
+            None => texts,
+        };
+        assemble(record, texts)
+    }
+}
+
+/// The texts a flat row carries, copied ([`Layout::from_record`]) or moved
+/// ([`Layout::take_row`]) out of the record.
+struct Texts {
+    problem: String,
+    trace: Option<String>,
+    response: Option<String>,
+    answer: Option<String>,
+    gold: Option<String>,
+}
+
+/// Build the row from the texts; names and the grade come from the record's lineage and feedback.
+fn assemble(record: &Record, texts: Texts) -> Result<Fields, FieldError> {
+    let same = record.lineage.layout.as_deref() == Some(Flat.name());
+    let name = |names: &[&'static str], default: &'static str| -> String {
+        if same {
+            if let Some(found) = record
                 .lineage
                 .fields
                 .iter()
-                .any(|f| REFERENCE.contains(&f.as_str()));
-        if let Some(answer) = attempt.and_then(|a| a.answer.as_ref()) {
-            row.insert(name(ANSWER, "answer"), Value::String(answer.clone()));
-            if let Some(gold) = gold {
-                row.insert(name(REFERENCE, "reference"), Value::String(gold));
-            }
-        } else if let Some(gold) = gold {
-            if has_attempt || reference_written || !same {
-                row.insert(name(REFERENCE, "reference"), Value::String(gold));
-            } else {
-                row.insert(name(ANSWER, "answer"), Value::String(gold));
-            }
-        }
-        if let Some(attempt) = attempt {
-            if let Some(feedback) = attempt
-                .feedback
-                .iter()
-                .find(|f| f.verifier.imported && GRADE.contains(&f.verifier.name.as_str()))
+                .find(|f| names.contains(&f.as_str()))
             {
-                if let Some(passed) = feedback.passed() {
-                    row.insert(feedback.verifier.name.clone(), Value::Bool(passed));
-                }
+                return found.clone();
             }
         }
-        Ok(row)
+        default.to_string()
+    };
+    let mut row = Fields::new();
+    row.insert(name(PROBLEM, "problem"), Value::String(texts.problem));
+    let has_attempt = texts.trace.is_some() || texts.response.is_some();
+    if let Some(trace) = texts.trace {
+        row.insert(name(TRACE, "trace"), Value::String(trace));
     }
+    if let Some(response) = texts.response {
+        row.insert(name(RESPONSE, "response"), Value::String(response));
+    }
+    let reference_written = same
+        && record
+            .lineage
+            .fields
+            .iter()
+            .any(|f| REFERENCE.contains(&f.as_str()));
+    if let Some(answer) = texts.answer {
+        row.insert(name(ANSWER, "answer"), Value::String(answer));
+        if let Some(gold) = texts.gold {
+            row.insert(name(REFERENCE, "reference"), Value::String(gold));
+        }
+    } else if let Some(gold) = texts.gold {
+        if has_attempt || reference_written || !same {
+            row.insert(name(REFERENCE, "reference"), Value::String(gold));
+        } else {
+            row.insert(name(ANSWER, "answer"), Value::String(gold));
+        }
+    }
+    if let Some(attempt) = record.attempts.first() {
+        if let Some(feedback) = attempt
+            .feedback
+            .iter()
+            .find(|f| f.verifier.imported && GRADE.contains(&f.verifier.name.as_str()))
+        {
+            if let Some(passed) = feedback.passed() {
+                row.insert(feedback.verifier.name.clone(), Value::Bool(passed));
+            }
+        }
+    }
+    Ok(row)
 }

@@ -76,6 +76,13 @@ pub trait Layout: Send + Sync {
     #[allow(clippy::wrong_self_convention)]
     fn from_record(&self, record: &Record) -> Result<Fields, FieldError>;
 
+    /// [`Layout::from_record`] for a record that is not used afterwards: an adapter may move its
+    /// texts out instead of copying them, leaving `meta`, `lineage` and feedback in place (the
+    /// caller still reads them). The default copies.
+    fn take_row(&self, record: &mut Record) -> Result<Fields, FieldError> {
+        self.from_record(record)
+    }
+
     /// Whether [`write_row`] merges `record.meta` into the row (false for layouts that carry
     /// `meta` themselves, like verity's own).
     fn merges_meta(&self) -> bool {
@@ -176,9 +183,14 @@ pub fn write_row(
     record: &Record,
     keep_meta: bool,
 ) -> Result<Value, FieldError> {
-    let mut row = layout.from_record(record)?;
+    let row = layout.from_record(record)?;
+    Ok(Value::Object(merge_meta(layout, record, row, keep_meta)))
+}
+
+/// The `meta` merge and key order of [`write_row`], applied to the row the layout wrote.
+fn merge_meta(layout: &dyn Layout, record: &Record, mut row: Fields, keep_meta: bool) -> Fields {
     if !layout.merges_meta() {
-        return Ok(Value::Object(row));
+        return row;
     }
     if keep_meta && !record.meta.is_empty() {
         let same_layout = record.lineage.layout.as_deref() == Some(layout.name());
@@ -191,7 +203,7 @@ pub fn write_row(
     if record.lineage.layout.as_deref() == Some(layout.name()) {
         row = restore_order(row, &record.lineage.fields, &record.meta);
     }
-    Ok(Value::Object(row))
+    row
 }
 
 /// Rows with more keys than this are encoded through [`write_row`] (the key lookups below are
@@ -207,24 +219,41 @@ pub fn encode_row(
     keep_meta: bool,
     out: &mut Vec<u8>,
 ) -> Result<(), FieldError> {
+    let row = layout.from_record(record)?;
+    encode_fields(layout, record, row, keep_meta, out)
+}
+
+/// [`encode_row`] for a record that is dropped afterwards: the layout may move texts out of it
+/// ([`Layout::take_row`]) instead of copying them. The same text as [`encode_row`].
+pub fn encode_taken_row(
+    layout: &dyn Layout,
+    record: &mut Record,
+    keep_meta: bool,
+    out: &mut Vec<u8>,
+) -> Result<(), FieldError> {
+    let row = layout.take_row(record)?;
+    encode_fields(layout, record, row, keep_meta, out)
+}
+
+fn encode_fields(
+    layout: &dyn Layout,
+    record: &Record,
+    row: Fields,
+    keep_meta: bool,
+    out: &mut Vec<u8>,
+) -> Result<(), FieldError> {
     let serialize = |out: &mut Vec<u8>, value: &dyn erased::Row| {
         value
             .write(out)
             .map_err(|e| FieldError::new("row", e.to_string()))
     };
     let merge = layout.merges_meta() && keep_meta;
-    if merge && record.meta.len() > ENCODE_ROW_MAX_KEYS {
-        let value = write_row(layout, record, keep_meta)?;
-        return serialize(out, &value);
-    }
-    let row = layout.from_record(record)?;
-    if !layout.merges_meta() || row.len() > ENCODE_ROW_MAX_KEYS {
-        let value = if layout.merges_meta() {
-            write_row(layout, record, keep_meta)?
-        } else {
-            Value::Object(row)
-        };
-        return serialize(out, &value);
+    if !layout.merges_meta()
+        || row.len() > ENCODE_ROW_MAX_KEYS
+        || (merge && record.meta.len() > ENCODE_ROW_MAX_KEYS)
+    {
+        let row = merge_meta(layout, record, row, keep_meta);
+        return serialize(out, &Value::Object(row));
     }
     let same_layout = record.lineage.layout.as_deref() == Some(layout.name());
     let mut entries: Vec<(&str, &Value)> = row.iter().map(|(k, v)| (k.as_str(), v)).collect();
