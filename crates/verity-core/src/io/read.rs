@@ -365,16 +365,13 @@ fn parse_lines(file: &str, first_line: u64, data: &[u8], max_line_bytes: usize) 
 /// "recursion limit exceeded" beyond, like the `.json` document path.
 fn parse_object(bytes: &[u8]) -> std::result::Result<Fields, String> {
     let parsed = if nesting_exceeds(bytes, SIMD_MAX_NESTING) {
-        serde_json::from_slice::<Value>(bytes).map_err(|e| e.to_string())
+        serde_json::from_slice::<TopLevel>(bytes).map_err(|e| e.to_string())
     } else {
-        sonic_rs::from_slice::<Value>(bytes).map_err(|e| e.to_string())
+        sonic_rs::from_slice::<TopLevel>(bytes).map_err(|e| e.to_string())
     };
     match parsed {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(format!(
-            "expected a JSON object per line, got {}",
-            crate::error::json_type_name(&other)
-        )),
+        Ok(TopLevel::Object(map)) => Ok(map),
+        Ok(TopLevel::Other(kind)) => Err(format!("expected a JSON object per line, got {kind}")),
         Err(e) => {
             if std::str::from_utf8(bytes).is_err() {
                 let valid = std::str::from_utf8(bytes)
@@ -386,6 +383,79 @@ fn parse_object(bytes: &[u8]) -> std::result::Result<Fields, String> {
                 Err(format!("invalid JSON: {e}"))
             }
         }
+    }
+}
+
+/// The top-level value of a line: the object, built with room for its keys up front (growing
+/// the map key by key rehashed it twice per row), or the JSON type found instead.
+enum TopLevel {
+    Object(Fields),
+    Other(&'static str),
+}
+
+/// Room reserved for the keys of a row object when the parser gives no count.
+const ROW_KEYS_HINT: usize = 16;
+
+impl<'de> serde::Deserialize<'de> for TopLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_any(TopVisitor)
+    }
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = TopLevel;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut access: A,
+    ) -> std::result::Result<TopLevel, A::Error> {
+        let mut fields = Fields::with_capacity(access.size_hint().unwrap_or(ROW_KEYS_HINT));
+        while let Some(key) = access.next_key::<String>()? {
+            let value: Value = access.next_value()?;
+            fields.insert(key, value);
+        }
+        Ok(TopLevel::Object(fields))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<TopLevel, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(TopLevel::Other("array"))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<TopLevel, E> {
+        Ok(TopLevel::Other("boolean"))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<TopLevel, E> {
+        Ok(TopLevel::Other("number"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<TopLevel, E> {
+        Ok(TopLevel::Other("number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<TopLevel, E> {
+        Ok(TopLevel::Other("number"))
+    }
+
+    fn visit_str<E>(self, _: &str) -> std::result::Result<TopLevel, E> {
+        Ok(TopLevel::Other("string"))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<TopLevel, E> {
+        Ok(TopLevel::Other("null"))
+    }
+
+    fn visit_none<E>(self) -> std::result::Result<TopLevel, E> {
+        Ok(TopLevel::Other("null"))
     }
 }
 

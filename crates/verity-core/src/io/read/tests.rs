@@ -54,6 +54,35 @@ fn jsonl_rows_errors_and_line_numbers() {
 }
 
 #[test]
+fn lines_that_are_not_objects_name_the_type_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[1,{\"a\":2}]\n\"text\"\n42\n-1.5\ntrue\nnull\n{\"k\":1,\"k\":2,\"j\":[]}\n";
+    let path = write(&dir.path().join("t.jsonl"), text.as_bytes());
+    let rows = read_all(&[path], ReadOptions::default());
+    let reasons: Vec<String> = rows
+        .iter()
+        .map(|(_, v)| match v {
+            Ok(map) => serde_json::to_string(map).unwrap(),
+            Err(e) => e.reason.clone(),
+        })
+        .collect();
+    let got = |t: &str| format!("expected a JSON object per line, got {t}");
+    assert_eq!(
+        reasons,
+        vec![
+            got("array"),
+            got("string"),
+            got("number"),
+            got("number"),
+            got("boolean"),
+            got("null"),
+            // Duplicate keys: the last value wins, in the first key's place (as serde_json).
+            r#"{"k":2,"j":[]}"#.to_string(),
+        ]
+    );
+}
+
+#[test]
 fn order_is_kept_across_many_small_chunks() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::new();
