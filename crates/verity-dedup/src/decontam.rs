@@ -41,6 +41,7 @@
 use crate::benchmarks::Benchmark;
 use crate::normalize::{mix64, nfkc, words, words_of_nfkc, Word};
 use hashbrown::HashMap;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// n-grams found in more items than this (within one benchmark) are not indexed.
@@ -176,17 +177,18 @@ impl<V: Copy + Default + PartialEq> FlatMap<V> {
         (key >> 20) as usize & self.mask
     }
 
-    /// Insert `value` (not `V::default()`) for `key` unless the key is present.
-    fn insert(&mut self, key: u64, value: V) {
+    /// Insert `value` (not `V::default()`) for `key` unless the key is present; true when
+    /// inserted.
+    fn insert(&mut self, key: u64, value: V) -> bool {
         let mut i = self.slot(key);
         loop {
             let (k, v) = self.slots[i];
             if v == V::default() {
                 self.slots[i] = (key, value);
-                return;
+                return true;
             }
             if k == key {
-                return;
+                return false;
             }
             i = (i + 1) & self.mask;
         }
@@ -206,6 +208,14 @@ impl<V: Copy + Default + PartialEq> FlatMap<V> {
             i = (i + 1) & self.mask;
         }
     }
+}
+
+/// What one benchmark contributes to the index (built in parallel, merged in order).
+#[derive(Default)]
+struct BenchmarkPart {
+    survivors: Vec<(u64, u32)>,
+    short: Vec<(u64, u32)>,
+    trigrams: Vec<(u64, u32)>,
 }
 
 /// The benchmark index.
@@ -229,7 +239,8 @@ pub struct DecontamIndex {
     short: FlatMap<u32>,
     short_filter: BitFilter,
     short_lengths: Vec<usize>,
-    /// Trigram -> (start, count) in `postings` (item indexes).
+    /// Trigram -> (start, count) in `postings` (item indexes), or (item, 1) for a trigram of
+    /// one item (no second memory access).
     trigrams: FlatMap<(u32, u32)>,
     postings: Vec<u32>,
     trigram_filter: BitFilter,
@@ -329,100 +340,144 @@ impl DecontamIndex {
         let n = config.ngram.max(1);
         let probe_len = n.div_ceil(2);
         let stride = n - probe_len + 1;
-        let mut items = Vec::new();
-        let mut extras: Vec<Option<Vec<u64>>> = Vec::new();
-        let mut grams: HashMap<u64, u32> = HashMap::new();
-        let mut short: HashMap<u64, u32> = HashMap::new();
-        let mut short_lengths = Vec::new();
-        let mut trigram_lists: HashMap<u64, Vec<u32>> = HashMap::new();
-        let mut names = Vec::new();
-        for (b, bench) in benchmarks.iter().enumerate() {
-            names.push(bench.name.clone());
-            // n-gram -> (first item, number of items) within this benchmark.
-            let mut local: HashMap<u64, (u32, u32)> = HashMap::new();
-            for item in &bench.items {
-                let index = items.len() as u32;
-                let hashes: Box<[u64]> = to_hashes(&item.problem).into();
-                let extra = item.extra.as_deref().map(to_hashes);
-                let mut seen_here: hashbrown::HashSet<u64> = hashbrown::HashSet::new();
-                for text in [Some(&hashes[..]), extra.as_deref()].into_iter().flatten() {
-                    for_each_window(text, n, |_, h| {
-                        if seen_here.insert(h) {
-                            let e = local.entry(h).or_insert((index, 0));
-                            e.1 += 1;
-                        }
-                    });
-                }
-                if hashes.len() < n && hashes.len() >= MIN_SHORT_WORDS {
-                    short.entry(sequence_hash(&hashes)).or_insert(index);
-                    if !short_lengths.contains(&hashes.len()) {
-                        short_lengths.push(hashes.len());
-                    }
-                }
-                if hashes.len() >= MIN_FUZZY_WORDS {
-                    let mut seen: hashbrown::HashSet<u64> = hashbrown::HashSet::new();
-                    for t in hashes.windows(3) {
-                        let h = sequence_hash(t);
-                        if seen.insert(h) {
-                            trigram_lists.entry(h).or_default().push(index);
-                        }
-                    }
-                }
-                items.push(ItemInfo {
-                    bench: b as u32,
-                    id: item.id.clone(),
-                    words: hashes,
-                });
-                extras.push(extra);
-            }
-            for (h, (first, count)) in local {
-                if count as usize > MAX_SHARED_ITEMS {
-                    continue;
-                }
-                grams.entry(h).or_insert(first);
-            }
-        }
         let pow: Vec<u64> = std::iter::successors(Some(1u64), |p| Some(p.wrapping_mul(NGRAM_BASE)))
             .take(n.max(3) + 1)
             .collect();
-        let mut gram_table = FlatMap::with_capacity(grams.len());
-        for (&h, &item) in &grams {
-            gram_table.insert(h, item + 1);
-        }
-        // Probe m-grams: every m-gram inside an indexed n-gram (about one distinct m-gram per
-        // n-gram: neighbouring n-grams share theirs).
-        let mut probe = BitFilter::new(grams.len(), 16);
-        let mut prefix = Vec::new();
-        for (info, extra) in items.iter().zip(&extras) {
-            for text in [Some(&info.words[..]), extra.as_deref()]
-                .into_iter()
+        let names: Vec<String> = benchmarks.iter().map(|b| b.name.clone()).collect();
+        let all: Vec<(u32, &crate::benchmarks::Item)> = benchmarks
+            .iter()
+            .enumerate()
+            .flat_map(|(b, bench)| bench.items.iter().map(move |item| (b as u32, item)))
+            .collect();
+        let (items, extras): (Vec<ItemInfo>, Vec<Option<Vec<u64>>>) = all
+            .par_iter()
+            .map(|&(bench, item)| {
+                let info = ItemInfo {
+                    bench,
+                    id: item.id.clone(),
+                    words: to_hashes(&item.problem).into(),
+                };
+                (info, item.extra.as_deref().map(to_hashes))
+            })
+            .unzip();
+        let texts = || {
+            items
+                .iter()
+                .zip(&extras)
+                .flat_map(|(info, extra)| [Some(&info.words[..]), extra.as_deref()])
                 .flatten()
-            {
-                prefix_hashes(text.iter().copied(), &mut prefix);
-                for_each_window(text, n, |start, h| {
-                    if grams.contains_key(&h) {
-                        for offset in 0..stride {
-                            probe.insert(window_hash(&prefix, &pow, start + offset, probe_len));
-                        }
-                    }
-                });
+        };
+        // Probe m-grams: the m-gram at every position of a text long enough for an n-gram
+        // (each lies inside an n-gram window). Boilerplate n-grams pruned below keep theirs:
+        // that only adds probe hits that find nothing.
+        let positions: usize = texts()
+            .filter(|t| t.len() >= n)
+            .map(|t| t.len() + 1 - probe_len)
+            .sum();
+        let mut probe = BitFilter::new(positions, 16);
+        let mut prefix = Vec::new();
+        for text in texts().filter(|t| t.len() >= n) {
+            prefix_hashes(text.iter().copied(), &mut prefix);
+            for q in 0..=text.len() - probe_len {
+                probe.insert(window_hash(&prefix, &pow, q, probe_len));
             }
         }
+        // n-grams: first item per n-gram, pruned when shared by more than MAX_SHARED_ITEMS
+        // items of one benchmark; earlier benchmarks win.
+        let mut ranges = Vec::new();
+        let mut first_item = 0usize;
+        for bench in benchmarks {
+            ranges.push(first_item..first_item + bench.items.len());
+            first_item += bench.items.len();
+        }
+        // Per benchmark (in parallel): surviving n-grams, short items, trigram postings.
+        let parts: Vec<BenchmarkPart> = ranges
+            .into_par_iter()
+            .map(|range| {
+                let mut part = BenchmarkPart::default();
+                // n-gram -> (first item, number of items) within this benchmark.
+                let mut local: HashMap<u64, (u32, u32)> = HashMap::new();
+                let mut seen_here: hashbrown::HashSet<u64> = hashbrown::HashSet::new();
+                for index in range {
+                    seen_here.clear();
+                    let hashes = &items[index].words;
+                    for text in [Some(&hashes[..]), extras[index].as_deref()]
+                        .into_iter()
+                        .flatten()
+                    {
+                        for_each_window(text, n, |_, h| {
+                            if seen_here.insert(h) {
+                                let e = local.entry(h).or_insert((index as u32, 0));
+                                e.1 += 1;
+                            }
+                        });
+                    }
+                    if hashes.len() < n && hashes.len() >= MIN_SHORT_WORDS {
+                        part.short.push((sequence_hash(hashes), index as u32));
+                    }
+                    if hashes.len() >= MIN_FUZZY_WORDS {
+                        for t in hashes.windows(3) {
+                            part.trigrams.push((sequence_hash(t), index as u32));
+                        }
+                    }
+                }
+                part.survivors = local
+                    .into_iter()
+                    .filter(|(_, (_, count))| *count as usize <= MAX_SHARED_ITEMS)
+                    .map(|(h, (first, _))| (h, first))
+                    .collect();
+                // Deterministic insertion order within a benchmark.
+                part.survivors.sort_unstable();
+                part
+            })
+            .collect();
+        // Earlier benchmarks win an n-gram (or short sequence) they share with later ones.
+        let survivors: Vec<(u64, u32)> = parts
+            .iter()
+            .flat_map(|p| p.survivors.iter().copied())
+            .collect();
+        let short: Vec<(u64, u32)> = parts.iter().flat_map(|p| p.short.iter().copied()).collect();
+        let mut short_lengths: Vec<usize> = short
+            .iter()
+            .map(|&(_, item)| items[item as usize].words.len())
+            .collect();
+        short_lengths.sort_unstable();
+        short_lengths.dedup();
+        let mut trigram_pairs: Vec<(u64, u32)> =
+            parts.into_iter().flat_map(|p| p.trigrams).collect();
+        let mut grams = FlatMap::with_capacity(survivors.len());
+        let mut ngram_count = 0;
+        for &(h, item) in &survivors {
+            ngram_count += usize::from(grams.insert(h, item + 1));
+        }
+        drop(survivors);
         let mut short_filter = BitFilter::new(short.len(), 16);
         let mut short_table = FlatMap::with_capacity(short.len());
-        for (&h, &item) in &short {
+        for &(h, item) in &short {
             short_filter.insert(h);
             short_table.insert(h, item + 1);
         }
-        short_lengths.sort_unstable();
-        trigram_lists.retain(|_, v| v.len() <= MAX_TRIGRAM_ITEMS);
-        let mut trigram_filter = BitFilter::new(trigram_lists.len(), 12);
-        let mut trigrams = FlatMap::with_capacity(trigram_lists.len());
+        // Trigram postings: items (ascending, each once) per trigram shared by at most
+        // MAX_TRIGRAM_ITEMS items.
+        trigram_pairs.sort_unstable();
+        trigram_pairs.dedup();
+        let groups = trigram_pairs.chunk_by(|a, b| a.0 == b.0);
+        let kept = groups
+            .clone()
+            .filter(|g| g.len() <= MAX_TRIGRAM_ITEMS)
+            .count();
+        let mut trigram_filter = BitFilter::new(kept, 12);
+        let mut trigrams = FlatMap::with_capacity(kept);
         let mut postings = Vec::new();
-        for (h, list) in trigram_lists {
+        for group in groups.filter(|g| g.len() <= MAX_TRIGRAM_ITEMS) {
+            let h = group[0].0;
             trigram_filter.insert(h);
-            trigrams.insert(h, (postings.len() as u32, list.len() as u32));
-            postings.extend_from_slice(&list);
+            if group.len() == 1 {
+                trigrams.insert(h, (group[0].1, 1));
+            } else {
+                trigrams.insert(h, (postings.len() as u32, group.len() as u32));
+                postings.extend(group.iter().map(|&(_, item)| item));
+            }
         }
         DecontamIndex {
             config,
@@ -431,8 +486,8 @@ impl DecontamIndex {
             n,
             probe_len,
             stride,
-            ngram_count: grams.len(),
-            grams: gram_table,
+            ngram_count,
+            grams,
             probe,
             short: short_table,
             short_filter,
@@ -635,8 +690,13 @@ impl DecontamIndex {
                 continue;
             }
             if let Some((first, count)) = self.trigrams.get(h) {
-                candidates
-                    .extend_from_slice(&self.postings[first as usize..(first + count) as usize]);
+                if count == 1 {
+                    candidates.push(first);
+                } else {
+                    candidates.extend_from_slice(
+                        &self.postings[first as usize..(first + count) as usize],
+                    );
+                }
             }
         }
         if candidates.is_empty() {
@@ -673,7 +733,8 @@ impl DecontamIndex {
                     signature[bit >> 6] & (1 << (bit & 63)) != 0
                 })
                 .count();
-            if (bound as f64) < self.config.fuzzy_threshold * target.len() as f64 {
+            // Same expression as the score below: aligned <= bound, so the score is lower too.
+            if (bound as f64 / target.len() as f64) < self.config.fuzzy_threshold {
                 continue;
             }
             let (aligned, first, last) = lcs_scratch.lcs(target, ws);
