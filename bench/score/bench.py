@@ -11,11 +11,14 @@ For the input file it measures, with /usr/bin/time (wall seconds, peak RSS):
   - `verity score` (cl100k_base, fast exact path)   every signal with token counts
   - `verity score --tokenizer o200k_base`           tiktoken's own path (no fast path), on the
                                                     first SUBSET records only (it is slow)
-all with VERITY_THREADS (default 2). Prints records/s, MB/s and the fraction of the convert
-speed, and writes bench/score/results-<name>.json.
+all with VERITY_THREADS (default 2). Each verity run is repeated REPEATS times (env, default 1;
+runs of different commands interleave) and the fastest wall time is kept, with its CPU seconds
+(user + sys) and the load average before it: the machine is shared, so read the ratios within
+one run. Prints records/s, MB/s and the fraction of the convert speed (by wall time and by CPU
+time), and writes bench/score/results-<name>.json with the commit.
 
 Usage: python3 bench/score/bench.py FILE [SUBSET_ROWS]
-  (build first: cargo build --release -p verity-cli)
+  (build first: cargo build --release -p verity-cli; VERITY=path/to/verity to use another build)
 """
 import json
 import os
@@ -28,9 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 VERITY = Path(os.environ.get("VERITY", ROOT / "target" / "release" / "verity"))
 THREADS = os.environ.get("VERITY_THREADS", "2")
+REPEATS = int(os.environ.get("REPEATS", "1"))
 
 
 def timed(cmd, env=None):
+    """(wall s, peak MiB, CPU s, load average before the run)."""
+    load = os.getloadavg()[0]
     full = ["/usr/bin/time", "-v"] + cmd
     proc = subprocess.run(full, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -39,7 +45,20 @@ def timed(cmd, env=None):
     parts = [float(p) for p in wall.split(":")]
     seconds = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) > 2 else 0)
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
-    return seconds, rss_kb / 1024
+    user = float(re.search(r"User time \(seconds\): (\S+)", proc.stderr).group(1))
+    system = float(re.search(r"System time \(seconds\): (\S+)", proc.stderr).group(1))
+    return seconds, rss_kb / 1024, user + system, load
+
+
+def best_of(named_cmds, env):
+    """Run every command REPEATS times, interleaved; keep each one's fastest wall time."""
+    best = {}
+    for _ in range(REPEATS):
+        for name, cmd in named_cmds:
+            r = timed(cmd, env=env)
+            if name not in best or r[0] < best[name][0]:
+                best[name] = r
+    return [(name, best[name]) for name, _ in named_cmds]
 
 
 def count_lines(path):
@@ -72,30 +91,38 @@ def main(path, subset):
             ("score --tokenizer none", ["score", "--tokenizer", "none"] + common),
             ("score (cl100k_base)", ["score"] + common),
         ]
-        for name, args in runs:
-            results.append((name, size, rows, *timed([str(VERITY)] + args, env=env)))
+        for name, r in best_of([(n, [str(VERITY)] + a) for n, a in runs], env):
+            results.append((name, size, rows, *r))
         sub_common = ["-q", "--no-ledger", "--no-hash", sub, "-o", out]
         sub_runs = [
             ("subset: convert --to verity", ["convert", "--to", "verity"] + sub_common),
             ("subset: score (cl100k_base)", ["score"] + sub_common),
             ("subset: score (o200k_base, tiktoken path)", ["score", "--tokenizer", "o200k_base"] + sub_common),
         ]
-        for name, args in sub_runs:
-            results.append((name, sub_size, sub_rows, *timed([str(VERITY)] + args, env=env)))
+        for name, r in best_of([(n, [str(VERITY)] + a) for n, a in sub_runs], env):
+            results.append((name, sub_size, sub_rows, *r))
     convert = {r[1]: r[3] for r in results if "convert" in r[0]}
-    print(f"\n{path}: {size / 1e6:.0f} MB, {rows} records; subset {sub_rows} records, {sub_size / 1e6:.0f} MB; threads {THREADS}")
-    print(f"{'run':<44} {'wall s':>8} {'rec/s':>9} {'MB/s':>7} {'peak MiB':>9} {'of convert':>11}")
+    convert_cpu = {r[1]: r[5] for r in results if "convert" in r[0]}
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                            capture_output=True, text=True).stdout.strip()
+    print(f"\n{path}: {size / 1e6:.0f} MB, {rows} records; subset {sub_rows} records, {sub_size / 1e6:.0f} MB; "
+          f"threads {THREADS}; best of {REPEATS}; commit {commit}; {os.cpu_count()} CPUs")
+    print(f"{'run':<44} {'wall s':>8} {'CPU s':>7} {'rec/s':>9} {'MB/s':>7} {'peak MiB':>9} "
+          f"{'load':>5} {'of convert':>11} {'(CPU)':>6}")
     table = []
-    for name, nbytes, nrows, wall, rss in results:
+    for name, nbytes, nrows, wall, rss, cpu, load in results:
         frac = convert.get(nbytes, 0) / wall if "cat" not in name else None
-        print(f"{name:<44} {wall:>8.2f} {nrows / wall:>9.0f} {nbytes / 1e6 / wall:>7.1f} {rss:>9.0f} "
-              f"{'' if frac is None else f'{frac:>10.2f}'}")
-        table.append({"run": name, "bytes": nbytes, "records": nrows, "wall_s": wall,
+        frac_cpu = convert_cpu.get(nbytes, 0) / cpu if "cat" not in name and cpu > 0 else None
+        print(f"{name:<44} {wall:>8.2f} {cpu:>7.2f} {nrows / wall:>9.0f} {nbytes / 1e6 / wall:>7.1f} {rss:>9.0f} "
+              f"{load:>5.1f} {'' if frac is None else f'{frac:>10.2f}'} {'' if frac_cpu is None else f'{frac_cpu:>6.2f}'}")
+        table.append({"run": name, "bytes": nbytes, "records": nrows, "wall_s": wall, "cpu_s": cpu,
                       "records_per_s": nrows / wall, "mb_per_s": nbytes / 1e6 / wall,
-                      "peak_mib": rss, "fraction_of_convert": frac})
+                      "peak_mib": rss, "load_avg_before": load,
+                      "fraction_of_convert": frac, "fraction_of_convert_cpu": frac_cpu})
     name = Path(path).name.split(".")[0]
     (ROOT / f"bench/score/results-{name}.json").write_text(
-        json.dumps({"file": path, "threads": THREADS, "runs": table}, indent=2) + "\n")
+        json.dumps({"file": path, "threads": THREADS, "repeats": REPEATS, "commit": commit,
+                    "runs": table}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

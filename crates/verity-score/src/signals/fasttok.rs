@@ -31,6 +31,10 @@ use verity_core::tokens::Tokenizer;
 /// Slots in the per-thread table of short pieces (a power of two; 24 bytes each, 3 MiB).
 const SLOTS: usize = 1 << 17;
 
+/// Slots of the small direct-mapped table in front of it (192 KiB, fits in a core's L2 cache
+/// next to the record being scored): frequent pieces are found there without a trip to L3.
+const HOT: usize = 1 << 13;
+
 /// The table is cleared when this many short pieces are cached (half full).
 const SHORT_LIMIT: usize = SLOTS / 2;
 
@@ -52,6 +56,7 @@ struct Slot {
 /// Keys hold the whole piece, so a hit returns exactly the count tiktoken gave that piece.
 struct PieceCache {
     slots: Vec<Slot>,
+    hot: Vec<Slot>,
     used: usize,
     long: HashMap<Box<str>, u32>,
 }
@@ -60,6 +65,7 @@ impl PieceCache {
     fn new() -> PieceCache {
         PieceCache {
             slots: vec![Slot::default(); SLOTS],
+            hot: vec![Slot::default(); HOT],
             used: 0,
             long: HashMap::new(),
         }
@@ -67,8 +73,13 @@ impl PieceCache {
 
     /// The slot of `key` (`len` bytes): `Ok(count)` when cached, else `Err(free slot)`.
     #[inline(always)]
-    fn find(&self, key: [u64; 2], len: usize) -> Result<usize, usize> {
+    fn find(&mut self, key: [u64; 2], len: usize) -> Result<usize, usize> {
         let h = (key[0] ^ key[1].rotate_left(29) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let hot = (h >> 51) as usize & (HOT - 1);
+        let slot = self.hot[hot];
+        if slot.key == key && slot.tag & 0xff == len as u32 {
+            return Ok((slot.tag >> 8) as usize);
+        }
         let mask = SLOTS - 1;
         let mut at = (h >> 47) as usize & mask;
         loop {
@@ -77,6 +88,7 @@ impl PieceCache {
                 return Err(at);
             }
             if slot.key == key && slot.tag & 0xff == len as u32 {
+                self.hot[hot] = slot;
                 return Ok((slot.tag >> 8) as usize);
             }
             at = (at + 1) & mask;
@@ -88,6 +100,7 @@ impl PieceCache {
         let mut at = at;
         if self.used >= SHORT_LIMIT {
             self.slots.fill(Slot::default());
+            self.hot.fill(Slot::default());
             self.used = 0;
             at = match self.find(key, len) {
                 Ok(_) => return,

@@ -420,6 +420,11 @@ pub const REFLECTION_MARKERS: &[(&str, &[&str])] = &[
     ("actually", &["actually"]),
 ];
 
+thread_local! {
+    /// The ASCII-lowercased copy of the text [`ReflectionMatcher::count`] searches.
+    static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A compiled reflection-marker matcher.
 pub struct ReflectionMatcher {
     automaton: Option<AhoCorasick>,
@@ -443,11 +448,12 @@ impl ReflectionMatcher {
                 group_of.push(group);
             }
         }
+        // Case-sensitive over an ASCII-lowercased copy of the text: the same matches as an
+        // ASCII case-insensitive automaton, and the search can use its SIMD prefilter.
         let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&patterns)
+            .build(patterns.iter().map(|p| p.to_ascii_lowercase()))
             .ok();
         ReflectionMatcher {
             automaton,
@@ -458,17 +464,25 @@ impl ReflectionMatcher {
     /// Counts per group (same order as [`REFLECTION_MARKERS`]).
     pub fn count(&self, text: &str) -> [u32; REFLECTION_MARKERS.len()] {
         let mut counts = [0u32; REFLECTION_MARKERS.len()];
-        let bytes = text.as_bytes();
         let Some(automaton) = &self.automaton else {
             return counts;
         };
-        for m in automaton.find_iter(text) {
-            let before_ok = m.start() == 0 || !bytes[m.start() - 1].is_ascii_alphanumeric();
-            let after_ok = m.end() >= bytes.len() || !bytes[m.end()].is_ascii_alphanumeric();
-            if before_ok && after_ok {
-                counts[self.group_of[m.pattern().as_usize()]] += 1;
+        LOWERED.with(|lowered| {
+            let mut bytes = lowered.borrow_mut();
+            bytes.clear();
+            bytes.extend_from_slice(text.as_bytes());
+            bytes.make_ascii_lowercase();
+            for m in automaton.find_iter(&bytes[..]) {
+                let before_ok = m.start() == 0 || !bytes[m.start() - 1].is_ascii_alphanumeric();
+                let after_ok = m.end() >= bytes.len() || !bytes[m.end()].is_ascii_alphanumeric();
+                if before_ok && after_ok {
+                    counts[self.group_of[m.pattern().as_usize()]] += 1;
+                }
             }
-        }
+            if bytes.capacity() > 1 << 22 {
+                *bytes = Vec::new();
+            }
+        });
         counts
     }
 }
@@ -727,6 +741,45 @@ mod tests {
             }
             assert_eq!(script_mix(t), expected, "{t:?}");
         }
+    }
+
+    #[test]
+    fn reflection_counts_equal_a_case_insensitive_automaton() {
+        let mut patterns = Vec::new();
+        let mut group_of = Vec::new();
+        for (group, (_, phrases)) in REFLECTION_MARKERS.iter().enumerate() {
+            for phrase in *phrases {
+                patterns.push(*phrase);
+                group_of.push(group);
+            }
+        }
+        let reference = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .unwrap();
+        let m = ReflectionMatcher::new();
+        let mut total = 0;
+        let texts = [
+            "WAIT. But Wait, BUT WAIT: hmm, HMMM; Let Me Double-Check; LET'S VERIFY. xbut wait",
+            "Actually, ÀCTUALLY actually’s – I Made A Mistake. That's Wrong! go back; Start over?",
+            "Alternatively,\nalternatively\tON SECOND THOUGHT let me re-examine backtracking backtrack",
+            "awaited waiting hmmmm letme check doublecheck",
+        ];
+        for t in texts {
+            let mut expected = [0u32; REFLECTION_MARKERS.len()];
+            let b = t.as_bytes();
+            for x in reference.find_iter(t) {
+                let before = x.start() == 0 || !b[x.start() - 1].is_ascii_alphanumeric();
+                let after = x.end() >= b.len() || !b[x.end()].is_ascii_alphanumeric();
+                if before && after {
+                    expected[group_of[x.pattern().as_usize()]] += 1;
+                }
+            }
+            assert_eq!(m.count(t), expected, "{t:?}");
+            total += expected.iter().sum::<u32>();
+        }
+        assert!(total > 15, "{total}");
     }
 
     #[test]
