@@ -396,7 +396,14 @@ impl DecontamIndex {
             .map(|range| {
                 let mut part = BenchmarkPart::default();
                 // n-gram -> (first item, number of items) within this benchmark.
-                let mut local: HashMap<u64, (u32, u32)> = HashMap::new();
+                let windows: usize = range
+                    .clone()
+                    .flat_map(|i| [Some(&items[i].words[..]), extras[i].as_deref()])
+                    .flatten()
+                    .map(|t| (t.len() + 1).saturating_sub(n))
+                    .sum();
+                // Sized once: growing a large table re-allocates (and page-faults) each time.
+                let mut local: HashMap<u64, (u32, u32)> = HashMap::with_capacity(windows);
                 let mut seen_here: hashbrown::HashSet<u64> = hashbrown::HashSet::new();
                 for index in range {
                     seen_here.clear();
