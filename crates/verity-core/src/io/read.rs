@@ -45,7 +45,7 @@ pub struct ReadOptions {
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
-            batch_bytes: 2 << 20,
+            batch_bytes: 256 << 10,
             batch_rows: 1024,
             max_line_bytes: 256 << 20,
             max_document_bytes: 1 << 30,
@@ -663,13 +663,13 @@ fn read_lines(
         next_line: 1,
     };
     let mut discarding = false; // inside an over-long line
-    const BLOCK: usize = 1 << 20;
+                                // Read about one chunk at a time, straight into the chunk being filled.
+    let block = options.batch_bytes.clamp(1, 4 << 20);
     loop {
-        // Read straight into the chunk being filled (no intermediate block copy).
         let start = chunker.pending.len();
-        chunker.pending.reserve(BLOCK);
+        chunker.pending.reserve(block);
         let n = match (&mut reader)
-            .take(BLOCK as u64)
+            .take(block as u64)
             .read_to_end(&mut chunker.pending)
         {
             Ok(0) => break,
