@@ -23,6 +23,10 @@ pub struct GlobalArgs {
     /// Worker threads (default: all cores).
     #[arg(long, global = true, env = "VERITY_THREADS")]
     pub threads: Option<usize>,
+    /// Flush every output to disk before renaming it into place (durable across a power loss;
+    /// the run waits for the disk). Outputs are atomic either way.
+    #[arg(long, global = true, env = "VERITY_FSYNC", value_parser = clap::builder::BoolishValueParser::new())]
+    pub fsync: bool,
 }
 
 /// Resolved global settings handed to every command.

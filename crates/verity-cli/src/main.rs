@@ -50,6 +50,7 @@ fn main() -> ExitCode {
             .num_threads(threads)
             .build_global();
     }
+    verity_core::io::set_durable_outputs(cli.global.fsync);
     let ctx = common::Context::new(&cli.global);
     match commands::run(cli.command, &ctx) {
         Ok(status) => status.into(),

@@ -74,8 +74,9 @@ fn convert_round_trips_gsm8k_through_verity_records() {
         .arg(&records)
         .assert()
         .success();
+    // The second run writes durably (fsync before the rename): the same rows.
     verity()
-        .args(["convert", "-q", "--to", "gsm8k"])
+        .args(["--fsync", "convert", "-q", "--to", "gsm8k"])
         .arg(&records)
         .arg("-o")
         .arg(&back)

@@ -14,4 +14,4 @@ pub mod write;
 
 pub use read::{Batch, ReadOptions, Row, RowReader};
 pub use source::{expand_inputs, Compression, Format, InputFile};
-pub use write::{AtomicFile, OutputFormat, RowWriter, WriteOptions};
+pub use write::{set_durable_outputs, AtomicFile, OutputFormat, RowWriter, WriteOptions};
