@@ -709,15 +709,32 @@ impl DecontamIndex {
         if candidates.is_empty() {
             return;
         }
-        candidates.sort_unstable();
+        // Votes per item in a small open-addressing table (no sort), then the best
+        // FUZZY_CANDIDATES by (votes descending, item ascending).
+        let capacity = (candidates.len() * 2).next_power_of_two().max(64);
+        let mask = capacity - 1;
         votes.clear();
+        votes.resize(capacity, (0, 0));
+        let mut best: [(u32, u32); FUZZY_CANDIDATES] = [(u32::MAX, 0); FUZZY_CANDIDATES];
         for &item in candidates.iter() {
-            match votes.last_mut() {
-                Some(v) if v.0 == item => v.1 += 1,
-                _ => votes.push((item, 1)),
+            let mut slot = (mix64(u64::from(item)) as usize) & mask;
+            while votes[slot].1 != 0 && votes[slot].0 != item {
+                slot = (slot + 1) & mask;
+            }
+            votes[slot] = (item, votes[slot].1 + 1);
+        }
+        let better = |a: (u32, u32), b: (u32, u32)| a.1 > b.1 || (a.1 == b.1 && a.0 < b.0);
+        for &(item, count) in votes.iter().filter(|v| v.1 != 0) {
+            let mut entry = (item, count);
+            for b in best.iter_mut() {
+                if b.1 == 0 || better(entry, *b) {
+                    std::mem::swap(b, &mut entry);
+                    if entry.1 == 0 {
+                        break;
+                    }
+                }
             }
         }
-        votes.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         // A 1024-bit set of the text's words: the item words found in it bound the LCS from
         // above, so most candidates are rejected without aligning them.
         let mut signature = [0u64; 16];
@@ -725,7 +742,7 @@ impl DecontamIndex {
             let bit = (w.hash >> 40) as usize & 1023;
             signature[bit >> 6] |= 1 << (bit & 63);
         }
-        for &(item, _) in votes.iter().take(FUZZY_CANDIDATES) {
+        for &(item, _) in best.iter().filter(|b| b.1 != 0) {
             if found.iter().any(|f| f.item == item) {
                 continue;
             }
