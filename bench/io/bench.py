@@ -6,10 +6,12 @@ For each input file it measures, with /usr/bin/time (wall seconds and peak RSS):
   - orjson read + write (1 core)      bench/io/orjson_roundtrip.py
   - verity convert --to flat          rows -> records -> the same layout (A -> record -> A)
   - verity convert --to verity        rows -> records written as verity record JSON
-each verity run with 1 and 2 threads. Prints a table with MB/s and the ratios
-verity / orjson and verity / cat, and writes the figures to bench/io/results-<name>.json.
+each verity run with 1 and 2 threads. Every run is repeated (REPEAT, default 3) and the fastest
+wall time is kept, for orjson as for verity, so a moment of load from other processes does not
+decide the ratio. Prints a table with MB/s and the ratios verity / orjson and verity / cat, and
+writes the figures to bench/io/results-<name>.json.
 
-Usage: python3 bench/io/bench.py FILE [FILE...]
+Usage: [REPEAT=3] python3 bench/io/bench.py FILE [FILE...]
   (build first: cargo build --release -p verity-cli; PYTHON defaults to /work/venv/bin/python)
 """
 import json
@@ -23,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 VERITY = Path(os.environ.get("VERITY", ROOT / "target" / "release" / "verity"))
 PYTHON = os.environ.get("PYTHON", "/work/venv/bin/python")
+REPEAT = int(os.environ.get("REPEAT", "3"))
 
 
 def timed(cmd, env=None):
@@ -50,13 +53,15 @@ def main(files):
             out = os.path.join(tmp, "out.jsonl")
             cat = min(timed(["sh", "-c", f"cat '{f}' > /dev/null"]) for _ in range(3))
             rows.append(("cat (raw read)", 1, *cat))
-            orj = timed([PYTHON, str(ROOT / "bench/io/orjson_roundtrip.py"), f, out])
+            orj = min(timed([PYTHON, str(ROOT / "bench/io/orjson_roundtrip.py"), f, out])
+                      for _ in range(REPEAT))
             rows.append(("orjson read+write", 1, *orj))
             for to in ["flat", "verity"]:
                 for threads in [1, 2]:
                     env = dict(os.environ, VERITY_THREADS=str(threads), VERITY_NO_PROGRESS="1")
-                    t = timed([str(VERITY), "convert", "-q", "--no-ledger", "--no-hash",
-                               "--to", to, f, "-o", out], env=env)
+                    t = min(timed([str(VERITY), "convert", "-q", "--no-ledger", "--no-hash",
+                                   "--to", to, f, "-o", out], env=env)
+                            for _ in range(REPEAT))
                     rows.append((f"verity convert --to {to}", threads, *t))
         print(f"\n{f}: {mb:.0f} MB")
         print(f"{'run':<28} {'threads':>7} {'wall s':>8} {'cpu s':>7} {'MB/s':>8} {'peak MiB':>9} {'x orjson':>9} {'of cat':>7}")
@@ -67,6 +72,7 @@ def main(files):
         results.append({
             "file": f, "bytes": size,
             "load_average_1m": os.getloadavg()[0],
+            "repeat": REPEAT,
             "runs": [{"run": n, "threads": t, "wall_s": w, "cpu_s": c, "mb_per_s": mb / w, "peak_mib": r,
                       "ratio_vs_orjson": base / w, "fraction_of_cat": cat[0] / w}
                      for n, t, w, r, c in rows],
