@@ -8,7 +8,8 @@ For each input file it measures, with /usr/bin/time (wall seconds and peak RSS):
   - verity convert --to verity        rows -> records written as verity record JSON
 each verity run with 1 and 2 threads. Every run is repeated (REPEAT, default 3) and the fastest
 wall time is kept, for orjson as for verity, so a moment of load from other processes does not
-decide the ratio. Prints a table with MB/s and the ratios verity / orjson and verity / cat, and
+decide the ratio. The output file is deleted before each run (untimed), so every run writes a
+new file. Prints a table with MB/s and the ratios verity / orjson and verity / cat, and
 writes the figures to bench/io/results-<name>.json.
 
 Usage: [REPEAT=3] python3 bench/io/bench.py FILE [FILE...]
@@ -28,8 +29,13 @@ PYTHON = os.environ.get("PYTHON", "/work/venv/bin/python")
 REPEAT = int(os.environ.get("REPEAT", "3"))
 
 
-def timed(cmd, env=None):
-    """Run cmd under /usr/bin/time -v; return (wall seconds, peak RSS MiB)."""
+def timed(cmd, env=None, fresh=None):
+    """Run cmd under /usr/bin/time -v; return (wall seconds, peak RSS MiB, CPU seconds).
+
+    `fresh`: an output path deleted before the run (outside the timing), so every run writes a
+    new file and no run pays for dropping the previous run's output from the page cache."""
+    if fresh and os.path.exists(fresh):
+        os.remove(fresh)
     full = ["/usr/bin/time", "-v"] + cmd
     proc = subprocess.run(full, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -53,14 +59,14 @@ def main(files):
             out = os.path.join(tmp, "out.jsonl")
             cat = min(timed(["sh", "-c", f"cat '{f}' > /dev/null"]) for _ in range(3))
             rows.append(("cat (raw read)", 1, *cat))
-            orj = min(timed([PYTHON, str(ROOT / "bench/io/orjson_roundtrip.py"), f, out])
+            orj = min(timed([PYTHON, str(ROOT / "bench/io/orjson_roundtrip.py"), f, out], fresh=out)
                       for _ in range(REPEAT))
             rows.append(("orjson read+write", 1, *orj))
             for to in ["flat", "verity"]:
                 for threads in [1, 2]:
                     env = dict(os.environ, VERITY_THREADS=str(threads), VERITY_NO_PROGRESS="1")
                     t = min(timed([str(VERITY), "convert", "-q", "--no-ledger", "--no-hash",
-                                   "--to", to, f, "-o", out], env=env)
+                                   "--to", to, f, "-o", out], env=env, fresh=out)
                             for _ in range(REPEAT))
                     rows.append((f"verity convert --to {to}", threads, *t))
         print(f"\n{f}: {mb:.0f} MB")
