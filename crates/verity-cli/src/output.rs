@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use verity_core::io::{RowWriter, WriteOptions};
+use verity_core::io::{BufferPool, RowWriter, WriteOptions};
 use verity_core::layout::{self, Layout};
 use verity_core::ledger::{FileDigest, LedgerEntry};
 use verity_core::stream::{RecordSource, Reject};
@@ -145,20 +145,14 @@ pub struct Lines {
     ends: Vec<usize>,
 }
 
-/// Buffers kept for reuse (at most [`POOL_BUFFERS`]).
-static POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
-const POOL_BUFFERS: usize = 64;
+/// Batch buffers kept for reuse.
+static POOL: BufferPool = BufferPool::new(64, 64 << 20);
 
 impl Lines {
     /// An empty batch with a buffer from the pool.
     pub fn new() -> Lines {
-        let text = POOL
-            .lock()
-            .ok()
-            .and_then(|mut pool| pool.pop())
-            .unwrap_or_default();
         Lines {
-            text,
+            text: POOL.take(0),
             ends: Vec::new(),
         }
     }
@@ -235,40 +229,23 @@ impl<'a> IntoIterator for &'a Lines {
 
 impl Drop for Lines {
     fn drop(&mut self) {
-        let mut text = std::mem::take(&mut self.text);
-        if text.capacity() == 0 || text.capacity() > 64 << 20 {
-            return; // nothing to keep, or too big to keep around
-        }
-        text.clear();
-        if let Ok(mut pool) = POOL.lock() {
-            if pool.len() < POOL_BUFFERS {
-                pool.push(text);
-            }
-        }
+        POOL.give(std::mem::take(&mut self.text));
     }
 }
 
 impl Encoder {
     /// Encode records (call on worker threads).
     pub fn encode(&self, records: &[Record]) -> Encoded {
-        let mut lines = Lines::new();
-        let mut rejects = Vec::new();
         let native = !self.layout.merges_meta();
-        for record in records {
-            let written = lines.push_with(|text| {
-                if native {
-                    // verity records serialize directly, without an intermediate JSON tree.
-                    sonic_rs::to_writer(text, record)
-                        .map_err(|e| verity_core::FieldError::new("row", e.to_string()))
-                } else {
-                    layout::encode_row(self.layout, record, self.keep_meta, text)
-                }
-            });
-            if let Err(e) = written {
-                rejects.push(write_reject(self.layout, record, &e.field, &e.reason));
+        self.encode_each(records.iter(), |record, text| {
+            if native {
+                // verity records serialize directly, without an intermediate JSON tree.
+                sonic_rs::to_writer(text, record)
+                    .map_err(|e| verity_core::FieldError::new("row", e.to_string()))
+            } else {
+                layout::encode_row(self.layout, record, self.keep_meta, text)
             }
-        }
-        Encoded { lines, rejects }
+        })
     }
 
     /// [`Encoder::encode`] for records that are not needed afterwards: texts are moved into the
@@ -277,14 +254,22 @@ impl Encoder {
         if !self.layout.merges_meta() {
             return self.encode(&records);
         }
+        self.encode_each(records.iter_mut(), |record, text| {
+            layout::encode_taken_row(self.layout, record, self.keep_meta, text)
+        })
+    }
+
+    /// Write each record with `write`, collecting the rows and the records it refused.
+    fn encode_each<R: std::ops::Deref<Target = Record>>(
+        &self,
+        records: impl Iterator<Item = R>,
+        mut write: impl FnMut(&mut R, &mut Vec<u8>) -> Result<(), verity_core::FieldError>,
+    ) -> Encoded {
         let mut lines = Lines::new();
         let mut rejects = Vec::new();
-        for record in &mut records {
-            let written = lines.push_with(|text| {
-                layout::encode_taken_row(self.layout, record, self.keep_meta, text)
-            });
-            if let Err(e) = written {
-                rejects.push(write_reject(self.layout, record, &e.field, &e.reason));
+        for mut record in records {
+            if let Err(e) = lines.push_with(|text| write(&mut record, text)) {
+                rejects.push(write_reject(self.layout, &record, &e.field, &e.reason));
             }
         }
         Encoded { lines, rejects }

@@ -8,10 +8,12 @@
 //! - [`write`]: atomic outputs (temp file + rename), JSONL with compression by extension,
 //!   Parquet, and sharding by size.
 
+pub mod pool;
 pub mod read;
 pub mod source;
 pub mod write;
 
+pub use pool::BufferPool;
 pub use read::{Batch, ReadOptions, Row, RowReader};
 pub use source::{expand_inputs, Compression, Format, InputFile};
 pub use write::{set_durable_outputs, AtomicFile, OutputFormat, RowWriter, WriteOptions};

@@ -285,7 +285,7 @@ fn into_batch(seq: u64, chunk: Chunk, max_line_bytes: usize) -> Batch {
             data,
         } => {
             let rows = parse_lines(&file, first_line, &data, max_line_bytes);
-            recycle_chunk(data);
+            CHUNK_POOL.give(data);
             Batch {
                 seq,
                 input,
@@ -558,36 +558,8 @@ fn error_batch(index: usize, file: &Arc<str>, error: RowError) -> Chunk {
     })
 }
 
-/// Chunk buffers parsed and ready for reuse. A chunk is filled on the reader thread and freed on
-/// a worker; without reuse every chunk was a fresh multi-megabyte allocation whose pages the
-/// kernel had to zero (a tenth of a conversion's CPU time).
-static CHUNK_POOL: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
-const CHUNK_POOL_MAX: usize = 32;
-const CHUNK_REUSE_MAX_BYTES: usize = 16 << 20;
-
-/// Return a parsed chunk's buffer to the pool.
-fn recycle_chunk(mut data: Vec<u8>) {
-    if data.capacity() > CHUNK_REUSE_MAX_BYTES {
-        return; // a chunk grown for a huge line is not kept
-    }
-    data.clear();
-    if let Ok(mut pool) = CHUNK_POOL.lock() {
-        if pool.len() < CHUNK_POOL_MAX {
-            pool.push(data);
-        }
-    }
-}
-
-/// An empty buffer of at least `capacity` bytes, from the pool when one is there.
-fn reuse_chunk(capacity: usize) -> Vec<u8> {
-    let mut data = CHUNK_POOL
-        .lock()
-        .ok()
-        .and_then(|mut pool| pool.pop())
-        .unwrap_or_default();
-    data.reserve(capacity);
-    data
-}
+/// Chunk buffers parsed and ready for reuse (filled on the reader thread, freed on a worker).
+static CHUNK_POOL: super::BufferPool = super::BufferPool::new(32, 16 << 20);
 
 /// Cuts a JSONL byte stream into chunks of whole lines and numbers them.
 struct LineChunker<'a> {
@@ -606,7 +578,7 @@ impl LineChunker<'_> {
         let Some(last_nl) = memchr::memrchr(b'\n', &self.pending) else {
             return true;
         };
-        let mut rest = reuse_chunk(self.pending.capacity());
+        let mut rest = CHUNK_POOL.take(self.pending.capacity());
         rest.extend_from_slice(&self.pending[last_nl + 1..]);
         self.pending.truncate(last_nl + 1);
         let lines = memchr::memchr_iter(b'\n', &self.pending).count() as u64;
