@@ -257,6 +257,13 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// Writes one `- **label:** value` line per fact.
+fn bullets(md: &mut String, items: &[(&str, String)]) {
+    for (label, value) in items {
+        let _ = writeln!(md, "- **{label}:** {value}");
+    }
+}
+
 /// The whole `README.md`.
 pub fn render(card: &Card) -> String {
     render_at(card, None)
@@ -283,33 +290,42 @@ pub fn render_at(card: &Card, base: Option<&std::path::Path>) -> String {
     );
 
     md.push_str("## Dataset Details\n\n");
-    let _ = writeln!(md, "- **Curated by:** {}", text(&card.release.creators));
-    let _ = writeln!(md, "- **Version:** {}", text(&card.release.version));
-    let _ = writeln!(md, "- **Language(s):** {}", text(&card.release.languages));
-    let _ = writeln!(md, "- **License:** {}\n", text(&card.release.license));
-    md.push_str("### Dataset Sources\n\n");
-    let _ = writeln!(md, "- **Repository:** {}", text(&card.release.links.code));
-    let _ = writeln!(md, "- **Paper:** {}", text(&card.release.links.paper));
-    let _ = writeln!(md, "- **Data:** {}", text(&card.release.links.data));
-    let _ = writeln!(
-        md,
-        "- **Project page:** {}\n",
-        text(&card.release.links.project)
+    bullets(
+        &mut md,
+        &[
+            ("Curated by", text(&card.release.creators)),
+            ("Version", text(&card.release.version)),
+            ("Language(s)", text(&card.release.languages)),
+            ("License", text(&card.release.license)),
+        ],
     );
+    md.push('\n');
+    md.push_str("### Dataset Sources\n\n");
+    bullets(
+        &mut md,
+        &[
+            ("Repository", text(&card.release.links.code)),
+            ("Paper", text(&card.release.links.paper)),
+            ("Data", text(&card.release.links.data)),
+            ("Project page", text(&card.release.links.project)),
+        ],
+    );
+    md.push('\n');
 
     md.push_str("## Uses\n\n");
-    let _ = writeln!(md, "- **Training use:** {}", text(&card.usage.training_use));
+    bullets(&mut md, &[("Training use", text(&card.usage.training_use))]);
     md.push_str("\n### Out-of-Scope Use\n\n");
     let _ = writeln!(md, "{}\n", text(&card.usage.out_of_scope));
 
     md.push_str("## Dataset Structure\n\n");
-    let _ = writeln!(
-        md,
-        "- **Object kinds:** {}",
-        text(&card.released.object_kinds)
+    bullets(
+        &mut md,
+        &[
+            ("Object kinds", text(&card.released.object_kinds)),
+            ("Record fields", text(&card.released.fields)),
+            ("Domains", text(&card.released.domains)),
+        ],
     );
-    let _ = writeln!(md, "- **Record fields:** {}", text(&card.released.fields));
-    let _ = writeln!(md, "- **Domains:** {}", text(&card.released.domains));
     if let Some(c) = card.released.counts.value() {
         let _ = writeln!(
             md,
@@ -373,10 +389,9 @@ pub fn render_at(card: &Card, base: Option<&std::path::Path>) -> String {
         }
     }
     md.push_str("\n#### Who are the source data producers?\n\n");
-    let _ = writeln!(
-        md,
-        "- **Trace writer:** {}",
-        text(&card.construction.trace_writer)
+    bullets(
+        &mut md,
+        &[("Trace writer", text(&card.construction.trace_writer))],
     );
     match card.construction.generators.value() {
         Some(gens) => {
@@ -394,34 +409,37 @@ pub fn render_at(card: &Card, base: Option<&std::path::Path>) -> String {
             }
         }
         None => {
-            let _ = writeln!(
-                md,
-                "- **Generator:** {}",
-                text(&card.construction.generators)
+            bullets(
+                &mut md,
+                &[("Generator", text(&card.construction.generators))],
             );
         }
     }
-    let _ = writeln!(
-        md,
-        "- **Search substrate:** {}",
-        text(&card.construction.search_substrate)
+    bullets(
+        &mut md,
+        &[
+            (
+                "Search substrate",
+                text(&card.construction.search_substrate),
+            ),
+            (
+                "Self-play anchor",
+                text(&card.construction.self_play_anchor),
+            ),
+        ],
     );
-    let _ = writeln!(
-        md,
-        "- **Self-play anchor:** {}\n",
-        text(&card.construction.self_play_anchor)
-    );
+    md.push('\n');
 
     md.push_str("### Annotations\n\n#### Annotation process\n\n");
-    let _ = writeln!(
-        md,
-        "- **Verification contract:** {}",
-        text(&card.verification.contract)
-    );
-    let _ = writeln!(
-        md,
-        "- **Supervision granularity:** {}",
-        text(&card.verification.granularity)
+    bullets(
+        &mut md,
+        &[
+            ("Verification contract", text(&card.verification.contract)),
+            (
+                "Supervision granularity",
+                text(&card.verification.granularity),
+            ),
+        ],
     );
     if let Some(results) = card.verification.results.value() {
         md.push_str(
@@ -492,57 +510,50 @@ pub fn render_at(card: &Card, base: Option<&std::path::Path>) -> String {
     md.push('\n');
 
     md.push_str("## Quality and Audit\n\n");
-    let _ = writeln!(md, "- **Deduplication:** {}", text(&card.quality.dedup));
-    let _ = writeln!(
-        md,
-        "- **Decontamination:** {}",
-        text(&card.quality.decontamination)
+    bullets(
+        &mut md,
+        &[
+            ("Deduplication", text(&card.quality.dedup)),
+            ("Decontamination", text(&card.quality.decontamination)),
+            ("Pass-rate bands", text(&card.quality.pass_rate_bands)),
+            ("Split policy", text(&card.quality.split_policy)),
+            (
+                "License and provenance",
+                text(&card.quality.license_provenance),
+            ),
+        ],
     );
-    let _ = writeln!(
-        md,
-        "- **Pass-rate bands:** {}",
-        text(&card.quality.pass_rate_bands)
-    );
-    let _ = writeln!(
-        md,
-        "- **Split policy:** {}",
-        text(&card.quality.split_policy)
-    );
-    let _ = writeln!(
-        md,
-        "- **License and provenance:** {}\n",
-        text(&card.quality.license_provenance)
-    );
+    md.push('\n');
 
     md.push_str("## Scaling Ledger\n\n");
-    let _ = writeln!(
-        md,
-        "- **Unique tasks:** {}",
-        text(&card.scaling.unique_tasks)
+    bullets(
+        &mut md,
+        &[
+            ("Unique tasks", text(&card.scaling.unique_tasks)),
+            (
+                "Reuse rate (records per unique task)",
+                text(&card.scaling.reuse_rate),
+            ),
+            ("Rollouts per task", text(&card.scaling.rollouts_per_task)),
+            ("pass@k", text(&card.scaling.pass_at_k)),
+            ("Tokens", text(&card.scaling.tokens)),
+        ],
     );
-    let _ = writeln!(
-        md,
-        "- **Reuse rate (records per unique task):** {}",
-        text(&card.scaling.reuse_rate)
-    );
-    let _ = writeln!(
-        md,
-        "- **Rollouts per task:** {}",
-        text(&card.scaling.rollouts_per_task)
-    );
-    let _ = writeln!(md, "- **pass@k:** {}", text(&card.scaling.pass_at_k));
-    let _ = writeln!(md, "- **Tokens:** {}\n", text(&card.scaling.tokens));
+    md.push('\n');
 
     md.push_str("## Bias, Risks, and Limitations\n\n");
-    let _ = writeln!(
-        md,
-        "- **Known failure modes of the data:** {}",
-        text(&card.quality.known_failure_modes)
-    );
-    let _ = writeln!(
-        md,
-        "- **Known failure modes of the verifier:** {}",
-        text(&card.verification.failure_modes)
+    bullets(
+        &mut md,
+        &[
+            (
+                "Known failure modes of the data",
+                text(&card.quality.known_failure_modes),
+            ),
+            (
+                "Known failure modes of the verifier",
+                text(&card.verification.failure_modes),
+            ),
+        ],
     );
     if !report.missing.is_empty() {
         md.push_str("\n### Missing facts\n\n");
