@@ -438,11 +438,7 @@ impl<'a> Parser<'a> {
             break;
         }
         self.leave();
-        Ok(if items.len() == 1 {
-            items.pop().unwrap_or(Node::EmptySet)
-        } else {
-            Node::List(items)
-        })
+        Ok(one_or(items, Node::List))
     }
 
     fn union(&mut self) -> PResult<Node> {
@@ -452,11 +448,7 @@ impl<'a> Parser<'a> {
             self.eat_command("cup");
             parts.push(self.rel()?);
         }
-        Ok(if parts.len() == 1 {
-            parts.pop().unwrap_or(Node::EmptySet)
-        } else {
-            Node::Union(parts)
-        })
+        Ok(one_or(parts, Node::Union))
     }
 
     fn relop(&mut self) -> Option<RelOp> {
@@ -538,11 +530,7 @@ impl<'a> Parser<'a> {
                 let name = self.peek_command().unwrap_or("pm");
                 self.eat_command(name);
                 let t = self.term()?;
-                let base = if terms.len() == 1 {
-                    terms.pop().unwrap_or(Node::int(0))
-                } else {
-                    Node::Add(std::mem::take(&mut terms))
-                };
+                let base = one_or(std::mem::take(&mut terms), Node::Add);
                 pm = Some(Node::PlusMinus(Box::new(base), Box::new(t)));
                 break;
             } else {
@@ -553,11 +541,7 @@ impl<'a> Parser<'a> {
         if let Some(pm) = pm {
             return Ok(pm);
         }
-        Ok(if terms.len() == 1 {
-            terms.pop().unwrap_or(Node::int(0))
-        } else {
-            Node::Add(terms)
-        })
+        Ok(one_or(terms, Node::Add))
     }
 
     fn unary(&mut self) -> PResult<Node> {
@@ -665,21 +649,13 @@ impl<'a> Parser<'a> {
             } else if c == b'/' {
                 self.pos += 1;
                 let d = self.signed_power()?;
-                let num = if factors.len() == 1 {
-                    factors.pop().unwrap_or(Node::int(1))
-                } else {
-                    Node::Mul(std::mem::take(&mut factors))
-                };
+                let num = one_or(std::mem::take(&mut factors), Node::Mul);
                 factors.push(Node::Div(Box::new(num), Box::new(d)));
             } else if let Some(name @ ("cdot" | "times" | "div")) = self.peek_command() {
                 self.eat_command(name);
                 let f = self.signed_power()?;
                 if name == "div" {
-                    let num = if factors.len() == 1 {
-                        factors.pop().unwrap_or(Node::int(1))
-                    } else {
-                        Node::Mul(std::mem::take(&mut factors))
-                    };
+                    let num = one_or(std::mem::take(&mut factors), Node::Mul);
                     factors.push(Node::Div(Box::new(num), Box::new(f)));
                 } else {
                     factors.push(f);
@@ -691,11 +667,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.leave();
-        Ok(if factors.len() == 1 {
-            factors.pop().unwrap_or(Node::int(1))
-        } else {
-            Node::Mul(factors)
-        })
+        Ok(one_or(factors, Node::Mul))
     }
 
     fn signed_power(&mut self) -> PResult<Node> {
@@ -1162,12 +1134,8 @@ impl<'a> Parser<'a> {
             return Ok(Node::Text(w.to_string()));
         }
         // short letter runs: implicit product of single-letter symbols
-        let mut factors: Vec<Node> = w.chars().map(letter_node).collect();
-        Ok(if factors.len() == 1 {
-            factors.pop().unwrap_or(Node::EmptySet)
-        } else {
-            Node::Mul(factors)
-        })
+        let factors: Vec<Node> = w.chars().map(letter_node).collect();
+        Ok(one_or(factors, Node::Mul))
     }
 
     /// Argument of a function written without braces (`\sin x`, `\sin 2x`, `\cos(x)`).
@@ -1192,11 +1160,7 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        Ok(if factors.len() == 1 {
-            factors.pop().unwrap_or(Node::int(0))
-        } else {
-            Node::Mul(factors)
-        })
+        Ok(one_or(factors, Node::Mul))
     }
 
     fn func_app(&mut self, f: Func) -> PResult<Node> {
@@ -1465,17 +1429,22 @@ impl<'a> Parser<'a> {
         }
         if env.contains("cases") || env.contains("align") || env.contains("gather") {
             let items: Vec<Node> = rows.into_iter().flatten().collect();
-            return Ok(if items.len() == 1 {
-                items.into_iter().next().unwrap_or(Node::EmptySet)
-            } else {
-                Node::List(items)
-            });
+            return Ok(one_or(items, Node::List));
         }
         Ok(Node::Matrix(rows))
     }
 }
 
 /// A run of two or more ASCII letters that is not a LaTeX command name.
+/// `items` as one node: the single item itself, or `wrap(items)` when there are several.
+fn one_or(mut items: Vec<Node>, wrap: fn(Vec<Node>) -> Node) -> Node {
+    if items.len() == 1 {
+        items.pop().unwrap_or(Node::EmptySet)
+    } else {
+        wrap(items)
+    }
+}
+
 fn has_plain_word(t: &str) -> bool {
     let b = t.as_bytes();
     let mut i = 0;
