@@ -646,20 +646,18 @@ impl<'a> Parser<'a> {
             if c == b'*' {
                 self.pos += 1;
                 factors.push(self.signed_power()?);
-            } else if c == b'/' {
-                self.pos += 1;
+            } else if c == b'/' || self.peek_command() == Some("div") {
+                if c == b'/' {
+                    self.pos += 1;
+                } else {
+                    self.eat_command("div");
+                }
                 let d = self.signed_power()?;
                 let num = one_or(std::mem::take(&mut factors), Node::Mul);
                 factors.push(Node::Div(Box::new(num), Box::new(d)));
-            } else if let Some(name @ ("cdot" | "times" | "div")) = self.peek_command() {
+            } else if let Some(name @ ("cdot" | "times")) = self.peek_command() {
                 self.eat_command(name);
-                let f = self.signed_power()?;
-                if name == "div" {
-                    let num = one_or(std::mem::take(&mut factors), Node::Mul);
-                    factors.push(Node::Div(Box::new(num), Box::new(f)));
-                } else {
-                    factors.push(f);
-                }
+                factors.push(self.signed_power()?);
             } else if self.starts_factor() {
                 factors.push(self.power()?);
             } else {
