@@ -151,6 +151,47 @@ impl BitFilter {
         let bits = Self::bits(h);
         self.blocks[(h & self.mask) as usize] & bits == bits
     }
+
+    /// Keep the keys of `keys` (`(position, hash)` pairs) that the filter may contain, in
+    /// order. The loop has no data-dependent branch, so the block loads (cache misses on a
+    /// large filter) of all keys are in flight together instead of one after the other.
+    fn retain_possible(&self, keys: &mut Vec<(u32, u64)>) {
+        let mut kept = 0;
+        for i in 0..keys.len() {
+            let key = keys[i];
+            keys[kept] = key;
+            kept += usize::from(self.contains(key.1));
+        }
+        keys.truncate(kept);
+    }
+}
+
+/// A 4096-bit set of word hashes (512 bytes: stays in L1); false positives possible, no false
+/// negatives.
+struct WordSet([u64; 64]);
+
+impl Default for WordSet {
+    fn default() -> Self {
+        WordSet([0; 64])
+    }
+}
+
+impl WordSet {
+    #[inline]
+    fn bit(h: u64) -> usize {
+        (h >> 44) as usize & 4095
+    }
+
+    fn insert(&mut self, h: u64) {
+        let b = Self::bit(h);
+        self.0[b >> 6] |= 1 << (b & 63);
+    }
+
+    #[inline]
+    fn contains(&self, h: u64) -> bool {
+        let b = Self::bit(h);
+        self.0[b >> 6] & (1 << (b & 63)) != 0
+    }
 }
 
 /// Open-addressing hash table from 64-bit hashes to small values: key and value share one
@@ -192,6 +233,13 @@ impl<V: Copy + Default + PartialEq> FlatMap<V> {
             }
             i = (i + 1) & self.mask;
         }
+    }
+
+    /// Load the first slot of every key (and return a value that depends on them), so that
+    /// the cache misses of a batch of lookups overlap; the lookups that follow hit the cache.
+    fn touch(&self, keys: &[(u32, u64)]) -> u64 {
+        keys.iter()
+            .fold(0, |acc, &(_, key)| acc ^ self.slots[self.slot(key)].0)
     }
 
     #[inline]
@@ -238,6 +286,9 @@ pub struct DecontamIndex {
     /// Short item word sequence -> 1 + item index.
     short: FlatMap<u32>,
     short_filter: BitFilter,
+    /// First and last words of the short items.
+    short_first: WordSet,
+    short_last: WordSet,
     short_lengths: Vec<usize>,
     /// Trigram -> (start, count) in `postings` (item indexes), or (item, 1) for a trigram of
     /// one item (no second memory access).
@@ -321,6 +372,10 @@ struct Found {
 struct Scratch {
     words: Vec<Word>,
     prefix: Vec<u64>,
+    /// (word position, hash) of probes or trigrams.
+    keys: Vec<(u32, u64)>,
+    /// (window start, hash) of the n-gram lookups.
+    lookups: Vec<(u32, u64)>,
     found: Vec<Found>,
     candidates: Vec<u32>,
     votes: Vec<(u32, u32)>,
@@ -460,9 +515,16 @@ impl DecontamIndex {
         drop(survivors);
         let mut short_filter = BitFilter::new(short.len(), 16);
         let mut short_table = FlatMap::with_capacity(short.len());
+        let mut short_first = WordSet::default();
+        let mut short_last = WordSet::default();
         for &(h, item) in &short {
             short_filter.insert(h);
             short_table.insert(h, item + 1);
+            let words = &items[item as usize].words;
+            if let (Some(&first), Some(&last)) = (words.first(), words.last()) {
+                short_first.insert(first);
+                short_last.insert(last);
+            }
         }
         // Trigram postings: items (ascending, each once) per trigram shared by at most
         // MAX_TRIGRAM_ITEMS items.
@@ -498,6 +560,8 @@ impl DecontamIndex {
             probe,
             short: short_table,
             short_filter,
+            short_first,
+            short_last,
             short_lengths,
             trigrams,
             postings,
@@ -585,6 +649,8 @@ impl DecontamIndex {
         let Scratch {
             words: ws,
             prefix,
+            keys,
+            lookups,
             found,
             candidates,
             votes,
@@ -599,38 +665,48 @@ impl DecontamIndex {
         let pow = &self.pow[..];
         let (n, m, stride) = (self.n, self.probe_len, self.stride);
         found.clear();
-        let mut p = 0;
-        while p + m <= len {
-            if self.probe.contains(window_hash(prefix, pow, p, m)) {
-                // The n-windows whose probe position is p.
-                for start in (p + m).saturating_sub(n)..=p.min(len.saturating_sub(n)) {
-                    if start + n > len {
-                        break;
-                    }
-                    let h = window_hash(prefix, pow, start, n);
-                    let Some(item) = self.grams.get(h) else {
-                        continue;
-                    };
-                    let item = item - 1;
-                    let end = start + n - 1;
-                    match found.iter_mut().find(|f| f.item == item) {
-                        Some(f) => {
-                            let new_words = (end + 1).saturating_sub(f.cover.max(start));
-                            f.matched += new_words.min(n);
-                            f.last = end;
-                            f.cover = end + 1;
-                        }
-                        None => found.push(Found {
-                            item,
-                            first: start,
-                            last: end,
-                            matched: n,
-                            cover: end + 1,
-                        }),
-                    }
-                }
+        // Probe m-grams at multiples of the stride; the filter keeps the probes that may lie
+        // in an indexed n-gram (in one pass without branches: its loads overlap).
+        keys.clear();
+        if len >= n {
+            keys.extend(
+                (0..=len - m)
+                    .step_by(stride)
+                    .map(|p| (p as u32, window_hash(prefix, pow, p, m))),
+            );
+        }
+        self.probe.retain_possible(keys);
+        // The n-windows whose probe position is p, looked up in order.
+        lookups.clear();
+        for &(p, _) in keys.iter() {
+            let p = p as usize;
+            for start in (p + m).saturating_sub(n)..=p.min(len - n) {
+                lookups.push((start as u32, window_hash(prefix, pow, start, n)));
             }
-            p += stride;
+        }
+        std::hint::black_box(self.grams.touch(lookups));
+        for &(start, h) in lookups.iter() {
+            let Some(item) = self.grams.get(h) else {
+                continue;
+            };
+            let start = start as usize;
+            let item = item - 1;
+            let end = start + n - 1;
+            match found.iter_mut().find(|f| f.item == item) {
+                Some(f) => {
+                    let new_words = (end + 1).saturating_sub(f.cover.max(start));
+                    f.matched += new_words.min(n);
+                    f.last = end;
+                    f.cover = end + 1;
+                }
+                None => found.push(Found {
+                    item,
+                    first: start,
+                    last: end,
+                    matched: n,
+                    cover: end + 1,
+                }),
+            }
         }
         for f in found.iter() {
             out.push(self.hit(
@@ -647,12 +723,28 @@ impl DecontamIndex {
         if !problem || !self.config.short_matcher {
             return;
         }
-        // Contained short items.
+        // Contained short items. A window can only equal a short item when its first and
+        // last words are the first and last words of one (the words are compared below), so
+        // the window hash is computed only where both are in the small first/last word sets.
+        keys.clear();
+        keys.extend(
+            ws.iter()
+                .enumerate()
+                .filter(|(_, w)| self.short_first.contains(w.hash))
+                .map(|(i, w)| (i as u32, w.hash)),
+        );
         for &l in &self.short_lengths {
             if l > len {
                 break;
             }
-            for start in 0..=len - l {
+            for &(start, _) in keys.iter() {
+                let start = start as usize;
+                if start + l > len {
+                    break;
+                }
+                if !self.short_last.contains(ws[start + l - 1].hash) {
+                    continue;
+                }
                 let h = window_hash(prefix, pow, start, l);
                 if !self.short_filter.contains(h) {
                     continue;
@@ -691,11 +783,11 @@ impl DecontamIndex {
             return;
         }
         candidates.clear();
-        for start in 0..=len - 3 {
-            let h = window_hash(prefix, pow, start, 3);
-            if !self.trigram_filter.contains(h) {
-                continue;
-            }
+        keys.clear();
+        keys.extend((0..=len - 3).map(|start| (start as u32, window_hash(prefix, pow, start, 3))));
+        self.trigram_filter.retain_possible(keys);
+        std::hint::black_box(self.trigrams.touch(keys));
+        for &(_, h) in keys.iter() {
             if let Some((first, count)) = self.trigrams.get(h) {
                 if count == 1 {
                     candidates.push(first);
@@ -1105,6 +1197,67 @@ mod tests {
             index.check("trace", &text, false, &mut out);
             let got: Vec<(String, usize)> = out.iter().map(|h| (h.item.clone(), h.matched_words)).collect();
             proptest::prop_assert_eq!(got, ngram_hits_by_every_window(&index, &text));
+        }
+    }
+
+    /// The contained-item hits by hashing every window of every short length (no first/last
+    /// word sets), in the matcher's order: (item id, first word, last word).
+    fn contained_hits_by_every_window(
+        index: &DecontamIndex,
+        text: &str,
+    ) -> Vec<(String, usize, usize)> {
+        let mut ws = Vec::new();
+        words(text, &mut ws);
+        let hashes: Vec<u64> = ws.iter().map(|w| w.hash).collect();
+        let mut out: Vec<(String, usize, usize)> = Vec::new();
+        for &l in &index.short_lengths {
+            for start in 0..(hashes.len() + 1).saturating_sub(l) {
+                let Some(item) = index.short.get(sequence_hash(&hashes[start..start + l])) else {
+                    continue;
+                };
+                let info = &index.items[item as usize - 1];
+                if info.words[..] == hashes[start..start + l]
+                    && !out.iter().any(|(id, _, _)| *id == info.id)
+                {
+                    out.push((info.id.clone(), start, start + l - 1));
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// The first/last-word prefilter of the contained matcher finds exactly the hits of a
+        /// lookup of every window of every short length (small vocabulary: short items occur
+        /// often, overlapping and repeated; n-grams are off so only contained hits are made).
+        #[test]
+        fn contained_prefilter_finds_every_short_item(
+            items in proptest::collection::vec(proptest::collection::vec(0u8..6, 4..13), 1..12),
+            text in proptest::collection::vec(0u8..9, 0..80),
+        ) {
+            let vocabulary = |w: &[u8]| -> String {
+                w.iter().map(|&i| format!("w{i}")).collect::<Vec<_>>().join(" ")
+            };
+            let problems: Vec<String> = items.iter().map(|w| vocabulary(w)).collect();
+            let text = format!("{} {} {}", vocabulary(&text), problems[0], vocabulary(&text[..text.len() / 3]));
+            let refs: Vec<&str> = problems.iter().map(String::as_str).collect();
+            let index = DecontamIndex::build(
+                &[bench("b", &refs)],
+                DecontamConfig { ngram: 40, ..DecontamConfig::default() },
+            );
+            let mut out = Vec::new();
+            index.check("problem", &text, true, &mut out);
+            let got: Vec<(String, usize)> = out
+                .iter()
+                .filter(|h| h.method == Method::Contained)
+                .map(|h| (h.item.clone(), h.matched_words))
+                .collect();
+            let expected: Vec<(String, usize)> = contained_hits_by_every_window(&index, &text)
+                .into_iter()
+                .map(|(id, first, last)| (id, last + 1 - first))
+                .collect();
+            proptest::prop_assert!(!expected.is_empty());
+            proptest::prop_assert_eq!(got, expected);
         }
     }
 
