@@ -134,8 +134,12 @@ pub struct KeepKey {
 }
 
 /// Index (into `members`) of the record to keep. `members` must be in input order.
+/// With [`KeepPolicy::First`] `keys` is not read (it may be empty).
 pub fn choose(policy: KeepPolicy, members: &[u32], keys: &[KeepKey]) -> usize {
     let mut best = 0usize;
+    if policy == KeepPolicy::First {
+        return best;
+    }
     for (pos, &m) in members.iter().enumerate().skip(1) {
         let (a, b) = (&keys[m as usize], &keys[members[best] as usize]);
         let better = match policy {

@@ -15,13 +15,17 @@
 //!
 //! # Memory
 //!
-//! Per record (defaults: 128 bins, 9 bands of 13 rows, mode `both`): signature 256 B (16 bits
-//! per bin), band keys 8 B x bands (72 B), exact key table ~40 B, id bytes + 8 B, keep key 24 B,
-//! union-find 8 B: about **420 B + id length per record**, linear in n (100k records ~ 42 MB,
-//! 1M ~ 420 MB), independent of text length. `verify_jaccard` additionally keeps every
-//! record's shingle set (4 B per distinct shingle, ~ 4 B x words). Buckets are scanned with at
-//! most [`MAX_REPRESENTATIVES`] comparisons per member, so an input made entirely of
-//! duplicates costs O(n) work, not O(n^2).
+//! Per record (defaults: 128 bins, 14 bands of 9 rows, mode `both`): signature 256 B (16 bits
+//! per bin), band entries 8 B x bands (112 B), exact key table ~40 B, signature slot 4 B,
+//! union-find 8 B, keep key 32 B (only for keep policies other than `first`). With
+//! [`Deduper::spilling`] (what the CLI and the pipeline use) the signatures and band entries
+//! (~370 B per record) go to temporary files and only **~55 B per record** stay in memory
+//! (1M records ~ 55 MB; callers add the ids), plus one band's entries (8 B per record) while
+//! clustering; [`Deduper::new`] keeps everything in memory (~420 B per record). Both are
+//! independent of text length. `verify_jaccard` additionally keeps every record's shingle set
+//! in memory (4 B per distinct shingle, ~ 4 B x words). Buckets are scanned with at most
+//! [`MAX_REPRESENTATIVES`] comparisons per member, so an input made entirely of duplicates
+//! costs O(n) work, not O(n^2).
 //!
 //! # Known failure modes
 //!
@@ -30,13 +34,16 @@
 //!   usually supply it.
 
 use crate::cluster::{choose, KeepKey, KeepPolicy, UnionFind};
+use crate::error::Result;
 use crate::exact::{exact_key, View};
 use crate::lsh::{band_key, BandTable, LshParams};
 use crate::minhash::{
     compact, estimate, jaccard_sorted, shingle_set, MinHasher, Scratch, Shingle, Signature,
 };
+use crate::spill::Spill;
 use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// Comparisons per bucket member before it starts its own group in that bucket.
 pub const MAX_REPRESENTATIVES: usize = 8;
@@ -236,37 +243,142 @@ pub struct DedupOutcome {
 /// Streaming dedup state.
 pub struct Deduper {
     config: DedupConfig,
+    /// Keep keys, only when the keep policy reads them.
     keys: Vec<KeepKey>,
     exact_first: HashMap<u128, u32>,
     exact_of: Vec<u32>,
-    signatures: Vec<Option<Signature>>,
-    sets: Vec<Option<Box<[u32]>>>,
+    signatures: Signatures,
     tables: Vec<BandTable>,
     uf: UnionFind,
     empty: u64,
 }
 
 const NO_EXACT: u32 = u32::MAX;
+const NO_SIGNATURE: u32 = u32::MAX;
+
+/// Stored signatures (and shingle sets with `verify_jaccard`), one slot per record that has one.
+struct Signatures {
+    /// Per record: its slot in `data`, or [`NO_SIGNATURE`].
+    slot: Vec<u32>,
+    /// `width` little-endian `u16` bins per slot.
+    data: Spill,
+    width: usize,
+    slots: u32,
+    sets: Vec<Option<Box<[u32]>>>,
+    verify_jaccard: bool,
+    /// Scratch for two signatures being compared.
+    a: Vec<u8>,
+    b: Vec<u8>,
+}
+
+impl Signatures {
+    fn push(&mut self, signature: Option<Signature>, set: Option<Box<[u32]>>) -> Result<()> {
+        match signature {
+            Some(sig) if sig.len() == self.width => {
+                let mut bytes = std::mem::take(&mut self.a);
+                bytes.clear();
+                bytes.extend(sig.iter().flat_map(|v| v.to_le_bytes()));
+                let written = self.data.append(&bytes);
+                self.a = bytes;
+                written?;
+                self.slot.push(self.slots);
+                self.slots += 1;
+            }
+            _ => self.slot.push(NO_SIGNATURE),
+        }
+        if self.verify_jaccard {
+            self.sets.push(set);
+        }
+        Ok(())
+    }
+
+    /// Similarity of the records whose signatures are stored at records `ra` and `rb`.
+    fn similarity(&mut self, ra: u32, rb: u32) -> Result<f64> {
+        if self.verify_jaccard {
+            if let (Some(Some(x)), Some(Some(y))) =
+                (self.sets.get(ra as usize), self.sets.get(rb as usize))
+            {
+                return Ok(jaccard_sorted(x, y));
+            }
+        }
+        let slot = |r: u32| self.slot.get(r as usize).copied().unwrap_or(NO_SIGNATURE);
+        let (sa, sb) = (slot(ra), slot(rb));
+        if sa == NO_SIGNATURE || sb == NO_SIGNATURE {
+            return Ok(0.0);
+        }
+        let bytes = self.width * 2;
+        self.a.resize(bytes, 0);
+        self.b.resize(bytes, 0);
+        self.data
+            .read_at(u64::from(sa) * bytes as u64, &mut self.a)?;
+        self.data
+            .read_at(u64::from(sb) * bytes as u64, &mut self.b)?;
+        let decode = |v: &[u8]| -> Vec<u16> {
+            v.chunks_exact(2)
+                .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                .collect()
+        };
+        Ok(estimate(&decode(&self.a), &decode(&self.b)))
+    }
+
+    fn resident_bytes(&self) -> usize {
+        let sets: usize = self
+            .sets
+            .iter()
+            .map(|s| s.as_ref().map_or(0, |s| s.len() * 4) + 16)
+            .sum();
+        self.data.resident_bytes() + self.slot.capacity() * 4 + sets
+    }
+}
 
 impl Deduper {
-    /// A deduper for `config`.
+    /// A deduper for `config` that keeps its whole index in memory.
     pub fn new(config: DedupConfig) -> Deduper {
+        Deduper::with_storage(config, || Ok(Spill::memory()))
+            .unwrap_or_else(|_| unreachable!("memory storage cannot fail to open"))
+    }
+
+    /// A deduper for `config` that spills signatures and band entries (~370 B per record at
+    /// the defaults) to temporary files in `dir`, keeping ~80 B per record in memory.
+    pub fn spilling(config: DedupConfig, dir: &Path) -> Result<Deduper> {
+        Deduper::with_storage(config, || Spill::file_in(dir))
+    }
+
+    fn with_storage(
+        config: DedupConfig,
+        mut storage: impl FnMut() -> Result<Spill>,
+    ) -> Result<Deduper> {
         let tables = if config.mode.near() {
-            vec![BandTable::default(); config.lsh.bands]
+            (0..config.lsh.bands)
+                .map(|_| storage().map(BandTable::new))
+                .collect::<Result<Vec<_>>>()?
         } else {
             Vec::new()
         };
-        Deduper {
+        let signatures = Signatures {
+            slot: Vec::new(),
+            data: if config.mode.near() {
+                storage()?
+            } else {
+                Spill::memory()
+            },
+            width: config.num_perm,
+            slots: 0,
+            sets: Vec::new(),
+            verify_jaccard: config.verify_jaccard,
+            a: Vec::new(),
+            b: Vec::new(),
+        };
+        Ok(Deduper {
             config,
             keys: Vec::new(),
             exact_first: HashMap::new(),
             exact_of: Vec::new(),
-            signatures: Vec::new(),
-            sets: Vec::new(),
+            signatures,
             tables,
             uf: UnionFind::default(),
             empty: 0,
-        }
+        })
     }
 
     /// The configuration.
@@ -276,18 +388,20 @@ impl Deduper {
 
     /// Records pushed so far.
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.uf.len()
     }
 
     /// True before the first push.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.uf.len() == 0
     }
 
-    /// Add the next record (input order).
-    pub fn push(&mut self, prepared: Prepared) {
+    /// Add the next record (input order). Fails only when a spill file cannot be written.
+    pub fn push(&mut self, prepared: Prepared) -> Result<()> {
         let index = self.uf.push();
-        self.keys.push(prepared.keep);
+        if self.config.keep != KeepPolicy::First {
+            self.keys.push(prepared.keep);
+        }
         let mut exact_dup = false;
         let mut first_of_group = NO_EXACT;
         if let Some(key) = prepared.exact {
@@ -300,92 +414,52 @@ impl Deduper {
         }
         self.exact_of.push(first_of_group);
         if !self.config.mode.near() {
-            return;
+            return Ok(());
         }
         if prepared.signature.is_none() {
             self.empty += 1;
         }
         if exact_dup {
             // Same text as an earlier record: its similarity to others equals the first's.
-            self.signatures.push(None);
-            self.sets.push(None);
-            return;
+            return self.signatures.push(None, None);
         }
         for (table, &key) in self.tables.iter_mut().zip(&prepared.bands) {
-            table.push(key, index);
+            table.push(key, index)?;
         }
-        self.signatures.push(prepared.signature);
-        self.sets.push(prepared.set);
+        self.signatures.push(prepared.signature, prepared.set)
     }
 
     fn index_bytes(&self) -> u64 {
-        let sig: usize = self
-            .signatures
-            .iter()
-            .map(|s| s.as_ref().map_or(0, |s| s.len() * 2) + 16)
-            .sum();
-        let sets: usize = self
-            .sets
-            .iter()
-            .map(|s| s.as_ref().map_or(0, |s| s.len() * 4) + 16)
-            .sum();
         let tables: usize = self.tables.iter().map(BandTable::bytes).sum();
         let exact = self.exact_first.capacity() * 20 + self.exact_of.capacity() * 4;
         let keys = self.keys.capacity() * std::mem::size_of::<KeepKey>();
-        (sig + sets + tables + exact + keys + self.uf.len() * 8) as u64
-    }
-
-    fn similarity(&self, a: u32, b: u32) -> f64 {
-        let ra = self.representative(a);
-        let rb = self.representative(b);
-        if ra == rb {
-            return 1.0;
-        }
-        if self.config.verify_jaccard {
-            if let (Some(Some(x)), Some(Some(y))) =
-                (self.sets.get(ra as usize), self.sets.get(rb as usize))
-            {
-                return jaccard_sorted(x, y);
-            }
-        }
-        match (
-            self.signatures.get(ra as usize),
-            self.signatures.get(rb as usize),
-        ) {
-            (Some(Some(x)), Some(Some(y))) => estimate(x, y),
-            _ => 0.0,
-        }
-    }
-
-    /// The record holding the signature for `i` (the first of its exact group).
-    fn representative(&self, i: u32) -> u32 {
-        match self.exact_of.get(i as usize) {
-            Some(&first) if first != NO_EXACT => first,
-            _ => i,
-        }
+        (self.signatures.resident_bytes() + tables + exact + keys + self.uf.len() * 8) as u64
     }
 
     /// Cluster everything pushed and decide what to keep.
-    pub fn finish(mut self) -> DedupOutcome {
-        let n = self.keys.len();
+    pub fn finish(mut self) -> Result<DedupOutcome> {
+        let n = self.uf.len();
         let mut stats = DedupStats {
             records: n as u64,
             empty_texts: self.empty,
             index_bytes: self.index_bytes(),
             ..DedupStats::default()
         };
+        self.signatures.data.seal()?;
         // Near duplicates: verify bucket members against up to MAX_REPRESENTATIVES earlier
         // members of other sets.
         let threshold = self.config.threshold;
-        let mut tables = std::mem::take(&mut self.tables);
+        let exact_of = &self.exact_of;
+        let uf = &mut self.uf;
+        let signatures = &mut self.signatures;
         let mut reps: Vec<u32> = Vec::with_capacity(MAX_REPRESENTATIVES);
-        for table in &mut tables {
+        for table in std::mem::take(&mut self.tables) {
             table.for_each_bucket(|members| {
                 reps.clear();
                 for &m in members {
                     let mut linked = false;
                     for &r in &reps {
-                        if self.uf.find(r) == self.uf.find(m) {
+                        if uf.find(r) == uf.find(m) {
                             linked = true;
                             break;
                         }
@@ -393,9 +467,9 @@ impl Deduper {
                     if !linked {
                         for &r in &reps {
                             stats.candidate_pairs += 1;
-                            if self.similarity(r, m) >= threshold {
+                            if similarity(exact_of, signatures, r, m)? >= threshold {
                                 stats.verified_pairs += 1;
-                                self.uf.union(r, m);
+                                uf.union(r, m);
                                 linked = true;
                                 break;
                             }
@@ -405,9 +479,9 @@ impl Deduper {
                         reps.push(m);
                     }
                 }
-            });
+                Ok(())
+            })?;
         }
-        drop(tables);
         // Components, in input order.
         let mut root_cluster: HashMap<u32, u32> = HashMap::new();
         let mut groups: Vec<Vec<u32>> = Vec::new();
@@ -427,17 +501,22 @@ impl Deduper {
         let mut clusters = Vec::with_capacity(groups.len());
         for members in groups {
             let kept = members[choose(self.config.keep, &members, &self.keys)];
-            let kept_exact = self.representative(kept);
+            let kept_exact = representative(&self.exact_of, kept);
             let mut list = Vec::with_capacity(members.len());
             for &m in &members {
                 let (kind, similarity) = if m == kept {
                     (MatchKind::Kept, 1.0)
-                } else if self.config.mode.exact() && self.representative(m) == kept_exact {
+                } else if self.config.mode.exact()
+                    && representative(&self.exact_of, m) == kept_exact
+                {
                     stats.exact_removed += 1;
                     (MatchKind::Exact, 1.0)
                 } else {
                     stats.near_removed += 1;
-                    (MatchKind::Near, self.similarity(kept, m))
+                    (
+                        MatchKind::Near,
+                        similarity(&self.exact_of, &mut self.signatures, kept, m)?,
+                    )
                 };
                 if m != kept {
                     dup_of[m as usize] = Some(kept);
@@ -456,12 +535,29 @@ impl Deduper {
         }
         clusters.sort_by_key(|c| c.kept);
         stats.clusters = clusters.len() as u64;
-        DedupOutcome {
+        Ok(DedupOutcome {
             dup_of,
             clusters,
             stats,
-        }
+        })
     }
+}
+
+/// The record holding the signature for `i` (the first of its exact group).
+fn representative(exact_of: &[u32], i: u32) -> u32 {
+    match exact_of.get(i as usize) {
+        Some(&first) if first != NO_EXACT => first,
+        _ => i,
+    }
+}
+
+/// Similarity of records `a` and `b` (1 within an exact group).
+fn similarity(exact_of: &[u32], signatures: &mut Signatures, a: u32, b: u32) -> Result<f64> {
+    let (ra, rb) = (representative(exact_of, a), representative(exact_of, b));
+    if ra == rb {
+        return Ok(1.0);
+    }
+    signatures.similarity(ra, rb)
 }
 
 /// Dedup a list of texts in memory (convenience for tests and small inputs).
@@ -474,9 +570,13 @@ pub fn dedup_texts(config: &DedupConfig, texts: &[&str]) -> DedupOutcome {
             length: text.chars().count() as u64,
             ..KeepKey::default()
         };
-        deduper.push(config.prepare(&hasher, text, keep, &mut scratch));
+        deduper
+            .push(config.prepare(&hasher, text, keep, &mut scratch))
+            .unwrap_or_else(|_| unreachable!("an in-memory deduper cannot fail"));
     }
-    deduper.finish()
+    deduper
+        .finish()
+        .unwrap_or_else(|_| unreachable!("an in-memory deduper cannot fail"))
 }
 
 #[cfg(test)]
@@ -517,6 +617,66 @@ mod tests {
         assert!(c.members[1].similarity > 0.7 && c.members[1].similarity < 1.0);
         assert_eq!(out.stats.exact_removed, 1);
         assert_eq!(out.stats.near_removed, 1);
+    }
+
+    #[test]
+    fn spilled_index_gives_the_same_outcome_as_in_memory() {
+        let base: Vec<String> = (0..60).map(|i| doc(i, 200)).collect();
+        let mut texts: Vec<String> = Vec::new();
+        for (i, b) in base.iter().enumerate() {
+            texts.push(b.clone());
+            if i % 3 == 0 {
+                texts.push(edit(b, 50 + i % 7));
+            }
+            if i % 5 == 0 {
+                texts.push(b.to_uppercase());
+            }
+        }
+        texts.push(String::new());
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        for keep in [KeepPolicy::First, KeepPolicy::Longest] {
+            // Memory and spilled storage must agree on every decision and similarity.
+            let config = DedupConfig {
+                keep,
+                ..DedupConfig::default()
+            };
+            let memory = dedup_texts(&config, &refs);
+            let dir = tempfile::tempdir().unwrap();
+            let hasher = config.hasher();
+            let mut scratch = Scratch::default();
+            let mut spilled = Deduper::spilling(config.clone(), dir.path()).unwrap();
+            for text in &refs {
+                let key = KeepKey {
+                    length: text.chars().count() as u64,
+                    ..KeepKey::default()
+                };
+                spilled
+                    .push(config.prepare(&hasher, text, key, &mut scratch))
+                    .unwrap();
+            }
+            let spilled = spilled.finish().unwrap();
+            assert_eq!(spilled.dup_of, memory.dup_of);
+            // 20 edited copies and 12 upper-cased ones; where a cluster keeps the (longer)
+            // edited copy, the upper-cased original is a near duplicate of it (4 such clusters).
+            let expected = if keep == KeepPolicy::First {
+                (12, 20)
+            } else {
+                (8, 24)
+            };
+            let got = (spilled.stats.exact_removed, spilled.stats.near_removed);
+            assert_eq!(got, expected);
+            let sims = |o: &DedupOutcome| -> Vec<(u32, u32, f64)> {
+                o.clusters
+                    .iter()
+                    .flat_map(|c| {
+                        c.members
+                            .iter()
+                            .map(move |m| (c.kept, m.index, m.similarity))
+                    })
+                    .collect()
+            };
+            assert_eq!(sims(&spilled), sims(&memory));
+        }
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub mod lsh;
 pub mod minhash;
 pub mod normalize;
 pub mod report;
+pub mod spill;
 pub mod spool;
 
 pub use error::{Error, Result};

@@ -18,7 +18,9 @@
 //! - Pairs just below the S-curve's knee are found only sometimes; the threshold is a soft
 //!   boundary. Candidate verification ([`crate::dedup`]) makes it hard on the estimate.
 
+use crate::error::Result;
 use crate::normalize::mix64;
+use crate::spill::Spill;
 
 /// Bands and rows of an LSH index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -84,28 +86,35 @@ pub fn band_key(bins: &[u32], band: usize, rows: usize) -> u32 {
     (mix64(h) >> 32) as u32
 }
 
-/// One band's `(key, record)` entries, grouped by sorting.
-#[derive(Debug, Default, Clone)]
+/// One LSH band: `(band key, record)` entries, appended while streaming (in memory or spilled
+/// to disk, see [`Spill`]) and grouped by key at the end.
 pub struct BandTable {
-    entries: Vec<u64>,
+    entries: Spill,
 }
 
 impl BandTable {
-    /// Add a record's key.
-    pub fn push(&mut self, key: u32, record: u32) {
-        self.entries
-            .push((u64::from(key) << 32) | u64::from(record));
+    /// A band whose entries are stored in `entries`.
+    pub fn new(entries: Spill) -> BandTable {
+        BandTable { entries }
     }
 
-    /// Bytes held.
+    /// Add one record's key.
+    pub fn push(&mut self, key: u32, record: u32) -> Result<()> {
+        self.entries
+            .append(&((u64::from(key) << 32) | u64::from(record)).to_le_bytes())
+    }
+
+    /// Bytes held in memory.
     pub fn bytes(&self) -> usize {
-        self.entries.capacity() * 8
+        self.entries.resident_bytes()
     }
 
     /// Sort and call `f` with each bucket of two or more records (record indices ascending).
-    /// The table is emptied.
-    pub fn for_each_bucket(&mut self, mut f: impl FnMut(&[u32])) {
-        let mut entries = std::mem::take(&mut self.entries);
+    /// Only this band's entries are in memory meanwhile (8 B per record).
+    pub fn for_each_bucket(mut self, mut f: impl FnMut(&[u32]) -> Result<()>) -> Result<()> {
+        self.entries.seal()?;
+        let mut entries = self.entries.read_u64s()?;
+        drop(self.entries);
         entries.sort_unstable();
         let mut members: Vec<u32> = Vec::new();
         let mut i = 0;
@@ -118,10 +127,11 @@ impl BandTable {
             if j - i > 1 {
                 members.clear();
                 members.extend(entries[i..j].iter().map(|&e| e as u32));
-                f(&members);
+                f(&members)?;
             }
             i = j;
         }
+        Ok(())
     }
 }
 
@@ -148,13 +158,19 @@ mod tests {
 
     #[test]
     fn buckets_group_equal_keys() {
-        let mut t = BandTable::default();
-        t.push(5, 0);
-        t.push(7, 1);
-        t.push(5, 2);
-        t.push(5, 3);
-        let mut seen = Vec::new();
-        t.for_each_bucket(|m| seen.push(m.to_vec()));
-        assert_eq!(seen, vec![vec![0, 2, 3]]);
+        let dir = tempfile::tempdir().unwrap();
+        for spill in [Spill::memory(), Spill::file_in(dir.path()).unwrap()] {
+            let mut t = BandTable::new(spill);
+            for (key, record) in [(5, 0), (7, 1), (5, 2), (5, 3), (9, 4), (9, 5)] {
+                t.push(key, record).unwrap();
+            }
+            let mut seen = Vec::new();
+            t.for_each_bucket(|m| {
+                seen.push(m.to_vec());
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(seen, vec![vec![0, 2, 3], vec![4, 5]]);
+        }
     }
 }

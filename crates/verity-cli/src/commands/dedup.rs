@@ -248,7 +248,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             .map(|v| v.get_name().to_string())
             .unwrap_or_default()
     );
-    let mut deduper = Deduper::new(config.clone());
+    // Signatures and band entries spill next to the output, like the rows.
+    let mut deduper = Deduper::spilling(config.clone(), &spool_dir)?;
     let mut ids = Ids::default();
     let mut rows_in = 0u64;
     source.for_each(
@@ -283,7 +284,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             out.reject(&write_rejects)?;
             for (id, p, line) in prepared {
                 ids.push(&id);
-                deduper.push(p);
+                deduper.push(p)?;
                 spool.push(&line)?;
             }
             progress.tick(rows_in);
@@ -296,7 +297,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     if timing {
         eprintln!("timing: read+hash done at {:?}", started.elapsed());
     }
-    let outcome = deduper.finish();
+    let outcome = deduper.finish()?;
     if timing {
         eprintln!("timing: clustering {:?}", t0.elapsed());
     }
