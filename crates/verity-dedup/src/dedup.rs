@@ -245,7 +245,7 @@ pub struct Deduper {
     config: DedupConfig,
     /// Keep keys, only when the keep policy reads them.
     keys: Vec<KeepKey>,
-    exact_first: HashMap<u128, u32>,
+    exact_first: ExactIndex,
     exact_of: Vec<u32>,
     signatures: Signatures,
     tables: Vec<BandTable>,
@@ -255,6 +255,38 @@ pub struct Deduper {
 
 const NO_EXACT: u32 = u32::MAX;
 const NO_SIGNATURE: u32 = u32::MAX;
+
+/// The first record of each exact group, by its 128-bit key: the table holds only a 4-byte
+/// position per group (keys and record indices sit in two dense vectors), about half the
+/// memory of a map of `(u128, u32)` entries.
+#[derive(Default)]
+struct ExactIndex {
+    table: hashbrown::HashTable<u32>,
+    keys: Vec<u128>,
+    firsts: Vec<u32>,
+}
+
+impl ExactIndex {
+    /// The first record with `key`, or `index` after recording it as the first.
+    fn first_or_insert(&mut self, key: u128, index: u32) -> u32 {
+        let hash = key as u64;
+        let keys = &self.keys;
+        if let Some(&pos) = self.table.find(hash, |&p| keys[p as usize] == key) {
+            return self.firsts[pos as usize];
+        }
+        let pos = self.keys.len() as u32;
+        self.keys.push(key);
+        self.firsts.push(index);
+        let keys = &self.keys;
+        self.table
+            .insert_unique(hash, pos, |&p| keys[p as usize] as u64);
+        index
+    }
+
+    fn bytes(&self) -> usize {
+        self.table.capacity() * 5 + self.keys.capacity() * 16 + self.firsts.capacity() * 4
+    }
+}
 
 /// Stored signatures (and shingle sets with `verify_jaccard`), one slot per record that has one.
 struct Signatures {
@@ -372,7 +404,7 @@ impl Deduper {
         Ok(Deduper {
             config,
             keys: Vec::new(),
-            exact_first: HashMap::new(),
+            exact_first: ExactIndex::default(),
             exact_of: Vec::new(),
             signatures,
             tables,
@@ -405,7 +437,7 @@ impl Deduper {
         let mut exact_dup = false;
         let mut first_of_group = NO_EXACT;
         if let Some(key) = prepared.exact {
-            let first = *self.exact_first.entry(key).or_insert(index);
+            let first = self.exact_first.first_or_insert(key, index);
             if first != index {
                 self.uf.union(first, index);
                 exact_dup = true;
@@ -431,7 +463,7 @@ impl Deduper {
 
     fn index_bytes(&self) -> u64 {
         let tables: usize = self.tables.iter().map(BandTable::bytes).sum();
-        let exact = self.exact_first.capacity() * 20 + self.exact_of.capacity() * 4;
+        let exact = self.exact_first.bytes() + self.exact_of.capacity() * 4;
         let keys = self.keys.capacity() * std::mem::size_of::<KeepKey>();
         (self.signatures.resident_bytes() + tables + exact + keys + self.uf.len() * 8) as u64
     }
