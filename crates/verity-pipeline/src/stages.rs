@@ -11,8 +11,10 @@
 //! counts records per batch during the first pass and the second pass reads the same batches.
 //!
 //! Memory of first-pass stages (n = records entering the stage):
-//! - dedup: ~420 B + id length per record (verity-dedup's index) + 4 B (`dup_of`) + id bytes
-//!   kept until the clusters are known, i.e. about **(450 + 2 x id length) x n bytes**;
+//! - dedup: ~55 B per record (verity-dedup's in-memory index; signatures and band entries
+//!   spill to `TMPDIR`, ~370 B per record of disk) + 4 B (`dup_of`) + the id (a boxed string,
+//!   ~16 B + id length) kept until the clusters are known, i.e. about
+//!   **(80 + id length) x n bytes**;
 //! - select with quota/top-k/diversity: ~80 B per surviving candidate (+1 KB with
 //!   `diversity.by = "cluster"`);
 //! - split: ~1.1 KB per record (a 128 x u64 MinHash signature when `near_dup = true`).
