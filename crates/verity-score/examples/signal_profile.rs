@@ -7,6 +7,18 @@ use std::time::Instant;
 use verity_core::record::{Attempt, ObjectKind, Record};
 use verity_score::signals::{ScoreOptions, Scorer};
 
+/// CPU time of this thread so far, in seconds (from /proc/thread-self/schedstat; 0 if absent).
+fn cpu() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<f64>().ok())
+        })
+        .map_or(0.0, |ns| ns / 1e9)
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let Some(path) = args.next() else {
@@ -51,16 +63,27 @@ fn main() {
         let (mut words, mut bitmap) = (Vec::new(), Vec::new());
         let mut k = 0;
         let t = Instant::now();
+        let c = cpu();
         for r in &records {
             if let Some(x) = r.attempts[0].trace.as_deref() {
                 words.clear();
                 k += fast.count_with_words(x, &mut words, &mut bitmap);
             }
         }
-        println!("fused: {:.2}s ({k} tokens)", t.elapsed().as_secs_f64());
+        println!(
+            "fused: {:.2}s wall, {:.2}s CPU ({k} tokens)",
+            t.elapsed().as_secs_f64(),
+            cpu() - c
+        );
         return;
     }
-    for tokenizer in [None, Some("cl100k_base")] {
+    let only = std::env::var("SIGNAL_PROFILE_ONLY").unwrap_or_default();
+    let tokenizers: &[Option<&str>] = match only.as_str() {
+        "none" => &[None],
+        "cl100k" => &[Some("cl100k_base")],
+        _ => &[None, Some("cl100k_base")],
+    };
+    for &tokenizer in tokenizers {
         let scorer = Scorer::new(ScoreOptions {
             tokenizer: tokenizer.map(str::to_string),
             ..ScoreOptions::default()
@@ -68,15 +91,21 @@ fn main() {
         .expect("scorer");
         let mut copy = records.clone();
         let t = Instant::now();
+        let c = cpu();
         for r in &mut copy {
             scorer.score_record(r);
         }
         let s = t.elapsed().as_secs_f64();
+        let c = cpu() - c;
         println!(
-            "score tokenizer={tokenizer:?}: {s:.2}s, {:.1} MB/s, {:.0} rec/s",
+            "score tokenizer={tokenizer:?}: {s:.2}s wall, {c:.2}s CPU ({:.2} CPU-us/record), {:.1} MB/s, {:.0} rec/s",
+            c * 1e6 / records.len() as f64,
             mb / s,
             records.len() as f64 / s
         );
+    }
+    if !only.is_empty() {
+        return;
     }
     let texts: Vec<&str> = records
         .iter()

@@ -55,16 +55,23 @@ pub fn normalize_problem(text: &str) -> String {
 /// surrounding braces. A conservative string normalization, not mathematical equivalence
 /// (`1/2` and `\frac{1}{2}` stay different).
 pub fn normalize_answer(answer: &str) -> String {
-    let mut s: String = answer
+    // The replacements below only change texts with a backslash or `frac`.
+    if !answer.contains('\\') && !answer.contains("frac") {
+        return finish_answer(answer.chars());
+    }
+    let replaced = answer
         .replace("\\left", "")
         .replace("\\right", "")
         .replace("\\!", "")
         .replace("\\,", "")
         .replace("dfrac", "frac")
-        .replace("tfrac", "frac")
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '$')
-        .collect();
+        .replace("tfrac", "frac");
+    finish_answer(replaced.chars())
+}
+
+/// The rest of [`normalize_answer`] after the replacements.
+fn finish_answer(chars: std::str::Chars<'_>) -> String {
+    let mut s: String = chars.filter(|c| !c.is_whitespace() && *c != '$').collect();
     while s.ends_with('.') {
         s.pop();
     }
@@ -143,6 +150,39 @@ mod tests {
     #[test]
     fn answer_normalization() {
         assert_eq!(normalize_answer(r"$\dfrac{1}{2}$."), r"\frac{1}{2}");
+        // The shortcut for answers without a backslash or `frac` gives what the full
+        // replacements give.
+        let full = |a: &str| {
+            finish_answer(
+                a.replace("\\left", "")
+                    .replace("\\right", "")
+                    .replace("\\!", "")
+                    .replace("\\,", "")
+                    .replace("dfrac", "frac")
+                    .replace("tfrac", "frac")
+                    .chars(),
+            )
+        };
+        for a in [
+            "18",
+            " 18. ",
+            "$5$",
+            "{ {x} }",
+            "60.0",
+            "\\$55.00",
+            "dfrac12",
+            "3 frac",
+            "left",
+            "\\text{Monday}.",
+            "\\left(1,2\\right)",
+            "1\\,000",
+            "é ü",
+            "",
+            "{",
+            "..",
+        ] {
+            assert_eq!(normalize_answer(a), full(a), "{a:?}");
+        }
         assert_eq!(normalize_answer(r"\text{Monday}"), "Monday");
         assert_eq!(normalize_answer("{ 18 }"), "18");
     }

@@ -123,7 +123,7 @@ impl Scorer {
 
     /// Attempt-level signals, written into `attempt.signals`.
     pub fn score_attempt(&self, attempt: &mut Attempt, code: bool) {
-        let mut s = Map::new();
+        let mut s = Map::with_capacity(24);
         let mut absent = Map::new();
         let trace = attempt.trace.as_deref();
         let response = attempt.response.as_deref();
@@ -268,7 +268,11 @@ impl Scorer {
         if !absent.is_empty() {
             s.insert("absent".into(), Value::Object(absent));
         }
-        attempt.signals.extend(s);
+        if attempt.signals.is_empty() {
+            attempt.signals = s;
+        } else {
+            attempt.signals.extend(s);
+        }
     }
 }
 

@@ -296,11 +296,17 @@ fn repeated_share(hashes: &[u64], n: usize, table: &mut Vec<u64>) -> f64 {
     table.resize(size, 0);
     let mask = size - 1;
     let mut repeats = 0usize;
-    for w in hashes.windows(n) {
-        let mut g = w
-            .iter()
-            .fold(0u64, |acc, h| acc.rotate_left(13) ^ h)
-            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    // The hash of the window `hashes[i..i + n]` is `XOR_j rotl(hashes[i + j], 13 (n - 1 - j))`
+    // (a fold of `rotl(acc, 13) ^ h`), kept rolling: add the newest word, hash, then remove the
+    // oldest (rotated 13 (n - 1) bits by then).
+    let oldest = (13 * (n - 1) % 64) as u32;
+    let mut acc = hashes[..n - 1]
+        .iter()
+        .fold(0u64, |acc, h| acc.rotate_left(13) ^ h);
+    for (i, &newest) in hashes[n - 1..].iter().enumerate() {
+        acc = acc.rotate_left(13) ^ newest;
+        let mut g = acc.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        acc ^= hashes[i].rotate_left(oldest);
         if g == 0 {
             g = 1;
         }
@@ -703,8 +709,46 @@ mod tests {
             "one two three four five six seven eight nine ten".repeat(3),
         ];
         for t in &texts {
-            for n in [1, 2, 4, 8] {
+            // 6 and 7: the rolling window hash rotates the oldest word past 64 bits.
+            for n in [1, 2, 3, 4, 5, 6, 7, 8, 12] {
                 assert_eq!(repetition(t, n), direct_repetition(t, n), "{n} {t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn rolling_window_hash_equals_the_fold() {
+        // The share computed with the rolling hash equals the share computed with each
+        // window's hash folded from scratch, for every window size and for repeats at every
+        // distance.
+        let mut state = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            state = crate::util::mix64(state);
+            state
+        };
+        let vocabulary: Vec<u64> = (0..7).map(|_| next()).collect();
+        for len in [0usize, 1, 5, 9, 40, 300] {
+            let hashes: Vec<u64> = (0..len)
+                .map(|_| vocabulary[(next() % 7) as usize])
+                .collect();
+            for n in 1..=11 {
+                let mut table = Vec::new();
+                let got = repeated_share(&hashes, n, &mut table);
+                let expected = if hashes.len() < n {
+                    0.0
+                } else {
+                    let mut seen = std::collections::HashSet::new();
+                    let windows = hashes.len() - n + 1;
+                    let repeats = hashes
+                        .windows(n)
+                        .filter(|w| {
+                            let g = w.iter().fold(0u64, |acc, h| acc.rotate_left(13) ^ h);
+                            !seen.insert(g)
+                        })
+                        .count();
+                    repeats as f64 / windows as f64
+                };
+                assert_eq!(got, expected, "len {len} n {n}");
             }
         }
     }
