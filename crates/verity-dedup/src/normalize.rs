@@ -356,6 +356,33 @@ pub fn words(text: &str, out: &mut Vec<Word>) {
 /// ASCII is scanned eight bytes at a time (a word of up to 7 letters costs one load, one
 /// classification and one multiply); non-ASCII characters take the Unicode path.
 pub fn words_of_nfkc(text: &str, out: &mut Vec<Word>) {
+    tokenize(text, out);
+}
+
+/// [`words`] of `text`, and the NFKC text the word offsets refer to (the result of [`nfkc`]).
+/// The text is tokenized as it is; only when the tokenizer met a non-ASCII character is NFKC
+/// checked, and the text tokenized again if NFKC changed it (ASCII text is never changed by
+/// NFKC, so the common case reads the text once).
+pub fn words_nfkc<'a>(text: &'a str, out: &mut Vec<Word>) -> Cow<'a, str> {
+    if text.len() > u32::MAX as usize {
+        // The tokenizer stops at 4 GiB and would not see non-ASCII text beyond.
+        let normalized = nfkc(text);
+        words_of_nfkc(&normalized, out);
+        return normalized;
+    }
+    if !tokenize(text, out) {
+        return Cow::Borrowed(text);
+    }
+    let normalized = nfkc(text);
+    if let Cow::Owned(changed) = &normalized {
+        words_of_nfkc(changed, out);
+    }
+    normalized
+}
+
+/// [`words_of_nfkc`]; true when the text has a non-ASCII character (within its first 4 GiB).
+fn tokenize(text: &str, out: &mut Vec<Word>) -> bool {
+    let mut non_ascii = false;
     out.clear();
     let bytes = text.as_bytes();
     let n = bytes.len().min(u32::MAX as usize);
@@ -369,44 +396,92 @@ pub fn words_of_nfkc(text: &str, out: &mut Vec<Word>) {
             // (on an ASCII separator) before the first non-ASCII byte or backslash.
             let (alnum, special) = classify64(bytes, i);
             let limit = special.trailing_zeros() as usize;
-            let mut words = if limit == 64 {
+            let words = if limit == 64 {
                 alnum
             } else {
                 alnum & ((1u64 << limit) - 1)
             };
-            let mut consumed = true;
-            while words != 0 {
-                let s = words.trailing_zeros() as usize;
-                let e = s + (!(words >> s)).trailing_zeros() as usize;
-                if e >= limit {
-                    // The word reaches the limit: the byte-wise step takes it.
-                    i += s;
-                    consumed = false;
-                    break;
-                }
+            // First and last byte of every word; the k-th start pairs with the k-th end, so
+            // the loop carries no dependency but two bit clears.
+            let mut starts = words & !(words << 1);
+            let mut ends = words & !(words >> 1);
+            // A word that reaches the limit may go on past it: the byte-wise step takes it.
+            let open = if limit == 0 {
+                0
+            } else {
+                ends & (1u64 << (limit - 1))
+            };
+            ends &= !open;
+            while ends != 0 {
+                let s = starts.trailing_zeros() as usize;
+                let e = ends.trailing_zeros() as usize + 1;
+                starts &= starts - 1;
+                ends &= ends - 1;
                 let (start, end) = (i + s, i + e);
-                let len = e - s;
-                let hash = if len < 8 && start + 8 <= n {
-                    hash_short_ascii(load8(bytes, start), len)
-                } else {
-                    hash_chunks(&bytes[start..end], ASCII_LOWER)
-                };
                 out.push(Word {
-                    hash,
+                    hash: ascii_word_hash(bytes, start, end),
                     start: start as u32,
                     end: end as u32,
                 });
-                words &= u64::MAX << e;
             }
-            if consumed {
+            if open == 0 {
                 i += limit;
                 if limit == 64 {
                     continue;
                 }
+            } else {
+                let block_end = i + limit;
+                let start = i + starts.trailing_zeros() as usize;
+                i = start;
+                if limit == 64 {
+                    // A word running past the block (no backslash before it: the block has
+                    // none and its first byte does not follow one): find its end here.
+                    let end = ascii_word_end(bytes, block_end);
+                    if end >= n || bytes[end] < 0x80 {
+                        out.push(Word {
+                            hash: ascii_word_hash(bytes, start, end),
+                            start: start as u32,
+                            end: end as u32,
+                        });
+                        i = end;
+                        continue;
+                    }
+                    // Non-ASCII letters may continue the word: the byte-wise step takes it.
+                }
             }
         }
-        i = step(text, n, i, &mut buffer, out);
+        i = step(text, n, i, &mut buffer, out, &mut non_ascii);
     }
+    non_ascii
+}
+
+/// The hash of the ASCII alphanumeric word `bytes[start..end]` (lowercased).
+#[inline]
+fn ascii_word_hash(bytes: &[u8], start: usize, end: usize) -> u64 {
+    let len = end - start;
+    if len < 8 && start + 8 <= bytes.len() {
+        hash_short_ascii(load8(bytes, start), len)
+    } else {
+        hash_chunks(&bytes[start..end], ASCII_LOWER)
+    }
+}
+
+/// The first position at or after `j` that is not an ASCII letter or digit (`bytes.len()`
+/// at the end).
+#[inline]
+fn ascii_word_end(bytes: &[u8], mut j: usize) -> usize {
+    let n = bytes.len();
+    while j + 8 <= n {
+        let ends = !alnum_bits(load8(bytes, j)) & HI_BITS;
+        if ends != 0 {
+            return j + (ends.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while j < n && bytes[j].is_ascii_alphanumeric() {
+        j += 1;
+    }
+    j
 }
 
 /// Bit k of the first mask: byte `at + k` is an ASCII letter or digit; of the second: it is
@@ -434,7 +509,14 @@ fn gather(bits: u64) -> u64 {
 /// One step of the byte-wise tokenizer from `i`: skip separators, then read one token (an
 /// ASCII word, a LaTeX command, a non-ASCII word or character). Returns where the next step
 /// starts (`n` at the end).
-fn step(text: &str, n: usize, mut i: usize, buffer: &mut Vec<u8>, out: &mut Vec<Word>) -> usize {
+fn step(
+    text: &str,
+    n: usize,
+    mut i: usize,
+    buffer: &mut Vec<u8>,
+    out: &mut Vec<Word>,
+    non_ascii: &mut bool,
+) -> usize {
     let bytes = &text.as_bytes()[..n];
     // Skip ASCII separators.
     loop {
@@ -471,6 +553,7 @@ fn step(text: &str, n: usize, mut i: usize, buffer: &mut Vec<u8>, out: &mut Vec<
                 let len = (ends.trailing_zeros() / 8) as usize;
                 let j = i + len;
                 if bytes[j] >= 0x80 {
+                    *non_ascii = true;
                     return slow_word(text, start, j, n, buffer, out);
                 }
                 out.push(Word {
@@ -496,6 +579,7 @@ fn step(text: &str, n: usize, mut i: usize, buffer: &mut Vec<u8>, out: &mut Vec<
             }
         }
         if j < n && bytes[j] >= 0x80 {
+            *non_ascii = true;
             return slow_word(text, start, j, n, buffer, out);
         }
         out.push(Word {
@@ -505,6 +589,7 @@ fn step(text: &str, n: usize, mut i: usize, buffer: &mut Vec<u8>, out: &mut Vec<
         });
         return j;
     }
+    *non_ascii = true;
     let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
         return n;
     };
@@ -572,10 +657,21 @@ fn alnum_bits(x: u64) -> u64 {
     (digit | letter) & !x & HI_BITS
 }
 
+/// The length-dependent seed of [`hash_chunks`] for lengths 0..8.
+const SHORT_SEEDS: [u64; 8] = {
+    let mut seeds = [0u64; 8];
+    let mut len = 0;
+    while len < 8 {
+        seeds[len] = 0x243f_6a88_85a3_08d3 ^ (len as u64).wrapping_mul(FNV_PRIME);
+        len += 1;
+    }
+    seeds
+};
+
 /// [`hash_chunks`]`(word, ASCII_LOWER)` of the first `len` (1..=7) bytes of `x`.
 #[inline]
 fn hash_short_ascii(x: u64, len: usize) -> u64 {
-    let h: u64 = 0x243f_6a88_85a3_08d3 ^ (len as u64).wrapping_mul(FNV_PRIME);
+    let h: u64 = SHORT_SEEDS[len & 7];
     let keep = u64::MAX >> (64 - 8 * len);
     let word = (x & keep) | (ASCII_LOWER & keep);
     mix64((h ^ word).wrapping_mul(0xc2b2_ae3d_27d4_eb4f))
@@ -951,6 +1047,17 @@ mod tests {
         }
 
         #[test]
+        fn fast_tokenizer_equals_reference_on_long_words(
+            text in "([a-zA-Z0-9]{0,150}[ ,.\\\\]){0,6}(é|小)?[a-zA-Z0-9]{0,90}"
+        ) {
+            let mut fast = Vec::new();
+            let mut reference = Vec::new();
+            words_of_nfkc(&text, &mut fast);
+            words_of_nfkc_reference(&text, &mut reference);
+            proptest::prop_assert_eq!(fast, reference);
+        }
+
+        #[test]
         fn fast_tokenizer_equals_reference_on_any_string(text in "\\PC{0,80}") {
             let text = nfkc(&text);
             let mut fast = Vec::new();
@@ -982,6 +1089,26 @@ mod tests {
             let whole: String = text.nfkc().collect();
             proptest::prop_assert_eq!(nfkc_by_stretches(&text), whole.clone());
             proptest::prop_assert_eq!(nfkc(&text).into_owned(), whole);
+        }
+
+        #[test]
+        fn words_nfkc_equals_words_of_the_nfkc_text(text in tokenizer_text()) {
+            let mut fused = Vec::new();
+            let mut reference = Vec::new();
+            let normalized = words_nfkc(&text, &mut fused);
+            words(&text, &mut reference);
+            proptest::prop_assert_eq!(&normalized, &nfkc(&text));
+            proptest::prop_assert_eq!(fused, reference);
+        }
+
+        #[test]
+        fn words_nfkc_equals_words_on_any_string(text in "\\PC{0,80}") {
+            let mut fused = Vec::new();
+            let mut reference = Vec::new();
+            let normalized = words_nfkc(&text, &mut fused);
+            words(&text, &mut reference);
+            proptest::prop_assert_eq!(&normalized, &nfkc(&text));
+            proptest::prop_assert_eq!(fused, reference);
         }
 
         #[test]

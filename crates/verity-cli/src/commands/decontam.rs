@@ -189,6 +189,27 @@ fn record_hits(
     }
 }
 
+/// The `signals.contamination` entry of a hit: `{benchmark, item, field, method}`.
+fn mark(hit: &Hit) -> Value {
+    let mut object = serde_json::Map::with_capacity(4);
+    object.insert("benchmark".into(), Value::String(hit.benchmark.clone()));
+    object.insert("item".into(), Value::String(hit.item.clone()));
+    object.insert("field".into(), Value::String(hit.field.clone()));
+    object.insert(
+        "method".into(),
+        Value::String(method_name(hit.method).into()),
+    );
+    Value::Object(object)
+}
+
+fn method_name(method: Method) -> &'static str {
+    match method {
+        Method::Ngram => "ngram",
+        Method::Contained => "contained",
+        Method::Fuzzy => "fuzzy",
+    }
+}
+
 fn list(ctx: &Context) -> Result<ExitStatus> {
     if ctx.json {
         print_json(&serde_json::to_value(BUILTIN)?)?;
@@ -286,11 +307,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
                 record.lineage.stages.push("decontam".into());
                 is_contaminated.push(!hits.is_empty());
                 if !hits.is_empty() {
-                    let marks: Vec<Value> = hits
-                        .iter()
-                        .map(|h| json!({"benchmark": h.benchmark, "item": h.item, "field": h.field, "method": h.method}))
-                        .collect();
-                    record.signals.insert("contamination".into(), Value::Array(marks));
+                    let marks: Vec<Value> = hits.iter().map(mark).collect();
+                    record
+                        .signals
+                        .insert("contamination".into(), Value::Array(marks));
                     contaminated.push((record.id.clone(), std::mem::take(&mut hits)));
                 }
             }
@@ -324,18 +344,22 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
                 benches.sort_unstable();
                 benches.dedup();
                 for b in benches {
-                    *per_benchmark.entry(b.to_string()).or_default() += 1;
+                    match per_benchmark.get_mut(b) {
+                        Some(count) => *count += 1,
+                        None => {
+                            per_benchmark.insert(b.to_string(), 1);
+                        }
+                    }
                 }
                 for h in hits {
                     hits_total += 1;
-                    *per_method
-                        .entry(match h.method {
-                            Method::Ngram => "ngram",
-                            Method::Contained => "contained",
-                            Method::Fuzzy => "fuzzy",
-                        })
-                        .or_default() += 1;
-                    *per_field.entry(h.field.clone()).or_default() += 1;
+                    *per_method.entry(method_name(h.method)).or_default() += 1;
+                    match per_field.get_mut(h.field.as_str()) {
+                        Some(count) => *count += 1,
+                        None => {
+                            per_field.insert(h.field.clone(), 1);
+                        }
+                    }
                     if let Some(r) = report.as_mut() {
                         r.write(&HitLine { record: id, hit: h })?;
                     }
