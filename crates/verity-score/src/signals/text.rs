@@ -291,7 +291,9 @@ fn repeated_share(hashes: &[u64], n: usize, table: &mut Vec<u64>) -> f64 {
         return 0.0;
     }
     let total = hashes.len() - n + 1;
-    let size = (total * 2).next_power_of_two().max(16);
+    // At most a quarter full: few probes meet an occupied slot (each is a likely branch
+    // misprediction).
+    let size = (total * 4).next_power_of_two().max(16);
     table.clear();
     table.resize(size, 0);
     let mask = size - 1;
