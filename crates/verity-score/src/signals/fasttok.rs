@@ -28,32 +28,40 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use verity_core::tokens::Tokenizer;
 
-/// Slots in the per-thread table of short pieces (a power of two; 24 bytes each, 3 MiB).
+/// Slots in the per-thread table of short pieces (a power of two; 16 bytes each, 2 MiB).
 const SLOTS: usize = 1 << 17;
 
-/// Slots of the small direct-mapped table in front of it (384 KiB, fits in a core's L2 cache
+/// Slots of the small direct-mapped table in front of it (256 KiB, fits in a core's L2 cache
 /// next to the record being scored): frequent pieces are found there without a trip to L3.
 const HOT: usize = 1 << 14;
 
 /// The table is cleared when this many short pieces are cached (half full).
 const SHORT_LIMIT: usize = SLOTS / 2;
 
-/// Bound on cached long pieces (more than 16 bytes) per thread; cleared when full.
+/// Bound on cached long pieces (more than [`SHORT`] bytes) per thread; cleared when full.
 const LONG_LIMIT: usize = 50_000;
 
-/// One cached short piece: its bytes (zero-padded to 16) and `len | count << 8` (0 = empty).
+/// Pieces of at most this many bytes are cached in the tables; longer ones in a map.
+const SHORT: usize = 15;
+
+/// Bits of a slot's second word that hold the key (bytes 8..15 and the length).
+const KEY_BITS: u64 = (1 << 60) - 1;
+
+/// One cached short piece in 16 bytes (so a slot never straddles two cache lines): its bytes
+/// 0..8, then its bytes 8..15 (bits 0..56), its length (bits 56..60) and its token count (bits
+/// 60..64; a piece has at most as many tokens as bytes, so at most 15); `[0, 0]` = empty (a
+/// length is never 0).
 #[derive(Clone, Copy, Default)]
-struct Slot {
-    key: [u64; 2],
-    tag: u32,
-}
+#[repr(C, align(16))]
+struct Slot([u64; 2]);
 
 /// Per-thread cache from a pre-tokenized piece to its BPE token count.
 ///
-/// Pieces of at most 16 bytes (nearly all of them in natural text) are keyed by their bytes
-/// packed into two words in an open-addressing table, so a lookup is one multiply and one or
-/// two slot comparisons, with no allocation; longer pieces go to a hash map of owned strings.
-/// Keys hold the whole piece, so a hit returns exactly the count tiktoken gave that piece.
+/// Pieces of at most 15 bytes (nearly all of them in natural text) are keyed by their bytes
+/// and length packed into two words in an open-addressing table, so a lookup is one multiply
+/// and one or two slot comparisons, with no allocation; longer pieces go to a hash map of owned
+/// strings. Keys hold the whole piece, so a hit returns exactly the count tiktoken gave that
+/// piece.
 struct PieceCache {
     slots: Vec<Slot>,
     hot: Vec<Slot>,
@@ -71,25 +79,27 @@ impl PieceCache {
         }
     }
 
-    /// The slot of `key` (`len` bytes): `Ok(count)` when cached, else `Err(free slot)`.
+    /// The slot of `key` (`len <= SHORT` bytes): `Ok(count)` when cached, else
+    /// `Err(free slot)`.
     #[inline(always)]
     fn find(&mut self, key: [u64; 2], len: usize) -> Result<usize, usize> {
-        let h = (key[0] ^ key[1].rotate_left(29) ^ len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let hi = key[1] | (len as u64) << 56;
+        let h = (key[0] ^ hi.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let hot = (h >> 51) as usize & (HOT - 1);
         let slot = self.hot[hot];
-        if slot.key == key && slot.tag & 0xff == len as u32 {
-            return Ok((slot.tag >> 8) as usize);
+        if slot.0[0] == key[0] && slot.0[1] & KEY_BITS == hi {
+            return Ok((slot.0[1] >> 60) as usize);
         }
         let mask = SLOTS - 1;
         let mut at = (h >> 47) as usize & mask;
         loop {
             let slot = self.slots[at];
-            if slot.tag == 0 {
+            if slot.0[1] == 0 {
                 return Err(at);
             }
-            if slot.key == key && slot.tag & 0xff == len as u32 {
+            if slot.0[0] == key[0] && slot.0[1] & KEY_BITS == hi {
                 self.hot[hot] = slot;
-                return Ok((slot.tag >> 8) as usize);
+                return Ok((slot.0[1] >> 60) as usize);
             }
             at = (at + 1) & mask;
         }
@@ -107,10 +117,12 @@ impl PieceCache {
                 Err(free) => free,
             };
         }
-        self.slots[at] = Slot {
-            key,
-            tag: len as u32 | (n as u32) << 8,
-        };
+        // A piece has at most as many tokens as bytes; clamp anyway so a count never spills
+        // into the key bits (then the slot is simply not written).
+        if n > SHORT {
+            return;
+        }
+        self.slots[at] = Slot([key[0], key[1] | (len as u64) << 56 | (n as u64) << 60]);
         self.used += 1;
     }
 
@@ -118,7 +130,7 @@ impl PieceCache {
     #[inline]
     fn count(&mut self, tokenizer: &Tokenizer, text: &str, i: usize, end: usize) -> usize {
         let len = end - i;
-        if len > 16 {
+        if len > SHORT {
             return self.count_long(tokenizer, &text[i..end]);
         }
         let key = load_key(text.as_bytes(), i, len);
@@ -524,7 +536,7 @@ impl TokenCounter {
     /// character before it (a "chunk", e.g. `" answer,"`) always starts at a piece boundary,
     /// and its pieces do not depend on what follows, unless it ends in a non-alphanumeric
     /// character before a newline (`[\r\n]*+` joins the newline to its last piece). Such
-    /// chunks of at most 16 bytes are looked up whole in the cache; everything else (whitespace
+    /// chunks of at most 15 bytes are looked up whole in the cache; everything else (whitespace
     /// runs, long or newline-joined chunks) is scanned piece by piece in place.
     pub fn count_with_words(
         &self,
@@ -574,7 +586,7 @@ impl TokenCounter {
             let len = e - c;
             let joins_newline =
                 e < b.len() && matches!(b[e], b'\n' | b'\r') && !b[e - 1].is_ascii_alphanumeric();
-            if pos == c && len <= 16 && !joins_newline {
+            if pos == c && len <= SHORT && !joins_newline {
                 let key = load_key(b, c, len);
                 total += match cache.find(key, len) {
                     Ok(n) => n,
@@ -668,7 +680,7 @@ mod tests {
     fn long_pieces_and_a_full_cache_stay_exact() {
         let tok = Tokenizer::by_name("cl100k_base").unwrap();
         let fast = TokenCounter::new(tok.clone());
-        // Pieces longer than 16 bytes go through the map of long pieces.
+        // Pieces longer than 15 bytes go through the map of long pieces.
         let long = "internationalization ------------------------ \\\\\\\\\\\\\\\\\\\\\n                        x\n";
         assert_eq!(fast.count(long), tok.count(long));
         assert_eq!(fast.count(long), tok.count(long));
@@ -690,6 +702,36 @@ mod tests {
         assert_eq!(fast.count(&text), expected);
         let tail = &text[text.len() - 20_000..];
         assert_eq!(fast.count(tail), tok.count(tail));
+    }
+
+    #[test]
+    fn pieces_and_chunks_around_the_table_limit_stay_exact() {
+        let tok = Tokenizer::by_name("cl100k_base").unwrap();
+        let fast = TokenCounter::new(tok.clone());
+        // Words and chunks of 13 to 18 bytes (the tables hold up to 15), with and without the
+        // space before them, numbers and punctuation of the same lengths, cold then warm.
+        let mut text = String::new();
+        for len in 12..=18 {
+            let word: String = (0..len)
+                .map(|k| (b'a' + (k * 7 % 26) as u8) as char)
+                .collect();
+            let digits: String = (0..len).map(|k| (b'0' + (k % 10) as u8) as char).collect();
+            text.push_str(&format!(
+                "{word} x{word}\n{word}, {digits} {}!\n",
+                "-".repeat(len)
+            ));
+        }
+        for _ in 0..2 {
+            assert_eq!(fast.count(&text), tok.count(&text));
+            let (mut words, mut bitmap) = (Vec::new(), Vec::new());
+            assert_eq!(
+                fast.count_with_words(&text, &mut words, &mut bitmap),
+                tok.count(&text)
+            );
+            for line in text.lines() {
+                assert_eq!(fast.count(line), tok.count(line), "{line:?}");
+            }
+        }
     }
 
     /// cl100k_base's pre-tokenizer pattern, as tiktoken-rs compiles it.
