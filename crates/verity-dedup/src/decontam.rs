@@ -336,6 +336,16 @@ fn sequence_hash(hashes: &[u64]) -> u64 {
     mix64(h ^ hashes.len() as u64)
 }
 
+/// [`sequence_hash`] of the words' hashes (equal to [`window_hash`] over them).
+#[inline]
+fn words_hash(words: &[Word]) -> u64 {
+    let mut h = 0u64;
+    for w in words {
+        h = h.wrapping_mul(NGRAM_BASE).wrapping_add(w.hash);
+    }
+    mix64(h ^ words.len() as u64)
+}
+
 /// Prefix hashes: `prefix[i]` is the polynomial hash of the first `i` words.
 fn prefix_hashes(words: impl Iterator<Item = u64>, prefix: &mut Vec<u64>) {
     prefix.clear();
@@ -669,8 +679,21 @@ impl DecontamIndex {
             return;
         }
         let len = ws.len();
-        prefix_hashes(ws.iter().map(|w| w.hash), prefix);
+        // The problem matchers hash windows at every position: prefix hashes make each O(1).
+        // Other texts only hash the disjoint probe windows (and the n-grams around a probe
+        // that passed the filter) word by word: no serial pass over every word.
+        let use_prefix = problem && self.config.short_matcher;
+        if use_prefix {
+            prefix_hashes(ws.iter().map(|w| w.hash), prefix);
+        }
         let pow = &self.pow[..];
+        let hash_at = |start: usize, l: usize| -> u64 {
+            if use_prefix {
+                window_hash(prefix, pow, start, l)
+            } else {
+                words_hash(&ws[start..start + l])
+            }
+        };
         let (n, m, stride) = (self.n, self.probe_len, self.stride);
         found.clear();
         // Probe m-grams at multiples of the stride; the filter keeps the probes that may lie
@@ -680,7 +703,7 @@ impl DecontamIndex {
             keys.extend(
                 (0..=len - m)
                     .step_by(stride)
-                    .map(|p| (p as u32, window_hash(prefix, pow, p, m))),
+                    .map(|p| (p as u32, hash_at(p, m))),
             );
         }
         self.probe.retain_possible(keys);
@@ -689,7 +712,7 @@ impl DecontamIndex {
         for &(p, _) in keys.iter() {
             let p = p as usize;
             for start in (p + m).saturating_sub(n)..=p.min(len - n) {
-                lookups.push((start as u32, window_hash(prefix, pow, start, n)));
+                lookups.push((start as u32, hash_at(start, n)));
             }
         }
         std::hint::black_box(self.grams.touch(lookups));
@@ -1224,6 +1247,19 @@ mod tests {
             let mut out = Vec::new();
             index.check("trace", &text, false, &mut out);
             let got: Vec<(String, usize)> = out.iter().map(|h| (h.item.clone(), h.matched_words)).collect();
+            proptest::prop_assert_eq!(got, ngram_hits_by_every_window(&index, &text));
+            // The problem path hashes windows from prefix hashes instead: same n-gram hits.
+            let index = DecontamIndex::build(
+                &[bench("b", &refs)],
+                DecontamConfig { ngram: n, ..DecontamConfig::default() },
+            );
+            let mut out = Vec::new();
+            index.check("problem", &text, true, &mut out);
+            let got: Vec<(String, usize)> = out
+                .iter()
+                .filter(|h| h.method == Method::Ngram)
+                .map(|h| (h.item.clone(), h.matched_words))
+                .collect();
             proptest::prop_assert_eq!(got, ngram_hits_by_every_window(&index, &text));
         }
     }

@@ -447,7 +447,20 @@ fn tokenize(text: &str, out: &mut Vec<Word>) -> bool {
                         continue;
                     }
                     // Non-ASCII letters may continue the word: the byte-wise step takes it.
+                } else if bytes[block_end] == b'\\' {
+                    // The word ends at the backslash.
+                    out.push(Word {
+                        hash: ascii_word_hash(bytes, start, block_end),
+                        start: start as u32,
+                        end: block_end as u32,
+                    });
+                    i = block_end;
                 }
+            }
+            // A LaTeX command at the block's limit: read it here (as the step would).
+            if bytes[i] == b'\\' && i + 1 < n && bytes[i + 1].is_ascii_alphabetic() {
+                i = latex_command(text, i + 1, n, out);
+                continue;
             }
         }
         i = step(text, n, i, &mut buffer, out, &mut non_ascii);
