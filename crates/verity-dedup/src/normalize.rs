@@ -1037,47 +1037,55 @@ mod tests {
         proptest::collection::vec(pieces, 0..160).prop_map(|v| v.concat())
     }
 
+    /// Words of an NFKC text by the fast tokenizer.
+    fn fast_words(text: &str) -> Vec<Word> {
+        let mut out = Vec::new();
+        words_of_nfkc(text, &mut out);
+        out
+    }
+
+    /// Words of an NFKC text by the byte-at-a-time reference tokenizer.
+    fn reference_words(text: &str) -> Vec<Word> {
+        let mut out = Vec::new();
+        words_of_nfkc_reference(text, &mut out);
+        out
+    }
+
+    /// `words_nfkc` (normalize while tokenizing): its normalized text and words, and the
+    /// words of the two-step `words`.
+    fn fused_and_two_step(text: &str) -> (String, Vec<Word>, Vec<Word>) {
+        let mut fused = Vec::new();
+        let mut reference = Vec::new();
+        let normalized = words_nfkc(text, &mut fused).into_owned();
+        words(text, &mut reference);
+        (normalized, fused, reference)
+    }
+
     proptest::proptest! {
         #[test]
         fn fast_tokenizer_equals_the_byte_at_a_time_tokenizer(text in tokenizer_text()) {
             let text = nfkc(&text);
-            let mut fast = Vec::new();
-            let mut reference = Vec::new();
-            words_of_nfkc(&text, &mut fast);
-            words_of_nfkc_reference(&text, &mut reference);
-            proptest::prop_assert_eq!(fast, reference);
+            proptest::prop_assert_eq!(fast_words(&text), reference_words(&text));
         }
 
         #[test]
         fn fast_tokenizer_equals_reference_on_mostly_ascii_text(
             text in "[a-zA-Z0-9 ,.()=+\\\\\n]{0,400}(é|小|\\\\frac)?[a-zA-Z0-9 ,.]{0,200}"
         ) {
-            let mut fast = Vec::new();
-            let mut reference = Vec::new();
-            words_of_nfkc(&text, &mut fast);
-            words_of_nfkc_reference(&text, &mut reference);
-            proptest::prop_assert_eq!(fast, reference);
+            proptest::prop_assert_eq!(fast_words(&text), reference_words(&text));
         }
 
         #[test]
         fn fast_tokenizer_equals_reference_on_long_words(
             text in "([a-zA-Z0-9]{0,150}[ ,.\\\\]){0,6}(é|小)?[a-zA-Z0-9]{0,90}"
         ) {
-            let mut fast = Vec::new();
-            let mut reference = Vec::new();
-            words_of_nfkc(&text, &mut fast);
-            words_of_nfkc_reference(&text, &mut reference);
-            proptest::prop_assert_eq!(fast, reference);
+            proptest::prop_assert_eq!(fast_words(&text), reference_words(&text));
         }
 
         #[test]
         fn fast_tokenizer_equals_reference_on_any_string(text in "\\PC{0,80}") {
             let text = nfkc(&text);
-            let mut fast = Vec::new();
-            let mut reference = Vec::new();
-            words_of_nfkc(&text, &mut fast);
-            words_of_nfkc_reference(&text, &mut reference);
-            proptest::prop_assert_eq!(fast, reference);
+            proptest::prop_assert_eq!(fast_words(&text), reference_words(&text));
         }
     }
 
@@ -1087,11 +1095,12 @@ mod tests {
             let bench = crate::benchmarks::builtin(name).unwrap().load().unwrap();
             for item in &bench.items {
                 let text = nfkc(&item.problem);
-                let mut fast = Vec::new();
-                let mut reference = Vec::new();
-                words_of_nfkc(&text, &mut fast);
-                words_of_nfkc_reference(&text, &mut reference);
-                assert_eq!(fast, reference, "{name} {}", item.id);
+                assert_eq!(
+                    fast_words(&text),
+                    reference_words(&text),
+                    "{name} {}",
+                    item.id
+                );
             }
         }
     }
@@ -1106,20 +1115,14 @@ mod tests {
 
         #[test]
         fn words_nfkc_equals_words_of_the_nfkc_text(text in tokenizer_text()) {
-            let mut fused = Vec::new();
-            let mut reference = Vec::new();
-            let normalized = words_nfkc(&text, &mut fused);
-            words(&text, &mut reference);
+            let (normalized, fused, reference) = fused_and_two_step(&text);
             proptest::prop_assert_eq!(&normalized, &nfkc(&text));
             proptest::prop_assert_eq!(fused, reference);
         }
 
         #[test]
         fn words_nfkc_equals_words_on_any_string(text in "\\PC{0,80}") {
-            let mut fused = Vec::new();
-            let mut reference = Vec::new();
-            let normalized = words_nfkc(&text, &mut fused);
-            words(&text, &mut reference);
+            let (normalized, fused, reference) = fused_and_two_step(&text);
             proptest::prop_assert_eq!(&normalized, &nfkc(&text));
             proptest::prop_assert_eq!(fused, reference);
         }
