@@ -318,6 +318,15 @@ pub struct StageResult {
     pub ledger: Option<PathBuf>,
 }
 
+impl OutputArgs {
+    /// The `-o` path, or an error saying to pass one.
+    pub fn path(&self) -> Result<PathBuf> {
+        self.output
+            .clone()
+            .context("no output given: pass -o PATH (.jsonl, .jsonl.gz, .jsonl.zst or .parquet)")
+    }
+}
+
 impl StageOutput {
     /// Prepare the outputs of `stage`.
     pub fn create(
@@ -327,10 +336,7 @@ impl StageOutput {
         source: &RecordSource,
         out: &OutputArgs,
     ) -> Result<StageOutput> {
-        let output = out
-            .output
-            .clone()
-            .context("no output given: pass -o PATH (.jsonl, .jsonl.gz, .jsonl.zst or .parquet)")?;
+        let output = out.path()?;
         let layout = layout::by_name(&out.to)
             .ok_or_else(|| verity_core::Error::NoSuchLayout(out.to.clone()))?;
         for input_file in source.inputs() {

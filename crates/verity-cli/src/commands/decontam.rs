@@ -270,11 +270,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         "mode": if args.mode == ModeArg::Drop { "drop" } else { "flag" },
         "normalization": "nfkc,lowercase,latex_formatting,punctuation_split",
     });
-    let output_path = args
-        .output
-        .output
-        .clone()
-        .context("no output given: pass -o PATH (.jsonl, .jsonl.gz, .jsonl.zst or .parquet)")?;
+    let output_path = args.output.path()?;
     let mut out = StageOutput::create("decontam", params, &args.input, &source, &args.output)?;
     let removed_path = args
         .removed

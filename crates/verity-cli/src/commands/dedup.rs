@@ -218,11 +218,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         "normalization": "nfkc,lowercase,latex_spacing,whitespace",
         "seed": config.seed,
     });
-    let output_path = args
-        .output
-        .output
-        .clone()
-        .context("no output given: pass -o PATH (.jsonl, .jsonl.gz, .jsonl.zst or .parquet)")?;
+    let output_path = args.output.path()?;
     let mut out = StageOutput::create("dedup", params, &args.input, &source, &args.output)?;
     let removed_path = args
         .removed
