@@ -39,10 +39,11 @@
 //!   only by the problem-level matchers.
 
 use crate::benchmarks::Benchmark;
-use crate::normalize::{mix64, words, words_nfkc, Word};
+use crate::normalize::{hash128, hash_bytes, mix64, words, words_nfkc, Word};
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
 
 /// n-grams found in more items than this (within one benchmark) are not indexed.
 pub const MAX_SHARED_ITEMS: usize = 10;
@@ -56,6 +57,50 @@ const MAX_TRIGRAM_ITEMS: usize = 32;
 const FUZZY_CANDIDATES: usize = 4;
 /// Longest span reported, in bytes.
 const MAX_SPAN_BYTES: usize = 300;
+/// Problem texts up to this many bytes have their hits remembered (see [`ProblemCache`]).
+const MAX_CACHED_PROBLEM_BYTES: usize = 16 << 10;
+/// Shards of the [`ProblemCache`] (a lock each) and the problems each remembers.
+const CACHE_SHARDS: usize = 16;
+const CACHE_ENTRIES_PER_SHARD: usize = 1 << 15;
+
+/// The hits of problem texts already checked, keyed by a 128-bit hash of (field, text): rows
+/// that repeat a problem (the rollouts of one task, reused prompts) are matched once and get a
+/// copy of the same hits. The matchers are a function of the text, so the hits are those of a
+/// fresh check. Bounded: a shard that reaches [`CACHE_ENTRIES_PER_SHARD`] problems is
+/// cleared (at most 524,288 problems and their hits are held).
+struct ProblemCache {
+    shards: Vec<Mutex<HashMap<u128, Arc<[Hit]>>>>,
+}
+
+impl ProblemCache {
+    fn new() -> ProblemCache {
+        ProblemCache {
+            shards: (0..CACHE_SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    fn key(field: &str, text: &str) -> u128 {
+        hash128(text.as_bytes()) ^ u128::from(hash_bytes(field.as_bytes()))
+    }
+
+    fn shard(&self, key: u128) -> &Mutex<HashMap<u128, Arc<[Hit]>>> {
+        &self.shards[(key >> 64) as usize % CACHE_SHARDS]
+    }
+
+    fn get(&self, key: u128) -> Option<Arc<[Hit]>> {
+        let shard = self.shard(key).lock().ok()?;
+        shard.get(&key).cloned()
+    }
+
+    fn insert(&self, key: u128, hits: &[Hit]) {
+        if let Ok(mut shard) = self.shard(key).lock() {
+            if shard.len() >= CACHE_ENTRIES_PER_SHARD {
+                shard.clear();
+            }
+            shard.insert(key, hits.into());
+        }
+    }
+}
 
 /// Decontamination parameters.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -302,6 +347,8 @@ pub struct DecontamIndex {
     trigram_filter: BitFilter,
     /// NGRAM_BASE^k.
     pow: Vec<u64>,
+    /// Hits of problem texts seen before.
+    cache: ProblemCache,
 }
 
 const NGRAM_BASE: u64 = 0x100_0000_01b3 | 1;
@@ -585,6 +632,7 @@ impl DecontamIndex {
             postings,
             trigram_filter,
             pow,
+            cache: ProblemCache::new(),
         }
     }
 
@@ -642,7 +690,24 @@ impl DecontamIndex {
 
     /// Hits of one text. `problem` enables the problem-level matchers. At most one hit per
     /// (field, item). Buffers are reused per thread: the call allocates only for hits.
+    /// A problem text seen before (same field and bytes) gets the hits of its first check.
     pub fn check(&self, field: &str, text: &str, problem: bool, out: &mut Vec<Hit>) {
+        if problem && text.len() <= MAX_CACHED_PROBLEM_BYTES {
+            let key = ProblemCache::key(field, text);
+            if let Some(hits) = self.cache.get(key) {
+                out.extend(hits.iter().cloned());
+                return;
+            }
+            let before = out.len();
+            self.check_uncached(field, text, problem, out);
+            self.cache.insert(key, &out[before..]);
+            return;
+        }
+        self.check_uncached(field, text, problem, out);
+    }
+
+    /// [`DecontamIndex::check`] without the problem cache.
+    fn check_uncached(&self, field: &str, text: &str, problem: bool, out: &mut Vec<Hit>) {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => {
                 self.check_with(&mut scratch, field, text, problem, out);
@@ -1093,6 +1158,42 @@ mod tests {
         let clean =
             "Janet has three apples and buys two more at the market on Sunday; how many now?";
         assert!(hits(&index, clean).is_empty());
+    }
+
+    #[test]
+    fn repeated_problems_get_the_hits_of_a_fresh_check() {
+        let sets: Vec<Benchmark> = ["gsm8k", "math500", "aime24"]
+            .iter()
+            .map(|n| builtin(n).unwrap().load().unwrap())
+            .collect();
+        let index = DecontamIndex::build(&sets, DecontamConfig::default());
+        // Exact copies, upper-cased and lightly edited items, and clean texts, each checked
+        // three times, in the "problem" and in another field.
+        let mut texts: Vec<String> = Vec::new();
+        for (i, item) in sets[0].items.iter().take(60).enumerate() {
+            texts.push(item.problem.clone());
+            texts.push(item.problem.to_uppercase());
+            texts.push(item.problem.replacen(' ', " and then ", 1 + i % 3));
+            texts.push(format!(
+                "A clean question number {i} about apples and pears?"
+            ));
+        }
+        texts.extend(sets[1].items.iter().take(20).map(|i| i.problem.clone()));
+        texts.push(String::new());
+        let mut flagged = 0;
+        for field in ["problem", "question"] {
+            for text in &texts {
+                let mut fresh = Vec::new();
+                index.check_uncached(field, text, true, &mut fresh);
+                flagged += usize::from(!fresh.is_empty());
+                for _ in 0..3 {
+                    let mut cached = vec![];
+                    index.check(field, text, true, &mut cached);
+                    assert_eq!(cached, fresh, "{field}: {text}");
+                }
+            }
+        }
+        assert!(flagged >= 2 * (3 * 60 + 20), "{flagged}");
     }
 
     #[test]
