@@ -3,30 +3,13 @@
 //! checked against the builtin GSM8K test set. Flag and drop mode must agree on which records
 //! are contaminated, keep input order, and report every hit.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{rows, verity};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn verity() -> Command {
-    let mut cmd = Command::cargo_bin("verity").unwrap();
-    cmd.current_dir(root()).env("VERITY_NO_PROGRESS", "1");
-    cmd
-}
 
 const GSM8K: &str = "recipes/data/gsm8k_model_solutions.head200.jsonl.gz";
 const MATH: &str = "recipes/data/qwen25_math_cot_100.jsonl.gz";
-
-fn rows(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 fn contaminated(row: &Value) -> bool {
     row.pointer("/signals/contamination").is_some()

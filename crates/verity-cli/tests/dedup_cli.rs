@@ -6,29 +6,13 @@
 //! temporary file behind (signatures and band entries spill next to the output), and give the
 //! same bytes on 1 and 2 threads.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{rows, verity};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn verity() -> Command {
-    let mut cmd = Command::cargo_bin("verity").unwrap();
-    cmd.current_dir(root()).env("VERITY_NO_PROGRESS", "1");
-    cmd
-}
-
 const GSM8K: &str = "recipes/data/gsm8k_model_solutions.head200.jsonl.gz";
-
-fn rows(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 /// The 200 records, then 20 case-changed and 20 one-word-edited copies with new ids.
 fn input_with_duplicates(dir: &Path) -> (PathBuf, Vec<String>) {

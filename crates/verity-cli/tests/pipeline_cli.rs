@@ -1,18 +1,9 @@
 //! `verity run` / `verity export` / `verity report` end to end: plan, exit codes, outputs.
 
-use assert_cmd::Command;
+mod common;
+
+use common::verity;
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn verity() -> Command {
-    let mut cmd = Command::cargo_bin("verity").unwrap();
-    cmd.current_dir(root()).env("VERITY_NO_PROGRESS", "1");
-    cmd
-}
 
 #[test]
 fn dry_run_prints_segments_and_checkpoints() {

@@ -428,6 +428,26 @@ struct Found {
     cover: usize,
 }
 
+/// Record the n-gram of `item` at `start` (n-grams come in increasing `start`): extend the
+/// item's hit, counting only the words not covered yet, or start a new one.
+fn add_ngram(found: &mut Vec<Found>, item: u32, start: usize, n: usize) {
+    let end = start + n - 1;
+    match found.iter_mut().find(|f| f.item == item) {
+        Some(f) => {
+            f.matched += (end + 1).saturating_sub(f.cover.max(start)).min(n);
+            f.last = end;
+            f.cover = end + 1;
+        }
+        None => found.push(Found {
+            item,
+            first: start,
+            last: end,
+            matched: n,
+            cover: end + 1,
+        }),
+    }
+}
+
 /// Per-thread buffers reused across [`DecontamIndex::check`] calls (no allocation per call once
 /// they have grown).
 #[derive(Default)]
@@ -785,24 +805,7 @@ impl DecontamIndex {
             let Some(item) = self.grams.get(h) else {
                 continue;
             };
-            let start = start as usize;
-            let item = item - 1;
-            let end = start + n - 1;
-            match found.iter_mut().find(|f| f.item == item) {
-                Some(f) => {
-                    let new_words = (end + 1).saturating_sub(f.cover.max(start));
-                    f.matched += new_words.min(n);
-                    f.last = end;
-                    f.cover = end + 1;
-                }
-                None => found.push(Found {
-                    item,
-                    first: start,
-                    last: end,
-                    matched: n,
-                    cover: end + 1,
-                }),
-            }
+            add_ngram(found, item - 1, start as usize, n);
         }
         for f in found.iter() {
             out.push(self.hit(
@@ -1301,22 +1304,7 @@ mod tests {
         let mut found: Vec<Found> = Vec::new();
         for_each_window(&hashes, n, |start, h| {
             if let Some(item) = index.grams.get(h) {
-                let item = item - 1;
-                let end = start + n - 1;
-                match found.iter_mut().find(|f| f.item == item) {
-                    Some(f) => {
-                        f.matched += (end + 1).saturating_sub(f.cover.max(start)).min(n);
-                        f.last = end;
-                        f.cover = end + 1;
-                    }
-                    None => found.push(Found {
-                        item,
-                        first: start,
-                        last: end,
-                        matched: n,
-                        cover: end + 1,
-                    }),
-                }
+                add_ngram(&mut found, item - 1, start, n);
             }
         });
         found
