@@ -12,7 +12,10 @@
 //! Exactness: the scanner follows the pattern alternative by alternative, with the character
 //! classes `\p{L}`, `\p{N}` and `\s` taken from `regex-syntax` (the Unicode tables of the regex
 //! engine tiktoken runs), so non-ASCII text is split the same way. A cached count is the count
-//! tiktoken gave the same bytes. The one construct left to tiktoken is an apostrophe followed
+//! tiktoken gave the same bytes up to which ASCII digits they hold: cache keys replace every
+//! ASCII digit by `0`, exact because digits only form pieces of their own, in groups of one to
+//! three, and every such group is one cl100k token (checked when the counter is built; without
+//! it keys keep their digits). Numbers then share a few keys instead of filling the cache. The one construct left to tiktoken is an apostrophe followed
 //! by a non-ASCII character (case-insensitive `'s` also matches `'ſ`): the text is then cut into
 //! segments after the last newline of each whitespace run (always a piece boundary) and the
 //! segments the scanner declines are counted by tiktoken directly. Tests compare the pieces with
@@ -128,12 +131,19 @@ impl PieceCache {
 
     /// Token count of the piece `text[i..end]`, from the cache or from `tokenizer`.
     #[inline]
-    fn count(&mut self, tokenizer: &Tokenizer, text: &str, i: usize, end: usize) -> usize {
+    fn count(
+        &mut self,
+        tokenizer: &Tokenizer,
+        canon: bool,
+        text: &str,
+        i: usize,
+        end: usize,
+    ) -> usize {
         let len = end - i;
         if len > SHORT {
             return self.count_long(tokenizer, &text[i..end]);
         }
-        let key = load_key(text.as_bytes(), i, len);
+        let key = load_key(text.as_bytes(), i, len, canon);
         match self.find(key, len) {
             Ok(n) => n,
             Err(at) => {
@@ -158,9 +168,48 @@ impl PieceCache {
     }
 }
 
+/// The `len <= 16` bytes at `s[i..]`, zero-padded, as two little-endian words; with `canon`,
+/// every ASCII digit replaced by `0` (see [`digits_are_single_tokens`]).
+#[inline]
+fn load_key(s: &[u8], i: usize, len: usize, canon: bool) -> [u64; 2] {
+    let [lo, hi] = load_bytes(s, i, len);
+    if canon {
+        [zero_digits(lo), zero_digits(hi)]
+    } else {
+        [lo, hi]
+    }
+}
+
+/// `x` with every byte that is an ASCII digit replaced by `b'0'` (SWAR, no carries between
+/// bytes).
+#[inline(always)]
+fn zero_digits(x: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let y = x & LOW7;
+    // High bit of a byte set iff the byte is in 0x30..=0x39 (and is ASCII).
+    let ge0 = y + 0x5050_5050_5050_5050;
+    let ge10 = y + 0x4646_4646_4646_4646;
+    let digit = ge0 & !ge10 & !x & HIGH;
+    let mask = (digit >> 7).wrapping_mul(0xff);
+    (x & !mask) | (0x3030_3030_3030_3030 & mask)
+}
+
+/// Whether every string of one to three ASCII digits is a single token of `tokenizer`. Then
+/// the token count of any text is unchanged when its ASCII digits are replaced by `0`: digits
+/// only ever form pieces of their own (`\p{N}{1,3}+` splits a run into groups of three from
+/// the left, whatever the digits are), so the cache can key pieces and chunks by their
+/// digit-blind bytes and numbers stop crowding out words. True for cl100k_base; checked once.
+fn digits_are_single_tokens(tokenizer: &Tokenizer) -> bool {
+    (1..=3u32).all(|width| {
+        (0..10u32.pow(width))
+            .all(|n| tokenizer.count(&format!("{n:0width$}", width = width as usize)) == 1)
+    })
+}
+
 /// The `len <= 16` bytes at `s[i..]`, zero-padded, as two little-endian words.
 #[inline]
-fn load_key(s: &[u8], i: usize, len: usize) -> [u64; 2] {
+fn load_bytes(s: &[u8], i: usize, len: usize) -> [u64; 2] {
     if let Some(window) = s.get(i..i + 16) {
         let mut w = [0u8; 16];
         w.copy_from_slice(window);
@@ -436,6 +485,8 @@ fn classes() -> Option<&'static Classes> {
 pub struct TokenCounter {
     tokenizer: Tokenizer,
     fast: Option<&'static Classes>,
+    /// Cache keys ignore which ASCII digits a text has ([`digits_are_single_tokens`]).
+    canon: bool,
 }
 
 impl std::fmt::Debug for TokenCounter {
@@ -455,7 +506,15 @@ impl TokenCounter {
         } else {
             None
         };
-        TokenCounter { tokenizer, fast }
+        let canon = fast.is_some() && {
+            static CL100K_DIGITS: OnceLock<bool> = OnceLock::new();
+            *CL100K_DIGITS.get_or_init(|| digits_are_single_tokens(&tokenizer))
+        };
+        TokenCounter {
+            tokenizer,
+            fast,
+            canon,
+        }
     }
 
     /// The tokenizer's canonical name.
@@ -522,7 +581,7 @@ impl TokenCounter {
         let mut i = 0;
         while i < text.len() {
             let end = classes.piece_end(text, i)?;
-            total += cache.count(&self.tokenizer, text, i, end);
+            total += cache.count(&self.tokenizer, self.canon, text, i, end);
             i = end;
         }
         Some(total)
@@ -580,14 +639,14 @@ impl TokenCounter {
             let c = chunk_start(b, s);
             while pos < c {
                 let end = classes.piece_end(text, pos)?;
-                total += cache.count(&self.tokenizer, text, pos, end);
+                total += cache.count(&self.tokenizer, self.canon, text, pos, end);
                 pos = end;
             }
             let len = e - c;
             let joins_newline =
                 e < b.len() && matches!(b[e], b'\n' | b'\r') && !b[e - 1].is_ascii_alphanumeric();
             if pos == c && len <= SHORT && !joins_newline {
-                let key = load_key(b, c, len);
+                let key = load_key(b, c, len, self.canon);
                 total += match cache.find(key, len) {
                     Ok(n) => n,
                     Err(_) => {
@@ -596,7 +655,7 @@ impl TokenCounter {
                         let mut i = 0;
                         while i < chunk.len() {
                             let end = classes.piece_end(chunk, i)?;
-                            n += cache.count(&self.tokenizer, chunk, i, end);
+                            n += cache.count(&self.tokenizer, self.canon, chunk, i, end);
                             i = end;
                         }
                         // The pieces may have taken the free slot: look again.
@@ -612,7 +671,7 @@ impl TokenCounter {
         })?;
         while pos < b.len() {
             let end = classes.piece_end(text, pos)?;
-            total += cache.count(&self.tokenizer, text, pos, end);
+            total += cache.count(&self.tokenizer, self.canon, text, pos, end);
             pos = end;
         }
         Some(total)
@@ -674,6 +733,58 @@ mod tests {
         // Whitespace and o200k fall back to the plain tokenizer.
         let ws = TokenCounter::new(Tokenizer::by_name("whitespace").unwrap());
         assert_eq!(ws.count("a b  c"), 3);
+    }
+
+    #[test]
+    fn digit_blind_cache_keys_stay_exact() {
+        let tok = Tokenizer::by_name("cl100k_base").unwrap();
+        assert!(
+            digits_are_single_tokens(&tok),
+            "cl100k: 0..999 are single tokens"
+        );
+        let fast = TokenCounter::new(tok.clone());
+        assert!(fast.canon);
+        assert_eq!(
+            zero_digits(u64::from_le_bytes(*b"a1Z9 0/:")),
+            u64::from_le_bytes(*b"a0Z0 0/:")
+        );
+        // Texts that share digit-blind keys with each other (and with what the cache already
+        // holds) but not their digits: every count must still be tiktoken's.
+        let cases = [
+            " 13489,",
+            " 99999,",
+            " 00000,",
+            "$287",
+            "$100",
+            "3.14159",
+            "2.71828",
+            "1,234,567.89",
+            "x1y22z333",
+            "x9y00z999",
+            "12345678901234567890",
+            "0",
+            "00",
+            "000",
+            "0000",
+            "\\frac{3944}{34} = 116",
+            "\\frac{1000}{10} = 999",
+            "١٢٣ ٤٥٦",
+            "²³ 12²",
+            "id_42: 7e-3 0x1F 1e10",
+            " 2024-11-26 12:34:56",
+        ];
+        for round in 0..2 {
+            for case in cases {
+                assert_eq!(fast.count(case), tok.count(case), "round {round}: {case:?}");
+                let text = format!("We compute {case} and then{case}\n{case}!\n");
+                assert_eq!(
+                    fast.count(&text),
+                    tok.count(&text),
+                    "round {round}: {text:?}"
+                );
+                check_fused(&fast, &tok, &text);
+            }
+        }
     }
 
     #[test]
