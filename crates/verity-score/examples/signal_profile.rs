@@ -60,14 +60,15 @@ fn main() {
         let fast = verity_score::signals::fasttok::TokenCounter::new(
             verity_core::tokens::Tokenizer::by_name("cl100k_base").expect("tok"),
         );
-        let (mut words, mut bitmap) = (Vec::new(), Vec::new());
+        let (mut words, mut masks) = (Vec::new(), verity_score::signals::scan::Masks::default());
         let mut k = 0;
         let t = Instant::now();
         let c = cpu();
         for r in &records {
             if let Some(x) = r.attempts[0].trace.as_deref() {
                 words.clear();
-                k += fast.count_with_words(x, &mut words, &mut bitmap);
+                verity_score::signals::scan::scan(x, &mut masks);
+                k += fast.count_with_words(x, &masks.ws, &mut words);
             }
         }
         println!(
@@ -137,11 +138,12 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    let (mut words, mut bitmap) = (Vec::new(), Vec::new());
+    let (mut words, mut masks) = (Vec::new(), verity_score::signals::scan::Masks::default());
     let mut k3 = 0;
     for x in &texts {
         words.clear();
-        k3 += fast.count_with_words(x, &mut words, &mut bitmap);
+        verity_score::signals::scan::scan(x, &mut masks);
+        k3 += fast.count_with_words(x, &masks.ws, &mut words);
     }
     println!(
         "fast cl100k + words, one scan: {:.2}s ({k3} tokens)",

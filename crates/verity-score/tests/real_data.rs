@@ -546,10 +546,12 @@ fn fast_cl100k_counts_equal_tiktoken_on_real_text() {
     }
     assert!(total > 100_000);
     // The fused scan (token count and words in one pass) on the same texts.
-    let (mut words, mut bitmap) = (Vec::new(), Vec::new());
+    let mut words = Vec::new();
+    let mut masks = verity_score::signals::scan::Masks::default();
     for (t, expected) in texts.iter().zip(&expected_counts) {
         words.clear();
-        let n = fast.count_with_words(t, &mut words, &mut bitmap);
+        verity_score::signals::scan::scan(t, &mut masks);
+        let n = fast.count_with_words(t, &masks.ws, &mut words);
         assert_eq!(n, *expected, "fused: {}", &t[..t.len().min(200)]);
         assert_eq!(words.len(), t.split_whitespace().count());
     }

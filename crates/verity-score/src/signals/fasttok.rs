@@ -588,8 +588,9 @@ impl TokenCounter {
     }
 
     /// Token count of `text`, and the hashes of its whitespace-separated words appended to
-    /// `words` (the words [`super::text::repetition`] counts), from one scan; `bitmap` is
-    /// scratch space. The count equals [`TokenCounter::count`].
+    /// `words` (the words [`super::text::repetition`] counts), from one scan; `ws` is the
+    /// text's whitespace bitmap ([`super::scan::scan`]). The count equals
+    /// [`TokenCounter::count`].
     ///
     /// How: the whitespace bitmap of the text gives its words; a word with the whitespace
     /// character before it (a "chunk", e.g. `" answer,"`) always starts at a piece boundary,
@@ -597,26 +598,21 @@ impl TokenCounter {
     /// character before a newline (`[\r\n]*+` joins the newline to its last piece). Such
     /// chunks of at most 15 bytes are looked up whole in the cache; everything else (whitespace
     /// runs, long or newline-joined chunks) is scanned piece by piece in place.
-    pub fn count_with_words(
-        &self,
-        text: &str,
-        words: &mut Vec<u64>,
-        bitmap: &mut Vec<u64>,
-    ) -> usize {
+    pub fn count_with_words(&self, text: &str, ws: &[u64], words: &mut Vec<u64>) -> usize {
         let Some(classes) = self.fast else {
-            super::text::word_hashes(text, words, bitmap);
+            super::text::word_hashes_of(text, ws, words);
             return self.tokenizer.count(text);
         };
         let before = words.len();
         let fused = CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
-            self.count_chunks(classes, &mut cache, text, words, bitmap)
+            self.count_chunks(classes, &mut cache, text, ws, words)
         });
         match fused {
             Some(n) => n,
             None => {
                 words.truncate(before);
-                super::text::word_hashes(text, words, bitmap);
+                super::text::word_hashes_of(text, ws, words);
                 self.count(text)
             }
         }
@@ -627,14 +623,13 @@ impl TokenCounter {
         classes: &Classes,
         cache: &mut PieceCache,
         text: &str,
+        ws: &[u64],
         words: &mut Vec<u64>,
-        bitmap: &mut Vec<u64>,
     ) -> Option<usize> {
         let b = text.as_bytes();
-        super::text::whitespace_bitmap(text, bitmap);
         let mut pos = 0usize;
         let mut total = 0usize;
-        super::text::for_each_word(bitmap, |s, e| {
+        super::text::for_each_word(ws, |s, e| {
             words.push(super::text::word_hash(b, s, e));
             let c = chunk_start(b, s);
             while pos < c {
@@ -836,7 +831,10 @@ mod tests {
             assert_eq!(fast.count(&text), tok.count(&text));
             let (mut words, mut bitmap) = (Vec::new(), Vec::new());
             assert_eq!(
-                fast.count_with_words(&text, &mut words, &mut bitmap),
+                {
+                    super::super::text::whitespace_bitmap(&text, &mut bitmap);
+                    fast.count_with_words(&text, &bitmap, &mut words)
+                },
                 tok.count(&text)
             );
             for line in text.lines() {
@@ -917,7 +915,8 @@ mod tests {
     fn check_fused(fast: &TokenCounter, tok: &Tokenizer, text: &str) {
         let mut words = vec![7];
         let mut bitmap = Vec::new();
-        let n = fast.count_with_words(text, &mut words, &mut bitmap);
+        super::super::text::whitespace_bitmap(text, &mut bitmap);
+        let n = fast.count_with_words(text, &bitmap, &mut words);
         assert_eq!(n, tok.count(text), "{text:?}");
         let mut expected = vec![7];
         super::super::text::word_hashes(text, &mut expected, &mut bitmap);

@@ -16,16 +16,19 @@
 
 pub mod agent;
 pub mod fasttok;
+pub mod reflection;
 pub mod rollout;
+pub mod scan;
 pub mod text;
 
 pub use rollout::{band, pass_at_k, AttemptOutcome, TaskStats, VerifierChoice, BANDS};
 
 use crate::error::Result;
+use reflection::{ReflectionMatcher, REFLECTION_MARKERS};
 use rollout::{is_rollout, round6};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use text::{ReflectionMatcher, REFLECTION_MARKERS, SCRIPTS};
+use text::SCRIPTS;
 use verity_core::record::{Attempt, Record};
 use verity_core::tokens::Tokenizer;
 
@@ -134,31 +137,52 @@ impl Scorer {
             (None, None) => std::borrow::Cow::Borrowed(""),
         };
         let has_actions = !attempt.events.is_empty() || !attempt.messages.is_empty();
-        if let Some(t) = trace {
-            s.insert("trace_chars".into(), json!(t.chars().count()));
-        }
-        if let Some(r) = response {
-            s.insert("response_chars".into(), json!(r.chars().count()));
-        }
-        // One scan per text gives its token count and its words. The words of `full` are
-        // those of the trace followed by those of the response (the joining newline is
-        // whitespace), so the repetition signals come from the same scan.
-        let (tt, rt, rep) = text::with_scratch(|words, bitmap, table| {
-            let mut scan = |t: &str| match &self.tokenizer {
-                Some(tok) => Some(tok.count_with_words(t, words, bitmap) as u64),
-                None => {
-                    text::word_hashes(t, words, bitmap);
-                    None
+        // One byte scan per text gives its token count, its words, its reflection markers and
+        // its letters. The words of `full` are those of the trace followed by those of the
+        // response (the joining newline is whitespace, and no marker spans a newline), so the
+        // repetition, reflection and script signals of `full` come from the same scans.
+        let mut reflection = [0u32; reflection::GROUPS];
+        let mut mix = [0u64; SCRIPTS.len()];
+        let mut chars = [None, None];
+        let (tt, rt, rep) = text::with_scratch(|scratch| {
+            let mut scan = |t: &str, chars: &mut Option<usize>| {
+                scan::scan(t, &mut scratch.masks);
+                let masks = &scratch.masks;
+                *chars = Some(if masks.ascii {
+                    t.len()
+                } else {
+                    t.chars().count()
+                });
+                self.reflection.count_into(t, &masks.alnum, &mut reflection);
+                mix[0] += masks.ascii_letters;
+                if !masks.ascii {
+                    text::add_non_ascii_scripts(t, &mut mix);
+                }
+                match &self.tokenizer {
+                    Some(tok) => {
+                        Some(tok.count_with_words(t, &masks.ws, &mut scratch.words) as u64)
+                    }
+                    None => {
+                        text::word_hashes_of(t, &masks.ws, &mut scratch.words);
+                        None
+                    }
                 }
             };
-            let tt = trace.and_then(&mut scan);
-            let rt = response.and_then(&mut scan);
+            let [trace_chars, response_chars] = &mut chars;
+            let tt = trace.and_then(|t| scan(t, trace_chars));
+            let rt = response.and_then(|r| scan(r, response_chars));
             (
                 tt,
                 rt,
-                text::repetition_of_words(words, self.options.ngram, table),
+                text::repetition_of_words(&scratch.words, self.options.ngram, &mut scratch.table),
             )
         });
+        if let Some(n) = chars[0] {
+            s.insert("trace_chars".into(), json!(n));
+        }
+        if let Some(n) = chars[1] {
+            s.insert("response_chars".into(), json!(n));
+        }
         if self.tokenizer.is_some() {
             if let Some(tt) = tt {
                 s.insert("trace_tokens".into(), json!(tt));
@@ -223,7 +247,7 @@ impl Scorer {
             s.insert("repeat_ngram_ratio".into(), json!(round6(rep.ngram_ratio)));
             s.insert("tail_repeat_ratio".into(), json!(round6(rep.tail_ratio)));
             s.insert("looping".into(), json!(rep.looping));
-            let counts = self.reflection.count(&full);
+            let counts = reflection;
             let total: u32 = counts.iter().sum();
             let mut by = Map::new();
             for (i, c) in counts.iter().enumerate() {
@@ -233,7 +257,6 @@ impl Scorer {
             }
             s.insert("reflection_count".into(), json!(total));
             s.insert("reflection".into(), Value::Object(by));
-            let mix = text::script_mix(&full);
             let letters: u64 = mix.iter().sum();
             if letters > 0 {
                 let mut fractions = Map::new();

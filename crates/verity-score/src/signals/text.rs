@@ -5,7 +5,6 @@
 //! per call, and none can fail: an empty text yields zeros or an absent signal.
 
 use crate::util::{last_boxed, normalize_answer};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 /// Shape of the `<think>` block(s) in an output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,32 +148,12 @@ pub struct Repetition {
 }
 
 const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// High bit of each byte of `x` set iff the byte is ASCII whitespace (`\t \n \x0b \x0c \r`
-/// or space), exact for any byte values (SWAR, no carries between bytes).
-#[inline(always)]
-fn ascii_ws8(x: u64) -> u64 {
-    let t = x ^ 0x2020_2020_2020_2020;
-    let nonzero = ((t & LOW7) + LOW7) | t;
-    let space = !nonzero & HIGH;
-    let y = x & LOW7;
-    let ge9 = y + 0x7777_7777_7777_7777;
-    let ge14 = y + 0x7272_7272_7272_7272;
-    space | (ge9 & !ge14 & !x & HIGH)
-}
-
-/// The high bits of the eight bytes of `m` packed into the low eight bits (byte k -> bit k).
-#[inline(always)]
-fn pack8(m: u64) -> u64 {
-    ((m >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
-}
 
 /// Whitespace bitmap of `text`: bit `i % 64` of word `i / 64` is set when byte `i` belongs to a
 /// whitespace character (`char::is_whitespace`, as `str::split_whitespace` uses); bytes past
-/// the end count as whitespace.
+/// the end count as whitespace. (The same bitmap as [`super::scan::Masks::ws`], alone.)
 pub(crate) fn whitespace_bitmap(text: &str, out: &mut Vec<u64>) {
+    use super::scan::{ascii_ws8, pack8};
     let b = text.as_bytes();
     out.clear();
     let mut blocks = b.chunks_exact(64);
@@ -195,23 +174,7 @@ pub(crate) fn whitespace_bitmap(text: &str, out: &mut Vec<u64>) {
     }
     out.push(mask);
     if !text.is_ascii() {
-        // Non-ASCII whitespace (U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029,
-        // U+202F, U+205F, U+3000) starts with one of these lead bytes.
-        let mut mark = |at: usize| {
-            if let Some(c) = text.get(at..).and_then(|r| r.chars().next()) {
-                if c.is_whitespace() {
-                    for i in at..at + c.len_utf8() {
-                        out[i / 64] |= 1u64 << (i % 64);
-                    }
-                }
-            }
-        };
-        for at in memchr::memchr3_iter(0xc2, 0xe1, 0xe2, b) {
-            mark(at);
-        }
-        for at in memchr::memchr_iter(0xe3, b) {
-            mark(at);
-        }
+        super::scan::mark_non_ascii_whitespace(text, out);
     }
 }
 
@@ -276,9 +239,15 @@ pub(crate) fn for_each_word(
 /// Word hashes of `text` (words split on whitespace, as `str::split_whitespace`), appended to
 /// `out`; `bitmap` is scratch space.
 pub(crate) fn word_hashes(text: &str, out: &mut Vec<u64>, bitmap: &mut Vec<u64>) {
-    let b = text.as_bytes();
     whitespace_bitmap(text, bitmap);
-    for_each_word(bitmap, |s, e| {
+    word_hashes_of(text, bitmap, out);
+}
+
+/// [`word_hashes`] from the whitespace bitmap `ws` of `text` (as [`whitespace_bitmap`] or
+/// [`super::scan::scan`] make it).
+pub(crate) fn word_hashes_of(text: &str, ws: &[u64], out: &mut Vec<u64>) {
+    let b = text.as_bytes();
+    for_each_word(ws, |s, e| {
         out.push(word_hash(b, s, e));
         Some(())
     });
@@ -329,31 +298,30 @@ fn repeated_share(hashes: &[u64], n: usize, table: &mut Vec<u64>) -> f64 {
     repeats as f64 / total as f64
 }
 
-/// Scratch buffers of [`repetition`], reused per thread (word hashes, whitespace bitmap,
-/// n-gram table).
-type Scratch = (Vec<u64>, Vec<u64>, Vec<u64>);
-
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Scratch> = const {
-        std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new()))
-    };
+/// Per-thread scratch buffers of the text signals, reused between attempts.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    /// Word hashes of the attempt's texts, in order.
+    pub words: Vec<u64>,
+    /// Bitmaps of the text being scanned ([`super::scan::scan`]).
+    pub masks: super::scan::Masks,
+    /// The n-gram table of [`repeated_share`].
+    pub table: Vec<u64>,
 }
 
-/// Run `f` with this thread's scratch buffers (word hashes, whitespace bitmap, n-gram table),
-/// the word-hash buffer cleared.
-pub(crate) fn with_scratch<R>(
-    f: impl FnOnce(&mut Vec<u64>, &mut Vec<u64>, &mut Vec<u64>) -> R,
-) -> R {
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// Run `f` with this thread's scratch buffers, the word-hash buffer cleared.
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     SCRATCH.with(|scratch| {
         let mut scratch = scratch.borrow_mut();
-        let (hashes, bitmap, table) = &mut *scratch;
-        hashes.clear();
-        let r = f(hashes, bitmap, table);
-        if hashes.capacity() > 1 << 20 || bitmap.capacity() > 1 << 20 {
+        scratch.words.clear();
+        let r = f(&mut scratch);
+        if scratch.words.capacity() > 1 << 20 || scratch.masks.ws.capacity() > 1 << 20 {
             // Do not keep huge buffers after a huge text.
-            *hashes = Vec::new();
-            *bitmap = Vec::new();
-            *table = Vec::new();
+            *scratch = Scratch::default();
         }
         r
     })
@@ -361,9 +329,9 @@ pub(crate) fn with_scratch<R>(
 
 /// Repetition of word n-grams (`n` words) over `text`, and looping at its end.
 pub fn repetition(text: &str, n: usize) -> Repetition {
-    with_scratch(|hashes, bitmap, table| {
-        word_hashes(text, hashes, bitmap);
-        repetition_of_words(hashes, n, table)
+    with_scratch(|s| {
+        word_hashes(text, &mut s.words, &mut s.masks.ws);
+        repetition_of_words(&s.words, n, &mut s.table)
     })
 }
 
@@ -383,123 +351,7 @@ pub(crate) fn repetition_of_words(hashes: &[u64], n: usize, table: &mut Vec<u64>
     }
 }
 
-/// Reflection marker groups and the phrases that count for each (matched case-insensitively,
-/// as whole words, leftmost-longest, non-overlapping).
-pub const REFLECTION_MARKERS: &[(&str, &[&str])] = &[
-    ("wait", &["wait", "but wait"]),
-    ("hmm", &["hmm", "hmmm"]),
-    (
-        "check",
-        &[
-            "let me check",
-            "let me verify",
-            "let me double-check",
-            "let me double check",
-            "let me recheck",
-            "let me re-check",
-            "let me re-examine",
-            "let me reconsider",
-            "let me re-evaluate",
-            "double-check",
-            "double check",
-            "let's check",
-            "let's verify",
-            "let's double-check",
-        ],
-    ),
-    ("alternatively", &["alternatively"]),
-    (
-        "mistake",
-        &[
-            "i made a mistake",
-            "i made an error",
-            "that's not right",
-            "that is not right",
-            "that's incorrect",
-            "that is incorrect",
-            "this is wrong",
-            "that's wrong",
-        ],
-    ),
-    (
-        "backtrack",
-        &["backtrack", "go back", "start over", "on second thought"],
-    ),
-    ("actually", &["actually"]),
-];
-
-thread_local! {
-    /// The ASCII-lowercased copy of the text [`ReflectionMatcher::count`] searches.
-    static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// A compiled reflection-marker matcher.
-pub struct ReflectionMatcher {
-    automaton: Option<AhoCorasick>,
-    group_of: Vec<usize>,
-}
-
-impl std::fmt::Debug for ReflectionMatcher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReflectionMatcher").finish_non_exhaustive()
-    }
-}
-
-impl ReflectionMatcher {
-    /// Build the matcher over [`REFLECTION_MARKERS`].
-    pub fn new() -> ReflectionMatcher {
-        let mut patterns = Vec::new();
-        let mut group_of = Vec::new();
-        for (group, (_, phrases)) in REFLECTION_MARKERS.iter().enumerate() {
-            for phrase in *phrases {
-                patterns.push(*phrase);
-                group_of.push(group);
-            }
-        }
-        // Case-sensitive over an ASCII-lowercased copy of the text: the same matches as an
-        // ASCII case-insensitive automaton, and the search can use its SIMD prefilter.
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(patterns.iter().map(|p| p.to_ascii_lowercase()))
-            .ok();
-        ReflectionMatcher {
-            automaton,
-            group_of,
-        }
-    }
-
-    /// Counts per group (same order as [`REFLECTION_MARKERS`]).
-    pub fn count(&self, text: &str) -> [u32; REFLECTION_MARKERS.len()] {
-        let mut counts = [0u32; REFLECTION_MARKERS.len()];
-        let Some(automaton) = &self.automaton else {
-            return counts;
-        };
-        LOWERED.with(|lowered| {
-            let mut bytes = lowered.borrow_mut();
-            bytes.clear();
-            bytes.extend_from_slice(text.as_bytes());
-            bytes.make_ascii_lowercase();
-            for m in automaton.find_iter(&bytes[..]) {
-                let before_ok = m.start() == 0 || !bytes[m.start() - 1].is_ascii_alphanumeric();
-                let after_ok = m.end() >= bytes.len() || !bytes[m.end()].is_ascii_alphanumeric();
-                if before_ok && after_ok {
-                    counts[self.group_of[m.pattern().as_usize()]] += 1;
-                }
-            }
-            if bytes.capacity() > 1 << 22 {
-                *bytes = Vec::new();
-            }
-        });
-        counts
-    }
-}
-
-impl Default for ReflectionMatcher {
-    fn default() -> Self {
-        ReflectionMatcher::new()
-    }
-}
+pub use super::reflection::{ReflectionMatcher, REFLECTION_MARKERS};
 
 /// Writing systems counted by [`script_mix`].
 pub const SCRIPTS: [&str; 7] = [
@@ -540,6 +392,24 @@ fn script_of(c: char) -> Option<usize> {
 pub fn script_mix(text: &str) -> [u64; SCRIPTS.len()] {
     let mut counts = [0u64; SCRIPTS.len()];
     let b = text.as_bytes();
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        counts[0] += u64::from(super::scan::ascii_letter8(x).count_ones());
+    }
+    counts[0] += words
+        .remainder()
+        .iter()
+        .filter(|c| c.is_ascii_alphabetic())
+        .count() as u64;
+    add_non_ascii_scripts(text, &mut counts);
+    counts
+}
+
+/// Add the non-ASCII letters of `text` to `counts` (per script, same order as [`SCRIPTS`]);
+/// the ASCII letters come from [`super::scan::Masks::ascii_letters`].
+pub fn add_non_ascii_scripts(text: &str, counts: &mut [u64; SCRIPTS.len()]) {
+    let b = text.as_bytes();
     let mut count_char_at = |at: usize| {
         if let Some(i) = text
             .get(at..)
@@ -549,18 +419,12 @@ pub fn script_mix(text: &str) -> [u64; SCRIPTS.len()] {
             counts[i] += 1;
         }
     };
-    let mut latin = 0u64;
     let mut words = b.chunks_exact(8);
     let mut base = 0usize;
     for w in &mut words {
         let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        // ASCII letters: (byte | 0x20) in 'a'..='z', high bit clear.
-        let y = (x | 0x2020_2020_2020_2020) & LOW7;
-        let ge_a = y + 0x1f1f_1f1f_1f1f_1f1f;
-        let ge_brace = y + 0x0505_0505_0505_0505;
-        latin += u64::from((ge_a & !ge_brace & !x & HIGH).count_ones());
         // Lead bytes of non-ASCII characters: the two high bits set.
-        let mut lead = x & (x << 1) & HIGH;
+        let mut lead = x & (x << 1) & 0x8080_8080_8080_8080;
         while lead != 0 {
             count_char_at(base + lead.trailing_zeros() as usize / 8);
             lead &= lead - 1;
@@ -568,14 +432,10 @@ pub fn script_mix(text: &str) -> [u64; SCRIPTS.len()] {
         base += 8;
     }
     for (k, &c) in words.remainder().iter().enumerate() {
-        if c.is_ascii_alphabetic() {
-            latin += 1;
-        } else if c >= 0xc0 {
+        if c >= 0xc0 {
             count_char_at(base + k);
         }
     }
-    counts[0] += latin;
-    counts
 }
 
 #[cfg(test)]
@@ -756,17 +616,6 @@ mod tests {
     }
 
     #[test]
-    fn reflection_markers_count_whole_words() {
-        let m = ReflectionMatcher::new();
-        let counts =
-            m.count("Wait, let me double-check. Hmm... awaited waiting. But wait: actually no.");
-        assert_eq!(counts[0], 2, "wait + but wait, not awaited/waiting");
-        assert_eq!(counts[1], 1);
-        assert_eq!(counts[2], 1);
-        assert_eq!(counts[6], 1);
-    }
-
-    #[test]
     fn script_mix_equals_a_char_by_char_count() {
         let texts = [
             "abc 你好 привет".to_string(),
@@ -787,45 +636,6 @@ mod tests {
             }
             assert_eq!(script_mix(t), expected, "{t:?}");
         }
-    }
-
-    #[test]
-    fn reflection_counts_equal_a_case_insensitive_automaton() {
-        let mut patterns = Vec::new();
-        let mut group_of = Vec::new();
-        for (group, (_, phrases)) in REFLECTION_MARKERS.iter().enumerate() {
-            for phrase in *phrases {
-                patterns.push(*phrase);
-                group_of.push(group);
-            }
-        }
-        let reference = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&patterns)
-            .unwrap();
-        let m = ReflectionMatcher::new();
-        let mut total = 0;
-        let texts = [
-            "WAIT. But Wait, BUT WAIT: hmm, HMMM; Let Me Double-Check; LET'S VERIFY. xbut wait",
-            "Actually, ÀCTUALLY actually’s – I Made A Mistake. That's Wrong! go back; Start over?",
-            "Alternatively,\nalternatively\tON SECOND THOUGHT let me re-examine backtracking backtrack",
-            "awaited waiting hmmmm letme check doublecheck",
-        ];
-        for t in texts {
-            let mut expected = [0u32; REFLECTION_MARKERS.len()];
-            let b = t.as_bytes();
-            for x in reference.find_iter(t) {
-                let before = x.start() == 0 || !b[x.start() - 1].is_ascii_alphanumeric();
-                let after = x.end() >= b.len() || !b[x.end()].is_ascii_alphanumeric();
-                if before && after {
-                    expected[group_of[x.pattern().as_usize()]] += 1;
-                }
-            }
-            assert_eq!(m.count(t), expected, "{t:?}");
-            total += expected.iter().sum::<u32>();
-        }
-        assert!(total > 15, "{total}");
     }
 
     #[test]

@@ -1,0 +1,298 @@
+//! Reflection markers: "wait", "hmm", "let me check", "alternatively", ... counted per group.
+//!
+//! What it does: counts, per group of [`REFLECTION_MARKERS`], the phrases that occur in a text
+//! as whole words (ASCII case-insensitive; a phrase starts where an ASCII letter or digit
+//! follows a byte that is not one, and the byte after it is not one either), scanning left to
+//! right and taking at each word start the longest phrase that fits, never overlapping a phrase
+//! already counted.
+//!
+//! Why: reasoning traces that backtrack ("wait", "let me re-check") are a signal users select
+//! on. The count runs on every attempt, so it visits only the word starts the byte scan of
+//! [`super::scan`] found, and looks each one up by its first three (lowercased) bytes in a
+//! 64-slot perfect-hash table; the phrases of a slot are compared only on a hit.
+//!
+//! Known failure modes: markers are English and ASCII; "wait" in "wait time" counts (a marker
+//! is a phrase, not an intent). Counts are not a quality measure (see `docs/signals.md`).
+
+use super::scan::{for_each_run_start, scan, Masks};
+
+/// Reflection marker groups and the phrases that count for each (matched ASCII
+/// case-insensitively, as whole words, longest first, non-overlapping).
+pub const REFLECTION_MARKERS: &[(&str, &[&str])] = &[
+    ("wait", &["wait", "but wait"]),
+    ("hmm", &["hmm", "hmmm"]),
+    (
+        "check",
+        &[
+            "let me check",
+            "let me verify",
+            "let me double-check",
+            "let me double check",
+            "let me recheck",
+            "let me re-check",
+            "let me re-examine",
+            "let me reconsider",
+            "let me re-evaluate",
+            "double-check",
+            "double check",
+            "let's check",
+            "let's verify",
+            "let's double-check",
+        ],
+    ),
+    ("alternatively", &["alternatively"]),
+    (
+        "mistake",
+        &[
+            "i made a mistake",
+            "i made an error",
+            "that's not right",
+            "that is not right",
+            "that's incorrect",
+            "that is incorrect",
+            "this is wrong",
+            "that's wrong",
+        ],
+    ),
+    (
+        "backtrack",
+        &["backtrack", "go back", "start over", "on second thought"],
+    ),
+    ("actually", &["actually"]),
+];
+
+/// Number of marker groups.
+pub const GROUPS: usize = REFLECTION_MARKERS.len();
+
+/// Slots of the prefix table (a power of two, at most 256).
+const SLOTS: usize = 64;
+
+/// One slot of the prefix table: the first three bytes (lowercase, little-endian) of its
+/// phrases (0 = empty: a phrase starts with a letter), and the range of its phrases.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    prefix: u32,
+    first: u16,
+    end: u16,
+}
+
+/// A compiled reflection-marker matcher.
+#[derive(Debug, Clone)]
+pub struct ReflectionMatcher {
+    /// Lowercase phrases with their group, sorted by prefix slot, longest first in a slot.
+    phrases: Vec<(Box<[u8]>, usize)>,
+    slots: [Slot; SLOTS],
+    /// Multiplier of the prefix hash (found at build time so that no two prefixes collide).
+    mul: u32,
+}
+
+/// The first three bytes of `b[at..]` (zero-padded), ASCII letters lowercased.
+#[inline(always)]
+fn prefix_at(b: &[u8], at: usize) -> u32 {
+    let x = match b.get(at..at + 4) {
+        Some(w) => u32::from_le_bytes([w[0], w[1], w[2], w[3]]) & 0x00ff_ffff,
+        None => {
+            let mut x = 0u32;
+            for k in 0..3 {
+                if let Some(&c) = b.get(at + k) {
+                    x |= u32::from(c) << (8 * k);
+                }
+            }
+            x
+        }
+    };
+    // SWAR: set bit 5 of the bytes that are ASCII letters.
+    let y = (x | 0x2020_2020) & 0x7f7f_7f7f;
+    let letter = (y + 0x1f1f_1f1f) & !(y + 0x0505_0505) & !x & 0x8080_8080;
+    x | (letter >> 2)
+}
+
+#[inline(always)]
+fn slot_of(prefix: u32, mul: u32) -> usize {
+    (prefix.wrapping_mul(mul) >> 26) as usize & (SLOTS - 1)
+}
+
+impl ReflectionMatcher {
+    /// Build the matcher over [`REFLECTION_MARKERS`].
+    pub fn new() -> ReflectionMatcher {
+        let mut phrases: Vec<(Box<[u8]>, usize)> = Vec::new();
+        for (group, (_, list)) in REFLECTION_MARKERS.iter().enumerate() {
+            for phrase in *list {
+                phrases.push((phrase.to_ascii_lowercase().into_bytes().into(), group));
+            }
+        }
+        let mut prefixes: Vec<u32> = phrases.iter().map(|(p, _)| prefix_at(p, 0)).collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        // A multiplier under which the prefixes take distinct slots (a few tries at most:
+        // ~15 keys in 64 slots).
+        let mut mul = 0x9e37_79b1u32;
+        while {
+            let mut seen = [false; SLOTS];
+            !prefixes
+                .iter()
+                .all(|&p| !std::mem::replace(&mut seen[slot_of(p, mul)], true))
+        } {
+            mul = mul.wrapping_mul(0x2c1b_3c6d).wrapping_add(0x297a_2d39) | 1;
+        }
+        phrases.sort_by(|a, b| {
+            slot_of(prefix_at(&a.0, 0), mul)
+                .cmp(&slot_of(prefix_at(&b.0, 0), mul))
+                .then(b.0.len().cmp(&a.0.len()))
+        });
+        let mut slots = [Slot::default(); SLOTS];
+        for (i, (phrase, _)) in phrases.iter().enumerate() {
+            let prefix = prefix_at(phrase, 0);
+            let slot = &mut slots[slot_of(prefix, mul)];
+            if slot.prefix == 0 {
+                *slot = Slot {
+                    prefix,
+                    first: i as u16,
+                    end: i as u16,
+                };
+            }
+            slot.end = i as u16 + 1;
+        }
+        ReflectionMatcher {
+            phrases,
+            slots,
+            mul,
+        }
+    }
+
+    /// Counts per group (same order as [`REFLECTION_MARKERS`]).
+    pub fn count(&self, text: &str) -> [u32; GROUPS] {
+        let mut masks = Masks::default();
+        scan(text, &mut masks);
+        let mut counts = [0u32; GROUPS];
+        self.count_into(text, &masks.alnum, &mut counts);
+        counts
+    }
+
+    /// Add the counts of `text` to `counts`, given its ASCII-alphanumeric bitmap (from
+    /// [`scan`]).
+    pub fn count_into(&self, text: &str, alnum: &[u64], counts: &mut [u32; GROUPS]) {
+        let b = text.as_bytes();
+        let mut next = 0usize;
+        for_each_run_start(alnum, |at| {
+            if at < next {
+                return;
+            }
+            let prefix = prefix_at(b, at);
+            let slot = self.slots[slot_of(prefix, self.mul)];
+            if slot.prefix != prefix {
+                return;
+            }
+            for (phrase, group) in &self.phrases[usize::from(slot.first)..usize::from(slot.end)] {
+                let end = at + phrase.len();
+                if end <= b.len()
+                    && b[at..end].eq_ignore_ascii_case(phrase)
+                    && !b.get(end).is_some_and(u8::is_ascii_alphanumeric)
+                {
+                    counts[*group] += 1;
+                    next = end;
+                    return;
+                }
+            }
+        });
+    }
+}
+
+impl Default for ReflectionMatcher {
+    fn default() -> Self {
+        ReflectionMatcher::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The definition, position by position: at each word start, the longest phrase that
+    /// matches (ASCII case-insensitively) and ends at a word boundary.
+    fn reference(text: &str) -> [u32; GROUPS] {
+        let b = text.as_bytes();
+        let mut phrases: Vec<(String, usize)> = Vec::new();
+        for (group, (_, list)) in REFLECTION_MARKERS.iter().enumerate() {
+            for phrase in *list {
+                phrases.push((phrase.to_string(), group));
+            }
+        }
+        phrases.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        let mut counts = [0u32; GROUPS];
+        let mut i = 0;
+        'scan: while i < b.len() {
+            let starts_word =
+                b[i].is_ascii_alphanumeric() && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+            if starts_word {
+                for (phrase, group) in &phrases {
+                    let end = i + phrase.len();
+                    if end <= b.len()
+                        && b[i..end].eq_ignore_ascii_case(phrase.as_bytes())
+                        && (end == b.len() || !b[end].is_ascii_alphanumeric())
+                    {
+                        counts[*group] += 1;
+                        i = end;
+                        continue 'scan;
+                    }
+                }
+            }
+            i += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn markers_count_whole_words() {
+        let m = ReflectionMatcher::new();
+        let counts =
+            m.count("Wait, let me double-check. Hmm... awaited waiting. But wait: actually no.");
+        assert_eq!(counts[0], 2, "wait + but wait, not awaited/waiting");
+        assert_eq!(counts[1], 1);
+        assert_eq!(counts[2], 1);
+        assert_eq!(counts[6], 1);
+        // A phrase glued to a word before it does not hide a marker inside it.
+        assert_eq!(m.count("xbut wait")[0], 1);
+        assert_eq!(m.count("hmmmm hmm hmmm")[1], 2);
+    }
+
+    #[test]
+    fn counts_equal_the_definition() {
+        let m = ReflectionMatcher::new();
+        let mut total = 0;
+        let texts = [
+            "WAIT. But Wait, BUT WAIT: hmm, HMMM; Let Me Double-Check; LET'S VERIFY. xbut wait",
+            "Actually, ÀCTUALLY actually’s – I Made A Mistake. That's Wrong! go back; Start over?",
+            "Alternatively,\nalternatively\tON SECOND THOUGHT let me re-examine backtracking backtrack",
+            "awaited waiting hmmmm letme check doublecheck",
+            "wai",
+            "go",
+            "(wait)[hmm]{actually}\"let me check\"—wait…hmm_wait 3wait wait3 é wait",
+        ];
+        for t in texts {
+            let expected = reference(t);
+            assert_eq!(m.count(t), expected, "{t:?}");
+            total += expected.iter().sum::<u32>();
+        }
+        assert!(total > 20, "{total}");
+    }
+
+    proptest! {
+        #[test]
+        fn random_texts_equal_the_definition(
+            parts in proptest::collection::vec(prop_oneof![
+                Just("wait"), Just("Wait"), Just("but"), Just("BUT wait"), Just("hmm"), Just("m"),
+                Just("let me"), Just(" check"), Just("let's"), Just("double"), Just("-check"),
+                Just("that's"), Just(" wrong"), Just("that is not right"), Just("go back"),
+                Just("on second thought"), Just("actually"), Just("i made a mistake"),
+                Just(" "), Just("  "), Just("\n"), Just("."), Just(","), Just("x"), Just("7"),
+                Just("é"), Just("_"), Just("'"), Just("alternatively"), Just("start over"),
+            ], 0..40)
+        ) {
+            let text: String = parts.concat();
+            let m = ReflectionMatcher::new();
+            prop_assert_eq!(m.count(&text), reference(&text), "{:?}", text);
+        }
+    }
+}

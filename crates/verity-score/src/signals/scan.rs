@@ -1,0 +1,217 @@
+//! One pass over a text's bytes for the signals that look at every byte.
+//!
+//! What it does: reads the text eight bytes at a time and writes two bitmaps (bit `i % 64` of
+//! word `i / 64` describes byte `i`): which bytes belong to a whitespace character (the words
+//! that token counting and repetition use) and which bytes are ASCII letters or digits (the word
+//! boundaries of the reflection markers); it also counts the ASCII letters (the script mix) and
+//! says whether the text has any non-ASCII byte.
+//!
+//! Why: these used to be four separate passes (whitespace bitmap, a lowercased copy for the
+//! marker automaton, the automaton itself, the letter count); one load per eight bytes now
+//! serves all of them.
+//!
+//! Known failure modes: none; every byte value is classified exactly (tests compare each bitmap
+//! with a byte-by-byte definition).
+
+/// Bitmaps and counts of one text, see [`scan`].
+#[derive(Debug, Default)]
+pub struct Masks {
+    /// Bit set: the byte belongs to a whitespace character (`char::is_whitespace`); bytes past
+    /// the end count as whitespace.
+    pub ws: Vec<u64>,
+    /// Bit set: the byte is an ASCII letter or digit.
+    pub alnum: Vec<u64>,
+    /// ASCII letters in the text.
+    pub ascii_letters: u64,
+    /// The text is all ASCII.
+    pub ascii: bool,
+}
+
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// High bit of each byte of `x` set iff the byte is ASCII whitespace (`\t \n \x0b \x0c \r`
+/// or space), exact for any byte values (SWAR, no carries between bytes).
+#[inline(always)]
+pub(crate) fn ascii_ws8(x: u64) -> u64 {
+    let t = x ^ 0x2020_2020_2020_2020;
+    let nonzero = ((t & LOW7) + LOW7) | t;
+    let space = !nonzero & HIGH;
+    let y = x & LOW7;
+    let ge9 = y + 0x7777_7777_7777_7777;
+    let ge14 = y + 0x7272_7272_7272_7272;
+    space | (ge9 & !ge14 & !x & HIGH)
+}
+
+/// High bit of each byte of `x` set iff the byte is an ASCII letter.
+#[inline(always)]
+pub(crate) fn ascii_letter8(x: u64) -> u64 {
+    // (byte | 0x20) in 'a'..='z', high bit clear.
+    let y = (x | 0x2020_2020_2020_2020) & LOW7;
+    let ge_a = y + 0x1f1f_1f1f_1f1f_1f1f;
+    let ge_brace = y + 0x0505_0505_0505_0505;
+    ge_a & !ge_brace & !x & HIGH
+}
+
+/// High bit of each byte of `x` set iff the byte is an ASCII digit.
+#[inline(always)]
+pub(crate) fn ascii_digit8(x: u64) -> u64 {
+    let y = x & LOW7;
+    let ge0 = y + 0x5050_5050_5050_5050;
+    let ge10 = y + 0x4646_4646_4646_4646;
+    ge0 & !ge10 & !x & HIGH
+}
+
+/// The high bits of the eight bytes of `m` packed into the low eight bits (byte k -> bit k).
+#[inline(always)]
+pub(crate) fn pack8(m: u64) -> u64 {
+    ((m >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+}
+
+/// Scan `text` into `masks` (its buffers are reused).
+pub fn scan(text: &str, masks: &mut Masks) {
+    let b = text.as_bytes();
+    masks.ws.clear();
+    masks.alnum.clear();
+    let mut letters = 0u64;
+    let mut high = 0u64;
+    let mut blocks = b.chunks_exact(64);
+    for block in &mut blocks {
+        let mut ws = 0u64;
+        let mut alnum = 0u64;
+        for (k, w) in block.chunks_exact(8).enumerate() {
+            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            let letter = ascii_letter8(x);
+            letters += u64::from(letter.count_ones());
+            high |= x;
+            ws |= pack8(ascii_ws8(x)) << (8 * k);
+            alnum |= pack8(letter | ascii_digit8(x)) << (8 * k);
+        }
+        masks.ws.push(ws);
+        masks.alnum.push(alnum);
+    }
+    let rest = blocks.remainder();
+    let mut ws = u64::MAX;
+    let mut alnum = 0u64;
+    for (k, &c) in rest.iter().enumerate() {
+        if !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
+            ws &= !(1u64 << k);
+        }
+        if c.is_ascii_alphanumeric() {
+            alnum |= 1u64 << k;
+        }
+        letters += u64::from(c.is_ascii_alphabetic());
+        high |= u64::from(c) << 56;
+    }
+    masks.ws.push(ws);
+    masks.alnum.push(alnum);
+    masks.ascii_letters = letters;
+    masks.ascii = high & HIGH == 0;
+    if !masks.ascii {
+        mark_non_ascii_whitespace(text, &mut masks.ws);
+    }
+}
+
+/// Set the bits of the non-ASCII whitespace characters of `text` in `ws`.
+pub(crate) fn mark_non_ascii_whitespace(text: &str, ws: &mut [u64]) {
+    let b = text.as_bytes();
+    // Non-ASCII whitespace (U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F,
+    // U+205F, U+3000) starts with one of these lead bytes.
+    let mut mark = |at: usize| {
+        if let Some(c) = text.get(at..).and_then(|r| r.chars().next()) {
+            if c.is_whitespace() {
+                for i in at..at + c.len_utf8() {
+                    ws[i / 64] |= 1u64 << (i % 64);
+                }
+            }
+        }
+    };
+    for at in memchr::memchr3_iter(0xc2, 0xe1, 0xe2, b) {
+        mark(at);
+    }
+    for at in memchr::memchr_iter(0xe3, b) {
+        mark(at);
+    }
+}
+
+/// Call `f(at)` for every start of a run of set bits in `bitmap` (a bit set after a clear one;
+/// the bit before the text counts as clear), in order.
+#[inline(always)]
+pub(crate) fn for_each_run_start(bitmap: &[u64], mut f: impl FnMut(usize)) {
+    let mut carry = 0u64;
+    for (block, &m) in bitmap.iter().enumerate() {
+        let mut starts = m & !((m << 1) | carry);
+        carry = m >> 63;
+        while starts != 0 {
+            f(block * 64 + starts.trailing_zeros() as usize);
+            starts &= starts - 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn bit(bitmap: &[u64], i: usize) -> bool {
+        bitmap[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    fn check(text: &str) {
+        let mut masks = Masks::default();
+        scan(text, &mut masks);
+        let mut ws_bytes = vec![false; text.len()];
+        for (at, c) in text.char_indices() {
+            if c.is_whitespace() {
+                ws_bytes[at..at + c.len_utf8()].fill(true);
+            }
+        }
+        for (i, &c) in text.as_bytes().iter().enumerate() {
+            assert_eq!(bit(&masks.ws, i), ws_bytes[i], "ws at {i} of {text:?}");
+            assert_eq!(
+                bit(&masks.alnum, i),
+                c.is_ascii_alphanumeric(),
+                "alnum at {i} of {text:?}"
+            );
+        }
+        // Past the end: whitespace, not alphanumeric.
+        let total = masks.ws.len() * 64;
+        for i in text.len()..total {
+            assert!(
+                bit(&masks.ws, i) && !bit(&masks.alnum, i),
+                "{i} of {text:?}"
+            );
+        }
+        let letters = text.bytes().filter(u8::is_ascii_alphabetic).count() as u64;
+        assert_eq!(masks.ascii_letters, letters, "{text:?}");
+        assert_eq!(masks.ascii, text.is_ascii(), "{text:?}");
+    }
+
+    #[test]
+    fn every_byte_class_matches_its_definition() {
+        let all: String = (0u8..128).map(char::from).collect();
+        check(&all);
+        check(&all.repeat(3));
+        check("");
+        check("Wait\u{a0}— 你好\u{3000}x\u{2028}y\u{85}z 0123456789 AZaz@[`{ /:");
+        check(&"résumé\tnaïve 12 ".repeat(20));
+    }
+
+    proptest! {
+        #[test]
+        fn scan_equals_the_byte_definition(text in "(?s).{0,300}") {
+            check(&text);
+        }
+    }
+
+    #[test]
+    fn run_starts_are_found_across_blocks() {
+        let text = format!("{}ab cd{}e", " ".repeat(62), "-".repeat(70));
+        let mut masks = Masks::default();
+        scan(&text, &mut masks);
+        let mut starts = Vec::new();
+        for_each_run_start(&masks.alnum, |at| starts.push(at));
+        assert_eq!(starts, vec![62, 65, 137]);
+    }
+}
