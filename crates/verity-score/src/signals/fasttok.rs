@@ -214,7 +214,7 @@ fn digits_are_single_tokens(tokenizer: &Tokenizer) -> bool {
 
 /// The `len <= 16` bytes at `s[i..]`, zero-padded, as two little-endian words.
 #[inline]
-fn load_bytes(s: &[u8], i: usize, len: usize) -> [u64; 2] {
+pub(crate) fn load_bytes(s: &[u8], i: usize, len: usize) -> [u64; 2] {
     if let Some(window) = s.get(i..i + 16) {
         let mut w = [0u8; 16];
         w.copy_from_slice(window);
@@ -635,18 +635,36 @@ impl TokenCounter {
         let mut pos = 0usize;
         let mut total = 0usize;
         super::text::for_each_word(ws, |s, e| {
-            words.push(super::text::word_hash(b, s, e));
             let c = chunk_start(b, s);
+            let len = e - c;
+            // A short chunk's bytes, loaded once, give both the word's hash (the chunk without
+            // its leading whitespace character) and the cache key.
+            let raw = if len <= SHORT {
+                let [lo, hi] = load_bytes(b, c, len);
+                let v = (u128::from(hi) << 64 | u128::from(lo)) >> (8 * (s - c));
+                words.push(super::text::short_word_hash(
+                    v as u64,
+                    (v >> 64) as u64,
+                    e - s,
+                ));
+                Some([lo, hi])
+            } else {
+                words.push(super::text::word_hash(b, s, e));
+                None
+            };
             while pos < c {
                 let end = classes.piece_end(text, pos)?;
                 total += cache.count(&self.tokenizer, self.canon, text, pos, end);
                 pos = end;
             }
-            let len = e - c;
             let joins_newline =
                 e < b.len() && matches!(b[e], b'\n' | b'\r') && !b[e - 1].is_ascii_alphanumeric();
-            if pos == c && len <= SHORT && !joins_newline {
-                let key = load_key(b, c, len, self.canon);
+            if let (true, false, Some([lo, hi])) = (pos == c, joins_newline, raw) {
+                let key = if self.canon {
+                    [zero_digits(lo), zero_digits(hi)]
+                } else {
+                    [lo, hi]
+                };
                 total += match cache.find(key, len) {
                     Ok(n) => n,
                     Err(_) => {

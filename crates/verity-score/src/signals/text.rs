@@ -181,7 +181,12 @@ pub(crate) fn whitespace_bitmap(text: &str, out: &mut Vec<u64>) {
 /// Hash of the word `b[s..e]` (non-empty).
 #[inline]
 pub(crate) fn word_hash(b: &[u8], s: usize, e: usize) -> u64 {
-    let mut h = (e - s) as u64;
+    let len = e - s;
+    if len <= 16 {
+        let [lo, hi] = super::fasttok::load_bytes(b, s, len);
+        return short_word_hash(lo, hi, len);
+    }
+    let mut h = len as u64;
     let mut i = s;
     while i + 8 <= e {
         let w = &b[i..i + 8];
@@ -190,18 +195,21 @@ pub(crate) fn word_hash(b: &[u8], s: usize, e: usize) -> u64 {
         i += 8;
     }
     if i < e {
-        let len = e - i;
-        let x = if let Some(w) = b.get(i..i + 8) {
-            u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
-                & (u64::MAX >> (64 - 8 * len))
-        } else {
-            let mut w = [0u8; 8];
-            w[..len].copy_from_slice(&b[i..e]);
-            u64::from_le_bytes(w)
-        };
-        h = (h ^ x).wrapping_mul(K).rotate_left(31);
+        let mut w = [0u8; 8];
+        w[..e - i].copy_from_slice(&b[i..e]);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(31);
     }
     crate::util::mix64(h)
+}
+
+/// Hash of a word of `len <= 16` bytes given as two little-endian words, zero-padded (what
+/// [`word_hash`] computes for such a word; the token scan calls it with the bytes it already
+/// loaded).
+#[inline(always)]
+pub(crate) fn short_word_hash(lo: u64, hi: u64, len: usize) -> u64 {
+    crate::util::mix64(
+        (lo ^ len as u64).wrapping_mul(K) ^ hi.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29),
+    )
 }
 
 /// Call `f(start, end)` for every word (maximal run of clear bits) of a whitespace bitmap made
