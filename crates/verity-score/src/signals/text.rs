@@ -261,9 +261,34 @@ pub(crate) fn word_hashes_of(text: &str, ws: &[u64], out: &mut Vec<u64>) {
     });
 }
 
+/// The open-addressing set of [`repeated_share`], reused between calls without clearing: an
+/// entry holds the upper 56 bits of an n-gram hash and, in its low byte, the call (generation,
+/// 1..=255) that wrote it; entries of other calls count as empty. The slots are cleared once
+/// every 255 calls.
+#[derive(Debug, Default)]
+pub(crate) struct NgramTable {
+    slots: Vec<u64>,
+    generation: u8,
+}
+
+impl NgramTable {
+    /// Start a call that needs `size` slots (a power of two): returns the generation tag.
+    fn begin(&mut self, size: usize) -> u64 {
+        if self.slots.len() < size {
+            self.slots.resize(size, 0);
+        }
+        if self.generation == u8::MAX {
+            self.slots.fill(0);
+            self.generation = 0;
+        }
+        self.generation += 1;
+        u64::from(self.generation)
+    }
+}
+
 /// Share of the `n`-grams of `hashes` that repeat an earlier one, counted with an
 /// open-addressing set in `table` (reused between calls).
-fn repeated_share(hashes: &[u64], n: usize, table: &mut Vec<u64>) -> f64 {
+fn repeated_share(hashes: &[u64], n: usize, table: &mut NgramTable) -> f64 {
     if n == 0 || hashes.len() < n {
         return 0.0;
     }
@@ -271,8 +296,8 @@ fn repeated_share(hashes: &[u64], n: usize, table: &mut Vec<u64>) -> f64 {
     // At most a quarter full: few probes meet an occupied slot (each is a likely branch
     // misprediction).
     let size = (total * 4).next_power_of_two().max(16);
-    table.clear();
-    table.resize(size, 0);
+    let generation = table.begin(size);
+    let table = &mut table.slots[..size];
     let mask = size - 1;
     let mut repeats = 0usize;
     // The hash of the window `hashes[i..i + n]` is `XOR_j rotl(hashes[i + j], 13 (n - 1 - j))`
@@ -284,15 +309,13 @@ fn repeated_share(hashes: &[u64], n: usize, table: &mut Vec<u64>) -> f64 {
         .fold(0u64, |acc, h| acc.rotate_left(13) ^ h);
     for (i, &newest) in hashes[n - 1..].iter().enumerate() {
         acc = acc.rotate_left(13) ^ newest;
-        let mut g = acc.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let h = acc.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         acc ^= hashes[i].rotate_left(oldest);
-        if g == 0 {
-            g = 1;
-        }
-        let mut slot = (g >> 17) as usize & mask;
+        let g = (h & !0xff) | generation;
+        let mut slot = (h >> 17) as usize & mask;
         loop {
             let v = table[slot];
-            if v == 0 {
+            if v & 0xff != generation {
                 table[slot] = g;
                 break;
             }
@@ -314,7 +337,7 @@ pub(crate) struct Scratch {
     /// Bitmaps of the text being scanned ([`super::scan::scan`]).
     pub masks: super::scan::Masks,
     /// The n-gram table of [`repeated_share`].
-    pub table: Vec<u64>,
+    pub table: NgramTable,
 }
 
 thread_local! {
@@ -345,7 +368,7 @@ pub fn repetition(text: &str, n: usize) -> Repetition {
 
 /// [`repetition`] from the word hashes of the text (as [`word_hashes`] makes them); `table` is
 /// scratch space.
-pub(crate) fn repetition_of_words(hashes: &[u64], n: usize, table: &mut Vec<u64>) -> Repetition {
+pub(crate) fn repetition_of_words(hashes: &[u64], n: usize, table: &mut NgramTable) -> Repetition {
     let words = hashes.len();
     let ngram_ratio = repeated_share(hashes, n, table);
     let tail_len = (words / 4).clamp(words.min(64), 400);
@@ -597,12 +620,17 @@ mod tests {
             state
         };
         let vocabulary: Vec<u64> = (0..7).map(|_| next()).collect();
-        for len in [0usize, 1, 5, 9, 40, 300] {
+        // One table for every call: ~460 calls of which ~450 use the table, so the
+        // generation tags wrap around (and the slots are cleared) on the way.
+        let mut table = NgramTable::default();
+        let lengths = [
+            0usize, 1, 5, 9, 40, 300, 5, 300, 1, 40, 9, 300, 40, 5, 9, 300,
+        ];
+        for len in lengths.iter().chain(&lengths).copied().chain([7; 10]) {
             let hashes: Vec<u64> = (0..len)
                 .map(|_| vocabulary[(next() % 7) as usize])
                 .collect();
             for n in 1..=11 {
-                let mut table = Vec::new();
                 let got = repeated_share(&hashes, n, &mut table);
                 let expected = if hashes.len() < n {
                     0.0
