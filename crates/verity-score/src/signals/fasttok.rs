@@ -657,9 +657,26 @@ impl TokenCounter {
                 total += cache.count(&self.tokenizer, self.canon, text, pos, end);
                 pos = end;
             }
-            let joins_newline =
-                e < b.len() && matches!(b[e], b'\n' | b'\r') && !b[e - 1].is_ascii_alphanumeric();
-            if let (true, false, Some([lo, hi])) = (pos == c, joins_newline, raw) {
+            // A chunk that ends in ASCII punctuation right before a newline: its last piece
+            // takes the whole newline run (`[\r\n]*+`), and the piece boundary after the run
+            // does not depend on what follows, so the chunk with its newlines is looked up
+            // whole (the common line end `" next.\n"`).
+            let (end, raw) = if e < b.len()
+                && matches!(b[e], b'\n' | b'\r')
+                && !b[e - 1].is_ascii_alphanumeric()
+            {
+                let mut end = e;
+                while end < b.len() && matches!(b[end], b'\n' | b'\r') {
+                    end += 1;
+                }
+                let punct = b[e - 1].is_ascii();
+                let raw = (punct && end - c <= SHORT).then(|| load_bytes(b, c, end - c));
+                (end, raw)
+            } else {
+                (e, raw)
+            };
+            if let (true, Some([lo, hi])) = (pos == c, raw) {
+                let len = end - c;
                 let key = if self.canon {
                     [zero_digits(lo), zero_digits(hi)]
                 } else {
@@ -668,7 +685,7 @@ impl TokenCounter {
                 total += match cache.find(key, len) {
                     Ok(n) => n,
                     Err(_) => {
-                        let chunk = &text[c..e];
+                        let chunk = &text[c..end];
                         let mut n = 0;
                         let mut i = 0;
                         while i < chunk.len() {
@@ -683,7 +700,7 @@ impl TokenCounter {
                         n
                     }
                 };
-                pos = e;
+                pos = end;
             }
             Some(())
         })?;
@@ -751,6 +768,28 @@ mod tests {
         // Whitespace and o200k fall back to the plain tokenizer.
         let ws = TokenCounter::new(Tokenizer::by_name("whitespace").unwrap());
         assert_eq!(ws.count("a b  c"), 3);
+    }
+
+    #[test]
+    fn line_ends_with_their_newlines_stay_exact() {
+        let tok = Tokenizer::by_name("cl100k_base").unwrap();
+        let fast = TokenCounter::new(tok.clone());
+        let texts = [
+            "So far so good.\nMoving on.\n\nNext: x = 3;\r\n\r\ny",
+            "end.\n\n\n  next line!\n \n\tok",
+            "students'\nit's\n(yes)\n[no]\r\r\n{maybe}\n",
+            "café.\nnaïve\n’\nbar—\nbaz…\n",
+            "......................\nshort.\n0123456789012.\n01234567890123.\n",
+            " =\n=\n ==\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\nx",
+            "last.\n",
+            "last.\n\n",
+        ];
+        for round in 0..2 {
+            for text in texts {
+                assert_eq!(fast.count(text), tok.count(text), "round {round}: {text:?}");
+                check_fused(&fast, &tok, text);
+            }
+        }
     }
 
     #[test]
