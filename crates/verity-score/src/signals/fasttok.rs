@@ -63,6 +63,36 @@ const KEY_BITS: u64 = (1 << 60) - 1;
 #[repr(C, align(16))]
 struct Slot([u64; 2]);
 
+/// One lookup of the fused scan: a chunk `text[start..end]` of at most [`SHORT`] bytes by
+/// its (digit-blind) key, or a piece counted by [`PieceCache::count`].
+#[derive(Clone, Copy)]
+struct Step {
+    key: [u64; 2],
+    start: usize,
+    end: usize,
+    chunk: bool,
+}
+
+impl Step {
+    fn chunk(key: [u64; 2], start: usize, end: usize) -> Step {
+        Step {
+            key,
+            start,
+            end,
+            chunk: true,
+        }
+    }
+
+    fn piece(start: usize, end: usize) -> Step {
+        Step {
+            key: [0, 0],
+            start,
+            end,
+            chunk: false,
+        }
+    }
+}
+
 /// Per-thread cache from a pre-tokenized piece to its BPE token count.
 ///
 /// Pieces of at most 15 bytes (nearly all of them in natural text) are keyed by their bytes
@@ -71,6 +101,8 @@ struct Slot([u64; 2]);
 /// strings. Keys hold the whole piece, so a hit returns exactly the count tiktoken gave that
 /// piece.
 struct PieceCache {
+    /// Scratch list of the fused scan's lookups.
+    steps: Vec<Step>,
     slots: Vec<Slot>,
     hot: Vec<Slot>,
     used: usize,
@@ -80,6 +112,7 @@ struct PieceCache {
 impl PieceCache {
     fn new() -> PieceCache {
         PieceCache {
+            steps: Vec::new(),
             slots: vec![Slot::default(); SLOTS],
             hot: vec![Slot::default(); HOT],
             used: 0,
@@ -623,6 +656,11 @@ impl TokenCounter {
         }
     }
 
+    /// The fused scan, in two passes so that the cache lookups do not wait on each other:
+    /// the first walks the words (hashes for the repetition signal, chunk boundaries, pieces
+    /// of the gaps between chunks) and lists the lookups as [`Step`]s; the second makes them,
+    /// back to back, so the loads of the front table overlap instead of each stalling after a
+    /// mispredicted branch of the word walk.
     fn count_chunks(
         &self,
         classes: &Classes,
@@ -631,10 +669,18 @@ impl TokenCounter {
         ws: &[u64],
         words: &mut Vec<u64>,
     ) -> Option<usize> {
+        /// Lookups listed before they are made (bounds the list on huge texts).
+        const BATCH: usize = 1024;
         let b = text.as_bytes();
+        let mut steps = std::mem::take(&mut cache.steps);
+        steps.clear();
         let mut pos = 0usize;
         let mut total = 0usize;
-        super::text::for_each_word(ws, |s, e| {
+        let walked = super::text::for_each_word(ws, |s, e| {
+            if steps.len() >= BATCH {
+                total += self.resolve(classes, cache, text, &steps)?;
+                steps.clear();
+            }
             let c = chunk_start(b, s);
             let len = e - c;
             // A short chunk's bytes, loaded once, give both the word's hash (the chunk without
@@ -654,7 +700,7 @@ impl TokenCounter {
             };
             while pos < c {
                 let end = classes.piece_end(text, pos)?;
-                total += cache.count(&self.tokenizer, self.canon, text, pos, end);
+                steps.push(Step::piece(pos, end));
                 pos = end;
             }
             // A chunk that ends in ASCII punctuation right before a newline: its last piece
@@ -676,16 +722,45 @@ impl TokenCounter {
                 (e, raw)
             };
             if let (true, Some([lo, hi])) = (pos == c, raw) {
-                let len = end - c;
                 let key = if self.canon {
                     [zero_digits(lo), zero_digits(hi)]
                 } else {
                     [lo, hi]
                 };
-                total += match cache.find(key, len) {
+                steps.push(Step::chunk(key, c, end));
+                pos = end;
+            }
+            Some(())
+        });
+        let result = walked.and_then(|()| {
+            while pos < b.len() {
+                let end = classes.piece_end(text, pos)?;
+                steps.push(Step::piece(pos, end));
+                pos = end;
+            }
+            Some(total + self.resolve(classes, cache, text, &steps)?)
+        });
+        cache.steps = steps;
+        result
+    }
+
+    /// The token total of the steps of [`TokenCounter::count_chunks`].
+    fn resolve(
+        &self,
+        classes: &Classes,
+        cache: &mut PieceCache,
+        text: &str,
+        steps: &[Step],
+    ) -> Option<usize> {
+        let mut total = 0usize;
+        for step in steps {
+            let (start, end) = (step.start as usize, step.end as usize);
+            if step.chunk {
+                let len = end - start;
+                total += match cache.find(step.key, len) {
                     Ok(n) => n,
                     Err(_) => {
-                        let chunk = &text[c..end];
+                        let chunk = &text[start..end];
                         let mut n = 0;
                         let mut i = 0;
                         while i < chunk.len() {
@@ -694,20 +769,15 @@ impl TokenCounter {
                             i = end;
                         }
                         // The pieces may have taken the free slot: look again.
-                        if let Err(at) = cache.find(key, len) {
-                            cache.insert(at, key, len, n);
+                        if let Err(at) = cache.find(step.key, len) {
+                            cache.insert(at, step.key, len, n);
                         }
                         n
                     }
                 };
-                pos = end;
+            } else {
+                total += cache.count(&self.tokenizer, self.canon, text, start, end);
             }
-            Some(())
-        })?;
-        while pos < b.len() {
-            let end = classes.piece_end(text, pos)?;
-            total += cache.count(&self.tokenizer, self.canon, text, pos, end);
-            pos = end;
         }
         Some(total)
     }
