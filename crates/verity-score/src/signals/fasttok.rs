@@ -754,7 +754,7 @@ impl TokenCounter {
     ) -> Option<usize> {
         let mut total = 0usize;
         for step in steps {
-            let (start, end) = (step.start as usize, step.end as usize);
+            let (start, end) = (step.start, step.end);
             if step.chunk {
                 let len = end - start;
                 total += match cache.find(step.key, len) {
