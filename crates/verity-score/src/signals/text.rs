@@ -207,9 +207,10 @@ pub(crate) fn word_hash(b: &[u8], s: usize, e: usize) -> u64 {
 /// loaded).
 #[inline(always)]
 pub(crate) fn short_word_hash(lo: u64, hi: u64, len: usize) -> u64 {
-    crate::util::mix64(
-        (lo ^ len as u64).wrapping_mul(K) ^ hi.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29),
-    )
+    // One folded 64x64 -> 128-bit multiply (wyhash's mixer): both halves of the product,
+    // so every input bit reaches every output bit.
+    let m = u128::from(lo ^ 0xa076_1d64_78bd_642f) * u128::from(hi ^ K ^ (len as u64) << 56);
+    (m as u64) ^ (m >> 64) as u64
 }
 
 /// Call `f(start, end)` for every word (maximal run of clear bits) of a whitespace bitmap made
