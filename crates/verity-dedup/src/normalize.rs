@@ -560,7 +560,7 @@ struct Classes {
 /// SSE2 (part of the x86_64 baseline; `safe_arch` wraps the intrinsics): 16 bytes per
 /// compare; equal to [`classify64_swar`] (property-tested).
 #[cfg(target_arch = "x86_64")]
-#[inline]
+#[inline(always)]
 fn classify64(bytes: &[u8], at: usize) -> Classes {
     use safe_arch::{
         add_i8_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i, move_mask_i8_m128i,
