@@ -3,6 +3,7 @@
 
     python3 bench/dedup/bench_decontam.py CORPUS [CORPUS...] [--verity target/release/verity]
         [--threads 2] [--repeat 3] [--work /tmp] [--out bench/dedup/results-decontam.json]
+        [--baseline OLD_BIN]
 
 For each corpus (a make_corpus.py file with its `.bench.jsonl` held-out benchmark beside it),
 runs, interleaved `--repeat` times so that load changes hit every command alike:
@@ -11,6 +12,7 @@ runs, interleaved `--repeat` times so that load changes hit every command alike:
 2. `verity decontam CORPUS -o OUT --against CORPUS.bench.jsonl --report R` (target (a): records/s),
 3. `verity decontam CORPUS -o OUT --against builtin:all` (target (b): within 2x of 1.),
 
+and with `--baseline OLD_BIN` also 3. with that binary (an interleaved before/after A/B),
 all with `--threads N --no-hash --no-ledger -q`, under GNU time (wall, user+sys CPU seconds,
 peak RSS), with the 1-minute load average before each command. Outputs are deleted after each
 command (disk). The first repeat's report of 2. is scored with eval_quality.py (recall, false
@@ -41,6 +43,7 @@ def timed(cmd):
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}")
     m = re.findall(r"TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", proc.stderr)[-1]
     return {"wall_s": float(m[0]), "cpu_s": round(float(m[1]) + float(m[2]), 2),
+            "user_s": float(m[1]), "sys_s": float(m[2]),
             "peak_mib": round(int(m[3]) / 1024, 1), "load_before": round(load, 2)}
 
 
@@ -60,6 +63,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--work", default="/tmp")
     parser.add_argument("--out", default=os.path.join(HERE, "results-decontam.json"))
+    parser.add_argument("--baseline", help="another verity binary: also run 3. with it (A/B)")
     args = parser.parse_args()
     common = ["--no-hash", "--no-ledger", "-q"]
     verity = [args.verity, "--threads", str(args.threads)]
@@ -77,6 +81,10 @@ def main():
                                           "--report", report] + common,
             "decontam_builtin_all": verity + ["decontam", corpus, "-o", out, "--against", "builtin:all"] + common,
         }
+        if args.baseline:
+            commands["decontam_builtin_all_baseline"] = (
+                [args.baseline, "--threads", str(args.threads), "decontam", corpus, "-o", out,
+                 "--against", "builtin:all"] + common)
         runs = {k: [] for k in commands}
         quality = None
         for rep in range(args.repeat):
@@ -99,6 +107,7 @@ def main():
             wall = statistics.median(r["wall_s"] for r in rs)
             cpu = statistics.median(r["cpu_s"] for r in rs)
             summary[key] = {"wall_s": wall, "cpu_s": cpu, "min_wall_s": min(r["wall_s"] for r in rs),
+                            "user_s": statistics.median(r["user_s"] for r in rs),
                             "peak_mib": max(r["peak_mib"] for r in rs),
                             "records_per_s": round(records / wall),
                             "load": [r["load_before"] for r in rs]}
@@ -109,15 +118,21 @@ def main():
             "heldout_over_convert_wall": round(summary["decontam_heldout"]["wall_s"] / conv["wall_s"], 2),
             "builtin_all_over_convert_wall": round(summary["decontam_builtin_all"]["wall_s"] / conv["wall_s"], 2),
             "builtin_all_over_convert_cpu": round(summary["decontam_builtin_all"]["cpu_s"] / conv["cpu_s"], 2),
+            "builtin_all_over_convert_user": round(summary["decontam_builtin_all"]["user_s"] / conv["user_s"], 2),
         }
+        if args.baseline:
+            base = summary["decontam_builtin_all_baseline"]
+            ratios["baseline_builtin_all_over_convert_wall"] = round(base["wall_s"] / conv["wall_s"], 2)
+            ratios["baseline_builtin_all_over_convert_cpu"] = round(base["cpu_s"] / conv["cpu_s"], 2)
+            ratios["baseline_builtin_all_over_convert_user"] = round(base["user_s"] / conv["user_s"], 2)
         results[name] = {"records": records, "bytes": size, "threads": args.threads, "runs": runs,
                          "summary": summary, "ratios": ratios, "quality_heldout": quality}
         print(f"\n{name}: {records} records, {size / 1e6:.0f} MB, --threads {args.threads}, "
               f"median of {args.repeat}")
-        print(f"{'run':<24} {'wall s':>8} {'CPU s':>8} {'rec/s':>9} {'peak MiB':>9}  load")
+        print(f"{'run':<30} {'wall s':>8} {'CPU s':>8} {'user s':>8} {'rec/s':>9} {'peak MiB':>9}  load")
         for key, s in summary.items():
-            print(f"{key:<24} {s['wall_s']:>8.2f} {s['cpu_s']:>8.2f} {s['records_per_s']:>9} "
-                  f"{s['peak_mib']:>9}  {s['load']}")
+            print(f"{key:<30} {s['wall_s']:>8.2f} {s['cpu_s']:>8.2f} {s['user_s']:>8.2f} "
+                  f"{s['records_per_s']:>9} {s['peak_mib']:>9}  {s['load']}")
         print(json.dumps({"ratios": ratios, "quality_heldout": quality}))
     with open(args.out, "w") as f:
         json.dump(results, f, indent=1)

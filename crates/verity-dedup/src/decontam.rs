@@ -39,7 +39,9 @@
 //!   only by the problem-level matchers.
 
 use crate::benchmarks::Benchmark;
-use crate::normalize::{hash128, hash_bytes, mix64, words, words_nfkc, Word};
+use crate::normalize::{
+    hash128, hash_bytes, mix64, words, words_nfkc, words_nfkc_into, words_of_nfkc, Word, WordSink,
+};
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -216,6 +218,56 @@ impl BitFilter {
     }
 }
 
+/// The key a [`ProbeFilter`]'s first level uses for hash `h`: other bits than the second
+/// level's, so the two levels' false positives are independent.
+#[inline]
+fn first_level_key(h: u64) -> u64 {
+    h.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
+}
+
+/// The probe filter: a blocked Bloom filter sized for few false positives, behind a smaller
+/// one (a quarter of the bits) when the big one would not stay in the cache: the small one
+/// rejects most absent probes while records stream through the cache, and only its
+/// survivors (~10%) load a block of the big one. Same answers as the big filter alone (the
+/// small one has no false negatives).
+struct ProbeFilter {
+    first: Option<BitFilter>,
+    filter: BitFilter,
+}
+
+/// Probe filters larger than this get a first level.
+const FIRST_LEVEL_ABOVE_BYTES: usize = 512 << 10;
+
+impl ProbeFilter {
+    fn new(keys: usize) -> ProbeFilter {
+        let filter = BitFilter::new(keys, 8);
+        let first =
+            (filter.blocks.len() * 8 > FIRST_LEVEL_ABOVE_BYTES).then(|| BitFilter::new(keys, 2));
+        ProbeFilter { first, filter }
+    }
+
+    fn insert(&mut self, h: u64) {
+        self.filter.insert(h);
+        if let Some(first) = self.first.as_mut() {
+            first.insert(first_level_key(h));
+        }
+    }
+
+    /// [`BitFilter::retain_possible`] through both levels.
+    fn retain_possible(&self, keys: &mut Vec<(u32, u64)>) {
+        if let Some(first) = &self.first {
+            let mut kept = 0;
+            for i in 0..keys.len() {
+                let key = keys[i];
+                keys[kept] = key;
+                kept += usize::from(first.contains(first_level_key(key.1)));
+            }
+            keys.truncate(kept);
+        }
+        self.filter.retain_possible(keys);
+    }
+}
+
 /// A 4096-bit set of word hashes (512 bytes: stays in L1); false positives possible, no false
 /// negatives.
 struct WordSet([u64; 64]);
@@ -332,7 +384,7 @@ pub struct DecontamIndex {
     grams: FlatMap<u32>,
     ngram_count: usize,
     /// m-grams of the indexed n-grams.
-    probe: BitFilter,
+    probe: ProbeFilter,
     /// Short item word sequence -> 1 + item index.
     short: FlatMap<u32>,
     short_filter: BitFilter,
@@ -381,16 +433,6 @@ fn sequence_hash(hashes: &[u64]) -> u64 {
         h = h.wrapping_mul(NGRAM_BASE).wrapping_add(w);
     }
     mix64(h ^ hashes.len() as u64)
-}
-
-/// [`sequence_hash`] of the words' hashes (equal to [`window_hash`] over them).
-#[inline]
-fn words_hash(words: &[Word]) -> u64 {
-    let mut h = 0u64;
-    for w in words {
-        h = h.wrapping_mul(NGRAM_BASE).wrapping_add(w.hash);
-    }
-    mix64(h ^ words.len() as u64)
 }
 
 /// Prefix hashes: `prefix[i]` is the polynomial hash of the first `i` words.
@@ -448,11 +490,53 @@ fn add_ngram(found: &mut Vec<Found>, item: u32, start: usize, n: usize) {
     }
 }
 
+/// A [`WordSink`] that keeps the word hashes and hashes the probe m-grams (at multiples of the
+/// stride) as the words come: `keys` gets `(p, sequence_hash(&hashes[p..p + m]))` for every
+/// p = 0, stride, 2 stride, ... with p + m <= the number of words.
+struct ProbeSink<'a> {
+    hashes: &'a mut Vec<u64>,
+    keys: &'a mut Vec<(u32, u64)>,
+    m: usize,
+    stride: usize,
+    /// Position of the next word in its stride.
+    phase: usize,
+    /// Polynomial hash of the probe words so far.
+    acc: u64,
+}
+
+impl WordSink for ProbeSink<'_> {
+    fn reset(&mut self, text_len: usize) {
+        self.hashes.reset(text_len);
+        self.keys.clear();
+        self.phase = 0;
+        self.acc = 0;
+    }
+
+    #[inline(always)]
+    fn word(&mut self, hash: u64, _start: usize, _end: usize) {
+        self.hashes.push(hash);
+        if self.phase < self.m {
+            self.acc = self.acc.wrapping_mul(NGRAM_BASE).wrapping_add(hash);
+            if self.phase + 1 == self.m {
+                let p = self.hashes.len() - self.m;
+                self.keys.push((p as u32, mix64(self.acc ^ self.m as u64)));
+                self.acc = 0;
+            }
+        }
+        self.phase += 1;
+        if self.phase == self.stride {
+            self.phase = 0;
+        }
+    }
+}
+
 /// Per-thread buffers reused across [`DecontamIndex::check`] calls (no allocation per call once
 /// they have grown).
 #[derive(Default)]
 struct Scratch {
     words: Vec<Word>,
+    /// Word hashes of a text checked by n-grams only (no spans unless it has a hit).
+    hashes: Vec<u64>,
     prefix: Vec<u64>,
     /// (word position, hash) of probes or trigrams.
     keys: Vec<(u32, u64)>,
@@ -514,7 +598,7 @@ impl DecontamIndex {
             .filter(|t| t.len() >= n)
             .map(|t| t.len() + 1 - probe_len)
             .sum();
-        let mut probe = BitFilter::new(positions, 8);
+        let mut probe = ProbeFilter::new(positions);
         let mut prefix = Vec::new();
         for text in texts().filter(|t| t.len() >= n) {
             prefix_hashes(text.iter().copied(), &mut prefix);
@@ -731,12 +815,83 @@ impl DecontamIndex {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => {
                 self.check_with(&mut scratch, field, text, problem, out);
-                if scratch.words.capacity() > SCRATCH_KEEP_WORDS {
+                if scratch.words.capacity().max(scratch.hashes.capacity()) > SCRATCH_KEEP_WORDS {
                     *scratch = Scratch::default();
                 }
             }
             Err(_) => self.check_with(&mut Scratch::default(), field, text, problem, out),
         });
+    }
+
+    /// The n-gram matcher alone (traces, and problems without the problem matchers): the
+    /// text is tokenized into word hashes only; the word spans are computed (by the same
+    /// tokenizer) only when an n-gram matched, to report the hit.
+    fn check_ngrams(&self, scratch: &mut Scratch, field: &str, text: &str, out: &mut Vec<Hit>) {
+        let Scratch {
+            words: ws,
+            hashes,
+            keys,
+            lookups,
+            found,
+            ..
+        } = scratch;
+        let (m, stride) = (self.probe_len, self.stride);
+        let mut sink = ProbeSink {
+            hashes,
+            keys,
+            m,
+            stride,
+            phase: 0,
+            acc: 0,
+        };
+        let text = words_nfkc_into(text, &mut sink);
+        let len = hashes.len();
+        let n = self.n;
+        if len < n {
+            return;
+        }
+        // The filter keeps the probes that may lie in an indexed n-gram (in one pass without
+        // branches: its loads overlap).
+        self.probe.retain_possible(keys);
+        if keys.is_empty() {
+            return;
+        }
+        // The n-windows whose probe position is p, looked up in order.
+        lookups.clear();
+        for &(p, _) in keys.iter() {
+            let p = p as usize;
+            for start in (p + m).saturating_sub(n)..=p.min(len - n) {
+                lookups.push((start as u32, sequence_hash(&hashes[start..start + n])));
+            }
+        }
+        std::hint::black_box(self.grams.touch(lookups));
+        found.clear();
+        for &(start, h) in lookups.iter() {
+            if let Some(item) = self.grams.get(h) {
+                add_ngram(found, item - 1, start as usize, n);
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        // The same words with their spans (the tokenizer is the same: same words, same order).
+        words_of_nfkc(&text, ws);
+        debug_assert_eq!(ws.len(), len);
+        if ws.len() != len {
+            return;
+        }
+        for f in found.iter() {
+            out.push(self.hit(
+                field,
+                f.item,
+                Method::Ngram,
+                &text,
+                ws,
+                f.first,
+                f.last,
+                f.matched,
+            ));
+        }
     }
 
     fn check_with(
@@ -747,6 +902,10 @@ impl DecontamIndex {
         problem: bool,
         out: &mut Vec<Hit>,
     ) {
+        if !(problem && self.config.short_matcher) {
+            self.check_ngrams(scratch, field, text, out);
+            return;
+        }
         let Scratch {
             words: ws,
             prefix,
@@ -757,6 +916,7 @@ impl DecontamIndex {
             votes,
             used,
             lcs: lcs_scratch,
+            ..
         } = scratch;
         let text = words_nfkc(text, ws);
         let text: &str = &text;
@@ -765,20 +925,9 @@ impl DecontamIndex {
         }
         let len = ws.len();
         // The problem matchers hash windows at every position: prefix hashes make each O(1).
-        // Other texts only hash the disjoint probe windows (and the n-grams around a probe
-        // that passed the filter) word by word: no serial pass over every word.
-        let use_prefix = problem && self.config.short_matcher;
-        if use_prefix {
-            prefix_hashes(ws.iter().map(|w| w.hash), prefix);
-        }
+        prefix_hashes(ws.iter().map(|w| w.hash), prefix);
         let pow = &self.pow[..];
-        let hash_at = |start: usize, l: usize| -> u64 {
-            if use_prefix {
-                window_hash(prefix, pow, start, l)
-            } else {
-                words_hash(&ws[start..start + l])
-            }
-        };
+        let hash_at = |start: usize, l: usize| -> u64 { window_hash(prefix, pow, start, l) };
         let (n, m, stride) = (self.n, self.probe_len, self.stride);
         found.clear();
         // Probe m-grams at multiples of the stride; the filter keeps the probes that may lie
@@ -818,9 +967,6 @@ impl DecontamIndex {
                 f.last,
                 f.matched,
             ));
-        }
-        if !problem || !self.config.short_matcher {
-            return;
         }
         // Contained short items. A window can only equal a short item when its first and
         // last words are the first and last words of one (the words are compared below), so
@@ -1296,7 +1442,10 @@ mod tests {
 
     /// The n-gram hits by looking up every window (no probes, no filter), in the order and
     /// with the spans the matcher reports.
-    fn ngram_hits_by_every_window(index: &DecontamIndex, text: &str) -> Vec<(String, usize)> {
+    fn ngram_hits_by_every_window(
+        index: &DecontamIndex,
+        text: &str,
+    ) -> Vec<(String, usize, String)> {
         let mut ws = Vec::new();
         words(text, &mut ws);
         let hashes: Vec<u64> = ws.iter().map(|w| w.hash).collect();
@@ -1309,8 +1458,64 @@ mod tests {
         });
         found
             .iter()
-            .map(|f| (index.items[f.item as usize].id.clone(), f.matched))
+            .map(|f| {
+                let (start, end) = (ws[f.first].start as usize, ws[f.last].end as usize);
+                let span = text[start..end.min(start + MAX_SPAN_BYTES)].to_string();
+                (index.items[f.item as usize].id.clone(), f.matched, span)
+            })
             .collect()
+    }
+
+    #[test]
+    fn probe_filter_levels_keep_every_inserted_key() {
+        let keys: Vec<u64> = (0..600_000u64).map(|i| mix64(i ^ 0x5555)).collect();
+        let mut filter = ProbeFilter::new(keys.len());
+        assert!(filter.first.is_some());
+        for &k in &keys {
+            filter.insert(k);
+        }
+        let mut probes: Vec<(u32, u64)> = keys.iter().map(|&k| (0, k)).collect();
+        filter.retain_possible(&mut probes);
+        assert_eq!(probes.len(), keys.len());
+        // Absent keys: the two levels reject about as many as the big filter alone or more.
+        let absent: Vec<(u32, u64)> = (0..100_000u64)
+            .map(|i| (i as u32, mix64(i ^ 0xaaaa_0000)))
+            .collect();
+        let mut both = absent.clone();
+        filter.retain_possible(&mut both);
+        let mut big = absent.clone();
+        filter.filter.retain_possible(&mut big);
+        assert!(both.len() <= big.len());
+        assert!(both.iter().all(|k| big.contains(k)));
+    }
+
+    proptest::proptest! {
+        /// The probe sink hashes the same probes as hashing each stride's m words afterwards.
+        #[test]
+        fn probe_sink_keys_equal_the_probe_windows(
+            text in "([a-zA-Z0-9]{1,9}[ ,.\\\\]{1,2}){0,80}(é|小)?[a-z ]{0,40}",
+            n in 1usize..20,
+        ) {
+            let m = n.div_ceil(2);
+            let stride = n - m + 1;
+            let mut hashes = Vec::new();
+            let mut keys = Vec::new();
+            let mut sink = ProbeSink { hashes: &mut hashes, keys: &mut keys, m, stride, phase: 7, acc: 9 };
+            words_nfkc_into(&text, &mut sink);
+            let mut ws = Vec::new();
+            words(&text, &mut ws);
+            let reference: Vec<u64> = ws.iter().map(|w| w.hash).collect();
+            let expected: Vec<(u32, u64)> = if reference.len() >= m {
+                (0..=reference.len() - m)
+                    .step_by(stride)
+                    .map(|p| (p as u32, sequence_hash(&reference[p..p + m])))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            proptest::prop_assert_eq!(&hashes, &reference);
+            proptest::prop_assert_eq!(keys, expected);
+        }
     }
 
     proptest::proptest! {
@@ -1335,7 +1540,10 @@ mod tests {
             );
             let mut out = Vec::new();
             index.check("trace", &text, false, &mut out);
-            let got: Vec<(String, usize)> = out.iter().map(|h| (h.item.clone(), h.matched_words)).collect();
+            let got: Vec<(String, usize, String)> = out
+                .iter()
+                .map(|h| (h.item.clone(), h.matched_words, h.span.clone()))
+                .collect();
             proptest::prop_assert_eq!(got, ngram_hits_by_every_window(&index, &text));
             // The problem path hashes windows from prefix hashes instead: same n-gram hits.
             let index = DecontamIndex::build(
@@ -1344,10 +1552,10 @@ mod tests {
             );
             let mut out = Vec::new();
             index.check("problem", &text, true, &mut out);
-            let got: Vec<(String, usize)> = out
+            let got: Vec<(String, usize, String)> = out
                 .iter()
                 .filter(|h| h.method == Method::Ngram)
-                .map(|h| (h.item.clone(), h.matched_words))
+                .map(|h| (h.item.clone(), h.matched_words, h.span.clone()))
                 .collect();
             proptest::prop_assert_eq!(got, ngram_hits_by_every_window(&index, &text));
         }
