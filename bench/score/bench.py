@@ -50,11 +50,21 @@ def timed(cmd, env=None):
     return seconds, rss_kb / 1024, user + system, load
 
 
-def best_of(named_cmds, env):
+def fresh(out):
+    """Untimed, before each run: remove the previous run's output and flush dirty pages, so a
+    run neither pays for dropping the last output at its rename nor writes behind another
+    run's writeback (at 1M each output is ~4 GB)."""
+    if os.path.exists(out):
+        os.remove(out)
+    os.sync()
+
+
+def best_of(named_cmds, env, out):
     """Run every command REPEATS times, interleaved; keep each one's fastest wall time."""
     best = {}
     for _ in range(REPEATS):
         for name, cmd in named_cmds:
+            fresh(out)
             r = timed(cmd, env=env)
             if name not in best or r[0] < best[name][0]:
                 best[name] = r
@@ -91,7 +101,7 @@ def main(path, subset):
             ("score --tokenizer none", ["score", "--tokenizer", "none"] + common),
             ("score (cl100k_base)", ["score"] + common),
         ]
-        for name, r in best_of([(n, [str(VERITY)] + a) for n, a in runs], env):
+        for name, r in best_of([(n, [str(VERITY)] + a) for n, a in runs], env, out):
             results.append((name, size, rows, *r))
         sub_common = ["-q", "--no-ledger", "--no-hash", sub, "-o", out]
         sub_runs = [
@@ -99,7 +109,7 @@ def main(path, subset):
             ("subset: score (cl100k_base)", ["score"] + sub_common),
             ("subset: score (o200k_base, tiktoken path)", ["score", "--tokenizer", "o200k_base"] + sub_common),
         ]
-        for name, r in best_of([(n, [str(VERITY)] + a) for n, a in sub_runs], env):
+        for name, r in best_of([(n, [str(VERITY)] + a) for n, a in sub_runs], env, out):
             results.append((name, sub_size, sub_rows, *r))
     convert = {r[1]: r[3] for r in results if "convert" in r[0]}
     convert_cpu = {r[1]: r[5] for r in results if "convert" in r[0]}
