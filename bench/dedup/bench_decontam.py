@@ -91,6 +91,9 @@ def main():
             for key, cmd in commands.items():
                 r = timed(cmd)
                 os.remove(out)
+                # Untimed: flush the removed output's writeback so it does not run during the
+                # next command (at 1M each output is ~4 GB).
+                os.sync()
                 if key == "decontam_heldout" and rep == 0:
                     q = subprocess.run([sys.executable, os.path.join(HERE, "eval_quality.py"), "decontam",
                                         "--corpus", corpus, "--report", report],
