@@ -222,13 +222,7 @@ fn load_key(s: &[u8], i: usize, len: usize, canon: bool) -> [u64; 2] {
 /// bytes).
 #[inline(always)]
 fn zero_digits(x: u64) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let y = x & LOW7;
-    // High bit of a byte set iff the byte is in 0x30..=0x39 (and is ASCII).
-    let ge0 = y + 0x5050_5050_5050_5050;
-    let ge10 = y + 0x4646_4646_4646_4646;
-    let digit = ge0 & !ge10 & !x & HIGH;
+    let digit = super::scan::ascii_digit8(x);
     let mask = (digit >> 7).wrapping_mul(0xff);
     (x & !mask) | (0x3030_3030_3030_3030 & mask)
 }
@@ -961,11 +955,11 @@ mod tests {
         }
         for _ in 0..2 {
             assert_eq!(fast.count(&text), tok.count(&text));
-            let (mut words, mut bitmap) = (Vec::new(), Vec::new());
+            let (mut words, mut masks) = (Vec::new(), super::super::scan::Masks::default());
             assert_eq!(
                 {
-                    super::super::text::whitespace_bitmap(&text, &mut bitmap);
-                    fast.count_with_words(&text, &bitmap, &mut words)
+                    super::super::scan::scan(&text, &mut masks);
+                    fast.count_with_words(&text, &masks.ws, &mut words)
                 },
                 tok.count(&text)
             );
@@ -1046,12 +1040,12 @@ mod tests {
     /// Checks `count_with_words` against tiktoken and the plain word split.
     fn check_fused(fast: &TokenCounter, tok: &Tokenizer, text: &str) {
         let mut words = vec![7];
-        let mut bitmap = Vec::new();
-        super::super::text::whitespace_bitmap(text, &mut bitmap);
-        let n = fast.count_with_words(text, &bitmap, &mut words);
+        let mut masks = super::super::scan::Masks::default();
+        super::super::scan::scan(text, &mut masks);
+        let n = fast.count_with_words(text, &masks.ws, &mut words);
         assert_eq!(n, tok.count(text), "{text:?}");
         let mut expected = vec![7];
-        super::super::text::word_hashes(text, &mut expected, &mut bitmap);
+        super::super::text::word_hashes(text, &mut expected, &mut masks);
         assert_eq!(words, expected, "{text:?}");
         assert_eq!(words.len() - 1, text.split_whitespace().count());
     }

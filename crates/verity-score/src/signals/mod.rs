@@ -130,17 +130,15 @@ impl Scorer {
         let mut absent = Map::new();
         let trace = attempt.trace.as_deref();
         let response = attempt.response.as_deref();
-        let full = match (trace, response) {
-            (Some(t), Some(r)) => std::borrow::Cow::Owned(format!("{t}\n{r}")),
-            (Some(t), None) => std::borrow::Cow::Borrowed(t),
-            (None, Some(r)) => std::borrow::Cow::Borrowed(r),
-            (None, None) => std::borrow::Cow::Borrowed(""),
-        };
+        // The attempt's output is the trace, a newline, then the response; it is blank when
+        // both are (no joined copy is made).
+        let blank = trace.is_none_or(|t| t.trim().is_empty())
+            && response.is_none_or(|r| r.trim().is_empty());
         let has_actions = !attempt.events.is_empty() || !attempt.messages.is_empty();
         // One byte scan per text gives its token count, its words, its reflection markers and
-        // its letters. The words of `full` are those of the trace followed by those of the
+        // its letters. The words of the output are those of the trace followed by those of the
         // response (the joining newline is whitespace, and no marker spans a newline), so the
-        // repetition, reflection and script signals of `full` come from the same scans.
+        // repetition, reflection and script signals of the output come from the same scans.
         let mut reflection = [0u32; reflection::GROUPS];
         let mut mix = [0u64; SCRIPTS.len()];
         let mut chars = [None, None];
@@ -192,18 +190,18 @@ impl Scorer {
             }
             s.insert("tokens".into(), json!(tt.unwrap_or(0) + rt.unwrap_or(0)));
         }
-        if full.trim().is_empty() && !has_actions {
+        if blank && !has_actions {
             absent.insert(
                 "text".into(),
                 json!("empty trace and response: text signals absent"),
             );
             s.insert("empty".into(), json!(true));
-        } else if !full.trim().is_empty() {
+        } else if !blank {
             let shape = text::think_shape(trace, response);
             s.insert("think".into(), json!(shape.as_str()));
             s.insert("think_wellformed".into(), json!(shape.well_formed()));
             // The final answer lives in the response when the trace is separate.
-            let answer_text = response.unwrap_or(&full);
+            let answer_text = response.or(trace).unwrap_or("");
             let marker = text::final_answer_marker(attempt.answer.as_deref(), answer_text, code);
             s.insert("has_final_answer".into(), json!(marker.is_some()));
             let mut reasons = Vec::new();
@@ -220,11 +218,7 @@ impl Scorer {
             if !reasons.is_empty() {
                 s.insert("truncation_reasons".into(), json!(reasons));
             }
-            let consistency_trace = trace.or(if response.is_some() {
-                None
-            } else {
-                Some(&full)
-            });
+            let consistency_trace = trace.or(if response.is_some() { None } else { Some("") });
             // With no separate trace the whole output is the trace and the stated answer is the
             // `answer` field (extracted by the adapter or the grader).
             let consistency = match (trace, attempt.answer.as_deref()) {

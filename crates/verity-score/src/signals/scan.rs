@@ -33,7 +33,7 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// High bit of each byte of `x` set iff the byte is ASCII whitespace (`\t \n \x0b \x0c \r`
 /// or space), exact for any byte values (SWAR, no carries between bytes).
 #[inline(always)]
-pub(crate) fn ascii_ws8(x: u64) -> u64 {
+fn ascii_ws8(x: u64) -> u64 {
     let t = x ^ 0x2020_2020_2020_2020;
     let nonzero = ((t & LOW7) + LOW7) | t;
     let space = !nonzero & HIGH;
@@ -64,7 +64,7 @@ pub(crate) fn ascii_digit8(x: u64) -> u64 {
 
 /// The high bits of the eight bytes of `m` packed into the low eight bits (byte k -> bit k).
 #[inline(always)]
-pub(crate) fn pack8(m: u64) -> u64 {
+fn pack8(m: u64) -> u64 {
     ((m >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
 }
 
@@ -113,7 +113,7 @@ pub fn scan(text: &str, masks: &mut Masks) {
 }
 
 /// Set the bits of the non-ASCII whitespace characters of `text` in `ws`.
-pub(crate) fn mark_non_ascii_whitespace(text: &str, ws: &mut [u64]) {
+fn mark_non_ascii_whitespace(text: &str, ws: &mut [u64]) {
     let b = text.as_bytes();
     // Non-ASCII whitespace (U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F,
     // U+205F, U+3000) starts with one of these lead bytes.

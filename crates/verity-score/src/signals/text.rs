@@ -149,35 +149,6 @@ pub struct Repetition {
 
 const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
-/// Whitespace bitmap of `text`: bit `i % 64` of word `i / 64` is set when byte `i` belongs to a
-/// whitespace character (`char::is_whitespace`, as `str::split_whitespace` uses); bytes past
-/// the end count as whitespace. (The same bitmap as [`super::scan::Masks::ws`], alone.)
-pub(crate) fn whitespace_bitmap(text: &str, out: &mut Vec<u64>) {
-    use super::scan::{ascii_ws8, pack8};
-    let b = text.as_bytes();
-    out.clear();
-    let mut blocks = b.chunks_exact(64);
-    for block in &mut blocks {
-        let mut mask = 0u64;
-        for (k, w) in block.chunks_exact(8).enumerate() {
-            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-            mask |= pack8(ascii_ws8(x)) << (8 * k);
-        }
-        out.push(mask);
-    }
-    let rest = blocks.remainder();
-    let mut mask = u64::MAX;
-    for (k, &c) in rest.iter().enumerate() {
-        if !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
-            mask &= !(1u64 << k);
-        }
-    }
-    out.push(mask);
-    if !text.is_ascii() {
-        super::scan::mark_non_ascii_whitespace(text, out);
-    }
-}
-
 /// Hash of the word `b[s..e]` (non-empty).
 #[inline]
 pub(crate) fn word_hash(b: &[u8], s: usize, e: usize) -> u64 {
@@ -214,7 +185,7 @@ pub(crate) fn short_word_hash(lo: u64, hi: u64, len: usize) -> u64 {
 }
 
 /// Call `f(start, end)` for every word (maximal run of clear bits) of a whitespace bitmap made
-/// by [`whitespace_bitmap`], in order; stops early when `f` returns `None`.
+/// by [`super::scan::scan`], in order; stops early when `f` returns `None`.
 #[inline(always)]
 pub(crate) fn for_each_word(
     bitmap: &[u64],
@@ -246,14 +217,14 @@ pub(crate) fn for_each_word(
 }
 
 /// Word hashes of `text` (words split on whitespace, as `str::split_whitespace`), appended to
-/// `out`; `bitmap` is scratch space.
-pub(crate) fn word_hashes(text: &str, out: &mut Vec<u64>, bitmap: &mut Vec<u64>) {
-    whitespace_bitmap(text, bitmap);
-    word_hashes_of(text, bitmap, out);
+/// `out`; `masks` is scratch space for the byte scan.
+pub(crate) fn word_hashes(text: &str, out: &mut Vec<u64>, masks: &mut super::scan::Masks) {
+    super::scan::scan(text, masks);
+    word_hashes_of(text, &masks.ws, out);
 }
 
-/// [`word_hashes`] from the whitespace bitmap `ws` of `text` (as [`whitespace_bitmap`] or
-/// [`super::scan::scan`] make it).
+/// [`word_hashes`] from the whitespace bitmap `ws` of `text` (as [`super::scan::scan`] makes
+/// it).
 pub(crate) fn word_hashes_of(text: &str, ws: &[u64], out: &mut Vec<u64>) {
     let b = text.as_bytes();
     for_each_word(ws, |s, e| {
@@ -362,7 +333,7 @@ pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
 /// Repetition of word n-grams (`n` words) over `text`, and looping at its end.
 pub fn repetition(text: &str, n: usize) -> Repetition {
     with_scratch(|s| {
-        word_hashes(text, &mut s.words, &mut s.masks.ws);
+        word_hashes(text, &mut s.words, &mut s.masks);
         repetition_of_words(&s.words, n, &mut s.table)
     })
 }
@@ -573,10 +544,10 @@ mod tests {
                 "y".repeat(130 - k)
             ));
         }
-        let mut bitmap = Vec::new();
+        let mut masks = super::super::scan::Masks::default();
         for t in &texts {
             let mut got = Vec::new();
-            word_hashes(t, &mut got, &mut bitmap);
+            word_hashes(t, &mut got, &mut masks);
             let b = t.as_bytes();
             let expected: Vec<u64> = t
                 .split_whitespace()
