@@ -528,6 +528,30 @@ impl WordSink for ProbeSink<'_> {
             self.phase = 0;
         }
     }
+
+    #[inline(always)]
+    fn words(&mut self, hashes: &[u64], _starts: &[u32], _ends: &[u32]) {
+        let first = self.hashes.len();
+        self.hashes.extend_from_slice(hashes);
+        let (m, stride) = (self.m, self.stride);
+        let (mut phase, mut acc) = (self.phase, self.acc);
+        for (k, &hash) in hashes.iter().enumerate() {
+            if phase < m {
+                acc = acc.wrapping_mul(NGRAM_BASE).wrapping_add(hash);
+                if phase + 1 == m {
+                    let p = first + k + 1 - m;
+                    self.keys.push((p as u32, mix64(acc ^ m as u64)));
+                    acc = 0;
+                }
+            }
+            phase += 1;
+            if phase == stride {
+                phase = 0;
+            }
+        }
+        self.phase = phase;
+        self.acc = acc;
+    }
 }
 
 /// Per-thread buffers reused across [`DecontamIndex::check`] calls (no allocation per call once

@@ -381,6 +381,15 @@ pub trait WordSink {
     fn reset(&mut self, text_len: usize);
     /// A word with hash `hash` at bytes `start..end`.
     fn word(&mut self, hash: u64, start: usize, end: usize);
+    /// Several words in text order (`hashes[k]` at bytes `starts[k]..ends[k]`): the words of
+    /// one 64-byte block, gathered in local arrays so the tokenizer's per-word loop does not
+    /// update the sink (a `Vec`'s length in memory) word by word.
+    #[inline(always)]
+    fn words(&mut self, hashes: &[u64], starts: &[u32], ends: &[u32]) {
+        for ((&h, &s), &e) in hashes.iter().zip(starts).zip(ends) {
+            self.word(h, s as usize, e as usize);
+        }
+    }
 }
 
 impl WordSink for Vec<Word> {
@@ -398,6 +407,17 @@ impl WordSink for Vec<Word> {
             end: end as u32,
         });
     }
+
+    #[inline(always)]
+    fn words(&mut self, hashes: &[u64], starts: &[u32], ends: &[u32]) {
+        self.extend(
+            hashes
+                .iter()
+                .zip(starts)
+                .zip(ends)
+                .map(|((&hash, &start), &end)| Word { hash, start, end }),
+        );
+    }
 }
 
 /// Word hashes only (no spans): what the n-gram probes of a long text need.
@@ -411,6 +431,11 @@ impl WordSink for Vec<u64> {
     #[inline(always)]
     fn word(&mut self, hash: u64, _start: usize, _end: usize) {
         self.push(hash);
+    }
+
+    #[inline(always)]
+    fn words(&mut self, hashes: &[u64], _starts: &[u32], _ends: &[u32]) {
+        self.extend_from_slice(hashes);
     }
 }
 
@@ -440,6 +465,11 @@ fn tokenize<S: WordSink>(text: &str, out: &mut S) -> bool {
     let bytes = &bytes[..n];
     out.reset(n);
     let mut buffer: Vec<u8> = Vec::new();
+    // The words of one 64-byte block (at most one per byte), handed to the sink together
+    // (set up once per text: zeroing them per block would cost more than the block).
+    let mut hashes = [0u64; 64];
+    let mut word_starts = [0u32; 64];
+    let mut word_ends = [0u32; 64];
     let mut i = 0usize;
     while i < n {
         if i + 64 <= n && (i == 0 || bytes[i - 1] != b'\\') {
@@ -465,7 +495,30 @@ fn tokenize<S: WordSink>(text: &str, out: &mut S) -> bool {
                 ends & (1u64 << (limit - 1))
             };
             ends &= !open;
-            while ends != 0 {
+            let mut k = 0usize;
+            if commands == 0 && i + 80 <= n {
+                // No LaTeX command in the block, and 16 bytes readable from every word start:
+                // each word is hashed from two loads, without a branch on its length.
+                let block = &bytes[i..i + 80];
+                while ends != 0 && k < 64 {
+                    let s = starts.trailing_zeros() as usize & 63;
+                    starts &= starts - 1;
+                    let e = ends.trailing_zeros() as usize + 1;
+                    ends &= ends - 1;
+                    let len = e.saturating_sub(s);
+                    hashes[k] = if len <= 16 {
+                        let lo = load8(block, s);
+                        let hi = load8(block, s + 8);
+                        hash_le16_words(lo | ASCII_LOWER, hi | ASCII_LOWER, len)
+                    } else {
+                        hash_chunks(&block[s..e.min(64)], ASCII_LOWER)
+                    };
+                    word_starts[k] = (i + s) as u32;
+                    word_ends[k] = (i + e) as u32;
+                    k += 1;
+                }
+            }
+            while ends != 0 && k < 64 {
                 let s = starts.trailing_zeros() as usize;
                 starts &= starts - 1;
                 if commands & (1u64 << s) != 0 {
@@ -479,15 +532,22 @@ fn tokenize<S: WordSink>(text: &str, out: &mut S) -> bool {
                         starts |= 1u64 << e;
                     }
                     if let Some(hash) = command_hash(&bytes[i + s..i + e]) {
-                        out.word(hash, i + s, i + e);
+                        hashes[k] = hash;
+                        word_starts[k] = (i + s) as u32;
+                        word_ends[k] = (i + e) as u32;
+                        k += 1;
                     }
                     continue;
                 }
                 let e = ends.trailing_zeros() as usize + 1;
                 ends &= ends - 1;
                 let (start, end) = (i + s, i + e);
-                out.word(ascii_word_hash(bytes, start, end), start, end);
+                hashes[k] = ascii_word_hash(bytes, start, end);
+                word_starts[k] = start as u32;
+                word_ends[k] = end as u32;
+                k += 1;
             }
+            out.words(&hashes[..k], &word_starts[..k], &word_ends[..k]);
             if open == 0 {
                 i += limit;
                 if limit == 64 {
@@ -827,16 +887,42 @@ fn hash_short_ascii(x: u64, len: usize) -> u64 {
 /// multiply-then-fmix64 hash: this is the tokenizer's per-word work.
 #[inline(always)]
 fn hash_le16(v: u128, len: usize) -> u64 {
+    hash_le16_words(v as u64, (v >> 64) as u64, len)
+}
+
+/// [`hash_le16`] of the 16 bytes `lo`, `hi` (little-endian halves).
+#[inline(always)]
+fn hash_le16_words(lo: u64, hi: u64, len: usize) -> u64 {
     debug_assert!(len <= 16);
     let len = len.min(16);
-    // The low `len` bytes (a shift by 128, for length 0, keeps none).
-    let keep = u128::MAX.checked_shr(128 - 8 * len as u32).unwrap_or(0);
-    let w = v & keep;
     folded_multiply(
-        (w as u64) ^ SHORT_SEEDS[len],
-        ((w >> 64) as u64) ^ 0x9e37_79b9_7f4a_7c15,
+        (lo & KEEP[len].0) ^ SHORT_SEEDS[len],
+        (hi & KEEP[len].1) ^ 0x9e37_79b9_7f4a_7c15,
     )
 }
+
+/// The masks of the low `len` bytes of a 16-byte word (low half, high half), `len` 0..=16.
+const KEEP: [(u64, u64); 17] = {
+    let mut keep = [(0u64, 0u64); 17];
+    let mut len = 0;
+    while len < 17 {
+        let lo = if len >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * len)) - 1
+        };
+        let hi = if len <= 8 {
+            0
+        } else if len == 16 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * (len - 8))) - 1
+        };
+        keep[len] = (lo, hi);
+        len += 1;
+    }
+    keep
+};
 
 /// `a * b` as a 128-bit product, its halves xor-ed.
 #[inline(always)]
