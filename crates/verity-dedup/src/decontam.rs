@@ -45,7 +45,7 @@ use crate::normalize::{
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// n-grams found in more items than this (within one benchmark) are not indexed.
 pub const MAX_SHARED_ITEMS: usize = 10;
@@ -71,7 +71,15 @@ const CACHE_ENTRIES_PER_SHARD: usize = 1 << 15;
 /// fresh check. Bounded: a shard that reaches [`CACHE_ENTRIES_PER_SHARD`] problems is
 /// cleared (at most 524,288 problems and their hits are held).
 struct ProblemCache {
-    shards: Vec<Mutex<HashMap<u128, Arc<[Hit]>>>>,
+    shards: Vec<Mutex<CacheShard>>,
+}
+
+/// One shard: each problem's hits are a range of one vector (no allocation per problem, and
+/// a lookup reads the table slot and then the hits, not a separately allocated list).
+#[derive(Default)]
+struct CacheShard {
+    ranges: HashMap<u128, (u32, u32)>,
+    hits: Vec<Hit>,
 }
 
 impl ProblemCache {
@@ -85,21 +93,36 @@ impl ProblemCache {
         hash128(text.as_bytes()) ^ u128::from(hash_bytes(field.as_bytes()))
     }
 
-    fn shard(&self, key: u128) -> &Mutex<HashMap<u128, Arc<[Hit]>>> {
+    fn shard(&self, key: u128) -> &Mutex<CacheShard> {
         &self.shards[(key >> 64) as usize % CACHE_SHARDS]
     }
 
-    fn get(&self, key: u128) -> Option<Arc<[Hit]>> {
-        let shard = self.shard(key).lock().ok()?;
-        shard.get(&key).cloned()
+    /// Append the cached hits of `key` to `out`; false when `key` is not cached.
+    fn get(&self, key: u128, out: &mut Vec<Hit>) -> bool {
+        let Ok(shard) = self.shard(key).lock() else {
+            return false;
+        };
+        match shard.ranges.get(&key) {
+            Some(&(start, len)) => {
+                let (start, len) = (start as usize, len as usize);
+                out.extend_from_slice(&shard.hits[start..start + len]);
+                true
+            }
+            None => false,
+        }
     }
 
     fn insert(&self, key: u128, hits: &[Hit]) {
         if let Ok(mut shard) = self.shard(key).lock() {
-            if shard.len() >= CACHE_ENTRIES_PER_SHARD {
-                shard.clear();
+            if shard.ranges.len() >= CACHE_ENTRIES_PER_SHARD
+                || shard.hits.len() >= u32::MAX as usize / 2
+            {
+                shard.ranges.clear();
+                shard.hits.clear();
             }
-            shard.insert(key, hits.into());
+            let start = shard.hits.len() as u32;
+            shard.hits.extend_from_slice(hits);
+            shard.ranges.insert(key, (start, hits.len() as u32));
         }
     }
 }
@@ -822,8 +845,7 @@ impl DecontamIndex {
     pub fn check(&self, field: &str, text: &str, problem: bool, out: &mut Vec<Hit>) {
         if problem && text.len() <= MAX_CACHED_PROBLEM_BYTES {
             let key = ProblemCache::key(field, text);
-            if let Some(hits) = self.cache.get(key) {
-                out.extend(hits.iter().cloned());
+            if self.cache.get(key, out) {
                 return;
             }
             let before = out.len();

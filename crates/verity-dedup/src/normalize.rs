@@ -93,9 +93,7 @@ fn nfkc_by_stretches(text: &str) -> String {
     let mut copied = 0;
     let mut i = 0;
     while i < n {
-        while i + 8 <= n && load8(bytes, i) & HI_BITS == 0 {
-            i += 8;
-        }
+        i = skip_ascii(bytes, i);
         while i < n && bytes[i] < 0x80 {
             i += 1;
         }
@@ -121,6 +119,24 @@ fn nfkc_by_stretches(text: &str) -> String {
     out
 }
 
+/// A position at or after `i`, at most the first non-ASCII byte from `i` (or `bytes.len()`):
+/// skips 32 ASCII bytes per step (four loads, one test), then 8.
+#[inline]
+fn skip_ascii(bytes: &[u8], mut i: usize) -> usize {
+    let n = bytes.len();
+    while i + 32 <= n
+        && (load8(bytes, i) | load8(bytes, i + 8) | load8(bytes, i + 16) | load8(bytes, i + 24))
+            & HI_BITS
+            == 0
+    {
+        i += 32;
+    }
+    while i + 8 <= n && load8(bytes, i) & HI_BITS == 0 {
+        i += 8;
+    }
+    i
+}
+
 /// `is_nfkc_quick` of `text`, run only on its non-ASCII stretches: an ASCII character is
 /// always allowed and a starter, so it resets the check's state and the result is the same
 /// as on the whole text, without decoding the ASCII bulk character by character.
@@ -130,9 +146,7 @@ fn nfkc_quick_check(text: &str) -> IsNormalized {
     let mut result = IsNormalized::Yes;
     let mut i = 0;
     while i < n {
-        while i + 8 <= n && load8(bytes, i) & HI_BITS == 0 {
-            i += 8;
-        }
+        i = skip_ascii(bytes, i);
         while i < n && bytes[i] < 0x80 {
             i += 1;
         }
