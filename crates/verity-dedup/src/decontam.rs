@@ -79,7 +79,25 @@ struct ProblemCache {
 #[derive(Default)]
 struct CacheShard {
     ranges: HashMap<u128, (u32, u32)>,
-    hits: Vec<Hit>,
+    hits: Vec<CachedHit>,
+}
+
+/// A remembered hit without its strings (~32 bytes instead of ~450 with them): the field is
+/// the cache key's, the benchmark and item come from the index, and the span is a range of
+/// the problem text when it is one (always unless NFKC changed the text).
+#[derive(Debug, Clone)]
+struct CachedHit {
+    item: u32,
+    method: Method,
+    matched_words: u32,
+    score: f64,
+    span: CachedSpan,
+}
+
+#[derive(Debug, Clone)]
+enum CachedSpan {
+    Range(u32, u32),
+    Text(Box<str>),
 }
 
 impl ProblemCache {
@@ -97,33 +115,74 @@ impl ProblemCache {
         &self.shards[(key >> 64) as usize % CACHE_SHARDS]
     }
 
-    /// Append the cached hits of `key` to `out`; false when `key` is not cached.
-    fn get(&self, key: u128, out: &mut Vec<Hit>) -> bool {
+    /// Append the cached hits of `key` (a check of `field` in `text`) to `out`; false when
+    /// `key` is not cached.
+    fn get(
+        &self,
+        index: &DecontamIndex,
+        key: u128,
+        field: &str,
+        text: &str,
+        out: &mut Vec<Hit>,
+    ) -> bool {
         let Ok(shard) = self.shard(key).lock() else {
             return false;
         };
-        match shard.ranges.get(&key) {
-            Some(&(start, len)) => {
-                let (start, len) = (start as usize, len as usize);
-                out.extend_from_slice(&shard.hits[start..start + len]);
-                true
-            }
-            None => false,
+        let Some(&(start, len)) = shard.ranges.get(&key) else {
+            return false;
+        };
+        let (start, len) = (start as usize, len as usize);
+        for cached in &shard.hits[start..start + len] {
+            let info = &index.items[cached.item as usize];
+            let span = match &cached.span {
+                CachedSpan::Range(s, e) => text.get(*s as usize..*e as usize).unwrap_or_default(),
+                CachedSpan::Text(t) => t,
+            };
+            out.push(Hit {
+                field: field.to_string(),
+                benchmark: index.benchmarks[info.bench as usize].clone(),
+                item: info.id.clone(),
+                method: cached.method,
+                span: span.to_string(),
+                matched_words: cached.matched_words as usize,
+                score: cached.score,
+            });
         }
+        true
     }
 
-    fn insert(&self, key: u128, hits: &[Hit]) {
-        if let Ok(mut shard) = self.shard(key).lock() {
-            if shard.ranges.len() >= CACHE_ENTRIES_PER_SHARD
-                || shard.hits.len() >= u32::MAX as usize / 2
-            {
-                shard.ranges.clear();
-                shard.hits.clear();
-            }
-            let start = shard.hits.len() as u32;
-            shard.hits.extend_from_slice(hits);
-            shard.ranges.insert(key, (start, hits.len() as u32));
+    /// Remember `hits` (of items `items`, in order) of the check of `text` under `key`.
+    fn insert(&self, key: u128, text: &str, hits: &[Hit], items: &[u32]) {
+        if hits.len() != items.len() {
+            return;
         }
+        let Ok(mut shard) = self.shard(key).lock() else {
+            return;
+        };
+        if shard.ranges.len() >= CACHE_ENTRIES_PER_SHARD
+            || shard.hits.len() >= u32::MAX as usize / 2
+        {
+            shard.ranges.clear();
+            shard.hits.clear();
+        }
+        let start = shard.hits.len() as u32;
+        shard
+            .hits
+            .extend(hits.iter().zip(items).map(|(hit, &item)| {
+                // Any occurrence of the span in the text reproduces it.
+                let span = match text.find(hit.span.as_str()) {
+                    Some(s) => CachedSpan::Range(s as u32, (s + hit.span.len()) as u32),
+                    None => CachedSpan::Text(hit.span.as_str().into()),
+                };
+                CachedHit {
+                    item,
+                    method: hit.method,
+                    matched_words: hit.matched_words as u32,
+                    score: hit.score,
+                    span,
+                }
+            }));
+        shard.ranges.insert(key, (start, hits.len() as u32));
     }
 }
 
@@ -845,27 +904,44 @@ impl DecontamIndex {
     pub fn check(&self, field: &str, text: &str, problem: bool, out: &mut Vec<Hit>) {
         if problem && text.len() <= MAX_CACHED_PROBLEM_BYTES {
             let key = ProblemCache::key(field, text);
-            if self.cache.get(key, out) {
+            if self.cache.get(self, key, field, text, out) {
                 return;
             }
             let before = out.len();
-            self.check_uncached(field, text, problem, out);
-            self.cache.insert(key, &out[before..]);
+            let mut items = Vec::new();
+            self.check_uncached(field, text, problem, out, Some(&mut items));
+            self.cache.insert(key, text, &out[before..], &items);
             return;
         }
-        self.check_uncached(field, text, problem, out);
+        self.check_uncached(field, text, problem, out, None);
     }
 
-    /// [`DecontamIndex::check`] without the problem cache.
-    fn check_uncached(&self, field: &str, text: &str, problem: bool, out: &mut Vec<Hit>) {
+    /// [`DecontamIndex::check`] without the problem cache; with `items`, the item of each hit
+    /// is appended to it.
+    fn check_uncached(
+        &self,
+        field: &str,
+        text: &str,
+        problem: bool,
+        out: &mut Vec<Hit>,
+        items: Option<&mut Vec<u32>>,
+    ) {
+        let check = |scratch: &mut Scratch| {
+            self.check_with(scratch, field, text, problem, out);
+            // Every hit of a check is one `found` entry, in the same order.
+            if let Some(items) = items {
+                items.extend(scratch.found.iter().map(|f| f.item));
+            }
+        };
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => {
-                self.check_with(&mut scratch, field, text, problem, out);
+                scratch.found.clear();
+                check(&mut scratch);
                 if scratch.words.capacity().max(scratch.hashes.capacity()) > SCRATCH_KEEP_WORDS {
                     *scratch = Scratch::default();
                 }
             }
-            Err(_) => self.check_with(&mut Scratch::default(), field, text, problem, out),
+            Err(_) => check(&mut Scratch::default()),
         });
     }
 
@@ -1374,12 +1450,17 @@ mod tests {
             ));
         }
         texts.extend(sets[1].items.iter().take(20).map(|i| i.problem.clone()));
+        // Texts that NFKC changes (full-width letters, ligatures): their spans are not ranges
+        // of the text as given.
+        for item in sets[0].items.iter().take(10) {
+            texts.push(item.problem.replace('a', "\u{FF41}").replace("fi", "\u{FB01}"));
+        }
         texts.push(String::new());
         let mut flagged = 0;
         for field in ["problem", "question"] {
             for text in &texts {
                 let mut fresh = Vec::new();
-                index.check_uncached(field, text, true, &mut fresh);
+                index.check_uncached(field, text, true, &mut fresh, None);
                 flagged += usize::from(!fresh.is_empty());
                 for _ in 0..3 {
                     let mut cached = vec![];
