@@ -40,7 +40,7 @@
 
 use crate::benchmarks::Benchmark;
 use crate::normalize::{
-    hash128, hash_bytes, mix64, words, words_nfkc, words_nfkc_into, words_of_nfkc, Word, WordSink,
+    hash128, hash_bytes, mix64, words, words_nfkc, words_nfkc_into, words_of_nfkc, Word,
 };
 use hashbrown::HashMap;
 use rayon::prelude::*;
@@ -572,70 +572,6 @@ fn add_ngram(found: &mut Vec<Found>, item: u32, start: usize, n: usize) {
     }
 }
 
-/// A [`WordSink`] that keeps the word hashes and hashes the probe m-grams (at multiples of the
-/// stride) as the words come: `keys` gets `(p, sequence_hash(&hashes[p..p + m]))` for every
-/// p = 0, stride, 2 stride, ... with p + m <= the number of words.
-struct ProbeSink<'a> {
-    hashes: &'a mut Vec<u64>,
-    keys: &'a mut Vec<(u32, u64)>,
-    m: usize,
-    stride: usize,
-    /// Position of the next word in its stride.
-    phase: usize,
-    /// Polynomial hash of the probe words so far.
-    acc: u64,
-}
-
-impl WordSink for ProbeSink<'_> {
-    fn reset(&mut self, text_len: usize) {
-        self.hashes.reset(text_len);
-        self.keys.clear();
-        self.phase = 0;
-        self.acc = 0;
-    }
-
-    #[inline(always)]
-    fn word(&mut self, hash: u64, _start: usize, _end: usize) {
-        self.hashes.push(hash);
-        if self.phase < self.m {
-            self.acc = self.acc.wrapping_mul(NGRAM_BASE).wrapping_add(hash);
-            if self.phase + 1 == self.m {
-                let p = self.hashes.len() - self.m;
-                self.keys.push((p as u32, mix64(self.acc ^ self.m as u64)));
-                self.acc = 0;
-            }
-        }
-        self.phase += 1;
-        if self.phase == self.stride {
-            self.phase = 0;
-        }
-    }
-
-    #[inline(always)]
-    fn words(&mut self, hashes: &[u64], _starts: &[u32], _ends: &[u32]) {
-        let first = self.hashes.len();
-        self.hashes.extend_from_slice(hashes);
-        let (m, stride) = (self.m, self.stride);
-        let (mut phase, mut acc) = (self.phase, self.acc);
-        for (k, &hash) in hashes.iter().enumerate() {
-            if phase < m {
-                acc = acc.wrapping_mul(NGRAM_BASE).wrapping_add(hash);
-                if phase + 1 == m {
-                    let p = first + k + 1 - m;
-                    self.keys.push((p as u32, mix64(acc ^ m as u64)));
-                    acc = 0;
-                }
-            }
-            phase += 1;
-            if phase == stride {
-                phase = 0;
-            }
-        }
-        self.phase = phase;
-        self.acc = acc;
-    }
-}
-
 /// Per-thread buffers reused across [`DecontamIndex::check`] calls (no allocation per call once
 /// they have grown).
 #[derive(Default)]
@@ -958,20 +894,20 @@ impl DecontamIndex {
             ..
         } = scratch;
         let (m, stride) = (self.probe_len, self.stride);
-        let mut sink = ProbeSink {
-            hashes,
-            keys,
-            m,
-            stride,
-            phase: 0,
-            acc: 0,
-        };
-        let text = words_nfkc_into(text, &mut sink);
+        let text = words_nfkc_into(text, hashes);
         let len = hashes.len();
         let n = self.n;
         if len < n {
             return;
         }
+        // The probe m-grams at multiples of the stride, hashed in one tight pass.
+        keys.clear();
+        keys.extend((0..=len - m).step_by(stride).map(|p| {
+            let acc = hashes[p..p + m]
+                .iter()
+                .fold(0u64, |acc, &h| acc.wrapping_mul(NGRAM_BASE).wrapping_add(h));
+            (p as u32, mix64(acc ^ m as u64))
+        }));
         // The filter keeps the probes that may lie in an indexed n-gram (in one pass without
         // branches: its loads overlap).
         self.probe.retain_possible(keys);
@@ -1453,7 +1389,11 @@ mod tests {
         // Texts that NFKC changes (full-width letters, ligatures): their spans are not ranges
         // of the text as given.
         for item in sets[0].items.iter().take(10) {
-            texts.push(item.problem.replace('a', "\u{FF41}").replace("fi", "\u{FB01}"));
+            texts.push(
+                item.problem
+                    .replace('a', "\u{FF41}")
+                    .replace("fi", "\u{FB01}"),
+            );
         }
         texts.push(String::new());
         let mut flagged = 0;
@@ -1614,35 +1554,6 @@ mod tests {
         filter.filter.retain_possible(&mut big);
         assert!(both.len() <= big.len());
         assert!(both.iter().all(|k| big.contains(k)));
-    }
-
-    proptest::proptest! {
-        /// The probe sink hashes the same probes as hashing each stride's m words afterwards.
-        #[test]
-        fn probe_sink_keys_equal_the_probe_windows(
-            text in "([a-zA-Z0-9]{1,9}[ ,.\\\\]{1,2}){0,80}(é|小)?[a-z ]{0,40}",
-            n in 1usize..20,
-        ) {
-            let m = n.div_ceil(2);
-            let stride = n - m + 1;
-            let mut hashes = Vec::new();
-            let mut keys = Vec::new();
-            let mut sink = ProbeSink { hashes: &mut hashes, keys: &mut keys, m, stride, phase: 7, acc: 9 };
-            words_nfkc_into(&text, &mut sink);
-            let mut ws = Vec::new();
-            words(&text, &mut ws);
-            let reference: Vec<u64> = ws.iter().map(|w| w.hash).collect();
-            let expected: Vec<(u32, u64)> = if reference.len() >= m {
-                (0..=reference.len() - m)
-                    .step_by(stride)
-                    .map(|p| (p as u32, sequence_hash(&reference[p..p + m])))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            proptest::prop_assert_eq!(&hashes, &reference);
-            proptest::prop_assert_eq!(keys, expected);
-        }
     }
 
     proptest::proptest! {
