@@ -51,6 +51,7 @@ fn main() -> ExitCode {
             .build_global();
     }
     verity_core::io::set_durable_outputs(cli.global.fsync);
+    verity_core::ledger::set_streamed_digests(cli.command.hashes_files());
     let ctx = common::Context::new(&cli.global);
     match commands::run(cli.command, &ctx) {
         Ok(status) => status.into(),

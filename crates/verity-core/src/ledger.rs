@@ -33,8 +33,17 @@ pub struct FileDigest {
 }
 
 impl FileDigest {
-    /// Hash a file (streaming).
+    /// Hash a file (streaming). A file this process read to its end or wrote while
+    /// [`set_streamed_digests`] was on, and that is unchanged since (same size and
+    /// modification time), is not read again: its digest was computed as its bytes passed.
     pub fn of(path: &Path) -> Result<FileDigest> {
+        if let Some((bytes, sha256)) = streamed::lookup(path) {
+            return Ok(FileDigest {
+                path: path.display().to_string(),
+                bytes,
+                sha256,
+            });
+        }
         let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut hasher = Sha256::new();
         let mut buffer = vec![0u8; 1 << 20];
@@ -47,11 +56,143 @@ impl FileDigest {
             bytes += n as u64;
             hasher.update(&buffer[..n]);
         }
+        let sha256 = hex::encode(hasher.finalize());
+        streamed::remember(path, bytes, &sha256);
         Ok(FileDigest {
             path: path.display().to_string(),
             bytes,
-            sha256: hex::encode(hasher.finalize()),
+            sha256,
         })
+    }
+}
+
+pub use streamed::{set_streamed_digests, streamed_digests, StreamDigest};
+
+/// SHA-256 digests computed while files are read and written, so that a stage's ledger entry
+/// does not read its (possibly many-GB) input and output again, single-threaded, after the
+/// work: the reader thread hashes the input as it reads it, the writer the output as it writes
+/// it, both alongside the workers.
+mod streamed {
+    use sha2::{Digest, Sha256};
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Mutex, OnceLock};
+    use std::time::SystemTime;
+
+    static ON: AtomicBool = AtomicBool::new(false);
+
+    /// Digests by canonical path: (size, version, hex SHA-256).
+    type Registry = Mutex<HashMap<PathBuf, (u64, Version, String)>>;
+
+    fn registry() -> &'static Registry {
+        static REGISTRY: OnceLock<Registry> = OnceLock::new();
+        REGISTRY.get_or_init(Mutex::default)
+    }
+
+    /// Hash files as they are read and written from now on (off by default: a run that does
+    /// not record digests should not pay for them).
+    pub fn set_streamed_digests(on: bool) {
+        ON.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether files are hashed as they are read and written.
+    pub fn streamed_digests() -> bool {
+        ON.load(Ordering::Relaxed)
+    }
+
+    /// What identifies a version of a file: its modification time and, on Unix, its inode and
+    /// status-change time (a file replaced or rewritten within the mtime's resolution still
+    /// differs).
+    type Version = (SystemTime, u64, i64, i64);
+
+    /// The canonical path, size and [`Version`] of `path`.
+    fn stamp(path: &Path) -> Option<(PathBuf, u64, Version)> {
+        let canonical = std::fs::canonicalize(path).ok()?;
+        let meta = std::fs::metadata(&canonical).ok()?;
+        #[cfg(unix)]
+        let extra = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.ino(), meta.ctime(), meta.ctime_nsec())
+        };
+        #[cfg(not(unix))]
+        let extra = (0, 0, 0);
+        let version = (meta.modified().ok()?, extra.0, extra.1, extra.2);
+        Some((canonical, meta.len(), version))
+    }
+
+    /// The streamed digest of `path`, if it has one and the file is unchanged since.
+    pub(super) fn lookup(path: &Path) -> Option<(u64, String)> {
+        let (canonical, bytes, modified) = stamp(path)?;
+        let registry = registry().lock().ok()?;
+        let (b, m, sha) = registry.get(&canonical)?;
+        (*b == bytes && *m == modified).then(|| (bytes, sha.clone()))
+    }
+
+    /// Remember the digest of `path` computed by reading it whole (if it is `bytes` long).
+    pub(super) fn remember(path: &Path, bytes: u64, sha256: &str) {
+        if let Some((canonical, b, modified)) = stamp(path) {
+            if b == bytes {
+                if let Ok(mut registry) = registry().lock() {
+                    registry.insert(canonical, (bytes, modified, sha256.to_string()));
+                }
+            }
+        }
+    }
+
+    /// A digest being computed over the bytes of one file, in order, from its first byte.
+    pub struct StreamDigest {
+        hasher: Sha256,
+        bytes: u64,
+        /// The file's stamp when hashing began (inputs: a file changed while it was read is
+        /// not remembered).
+        start: Option<(u64, Version)>,
+    }
+
+    impl StreamDigest {
+        /// Start hashing a file about to be read from its start (None when streamed digests
+        /// are off).
+        pub fn for_input(path: &Path) -> Option<StreamDigest> {
+            if !streamed_digests() {
+                return None;
+            }
+            let (_, bytes, modified) = stamp(path)?;
+            Some(StreamDigest {
+                hasher: Sha256::new(),
+                bytes: 0,
+                start: Some((bytes, modified)),
+            })
+        }
+
+        /// Start hashing a file about to be written (None when streamed digests are off).
+        pub fn for_output() -> Option<StreamDigest> {
+            streamed_digests().then(|| StreamDigest {
+                hasher: Sha256::new(),
+                bytes: 0,
+                start: None,
+            })
+        }
+
+        /// The next bytes of the file.
+        pub fn update(&mut self, bytes: &[u8]) {
+            self.hasher.update(bytes);
+            self.bytes += bytes.len() as u64;
+        }
+
+        /// All bytes of `path` went through [`StreamDigest::update`]: remember the digest if
+        /// the file is (still) exactly those bytes.
+        pub fn finish(self, path: &Path) {
+            let Some((canonical, bytes, modified)) = stamp(path) else {
+                return;
+            };
+            if bytes != self.bytes || self.start.is_some_and(|s| s != (bytes, modified)) {
+                return;
+            }
+            let sha = hex::encode(self.hasher.finalize());
+            if let Ok(mut registry) = registry().lock() {
+                registry.insert(canonical, (bytes, modified, sha));
+            }
+        }
     }
 }
 

@@ -64,6 +64,23 @@ pub enum Command {
     // (new subcommand variants go above this line)
 }
 
+impl Command {
+    /// Whether the subcommand records SHA-256 digests of its input and output files (then
+    /// they are hashed as they stream, see [`verity_core::ledger::set_streamed_digests`]).
+    pub fn hashes_files(&self) -> bool {
+        match self {
+            Command::Convert(a) => !a.output.no_hash,
+            Command::Verify(a) => !a.output.no_hash,
+            Command::Dedup(a) => !a.output.no_hash,
+            Command::Decontam(a) => !a.output.no_hash,
+            Command::Score(a) => !a.output.no_hash,
+            Command::Select(a) => !a.output.no_hash,
+            Command::Split(_) | Command::Run(_) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Run a subcommand.
 pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
     match command {

@@ -13,11 +13,13 @@
 
 use super::source::{Compression, Format, InputFile};
 use crate::error::{Error, Result, RowError};
+use crate::ledger::StreamDigest;
 use crate::record::Fields;
 use crossbeam_channel::{bounded, Receiver};
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -496,16 +498,27 @@ fn nesting_exceeds(bytes: &[u8], limit: usize) -> bool {
     false
 }
 
-/// Counts bytes pulled from the underlying file.
+/// Counts bytes pulled from the underlying file (and, with streamed digests on, hashes them;
+/// the digest is remembered when the file is read to its end).
 struct Counting<R> {
     inner: R,
     counter: Arc<AtomicU64>,
+    digest: Option<(StreamDigest, PathBuf)>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        if n > 0 {
+            if let Some((digest, _)) = self.digest.as_mut() {
+                digest.update(&buf[..n]);
+            }
+        } else if !buf.is_empty() {
+            if let Some((digest, path)) = self.digest.take() {
+                digest.finish(&path);
+            }
+        }
         Ok(n)
     }
 }
@@ -515,6 +528,7 @@ fn open_decoded(input: &InputFile, counter: &Arc<AtomicU64>) -> Result<Box<dyn R
     let counted = Counting {
         inner: file,
         counter: counter.clone(),
+        digest: StreamDigest::for_input(&input.path).map(|d| (d, input.path.clone())),
     };
     let reader: Box<dyn Read + Send> = match input.compression {
         Compression::None => Box::new(counted),

@@ -7,6 +7,7 @@
 //! given size (`name-00000.jsonl`, `name-00001.jsonl`, ...).
 
 use crate::error::{Error, Result};
+use crate::ledger::StreamDigest;
 use serde_json::Value;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,9 @@ pub struct AtomicFile {
     written: u64,
     /// Bytes already handed to the kernel for write-back ([`WRITEBACK_BYTES`]).
     handed: u64,
+    /// SHA-256 of the bytes written so far, with streamed digests on (dropped when the file is
+    /// reached directly through [`AtomicFile::file`]).
+    digest: Option<StreamDigest>,
 }
 
 /// With durable outputs, start writing back every this many bytes while the output grows, so
@@ -64,6 +68,7 @@ impl AtomicFile {
             temp: Some(temp),
             written: 0,
             handed: 0,
+            digest: StreamDigest::for_output(),
         })
     }
 
@@ -72,8 +77,10 @@ impl AtomicFile {
         &self.path
     }
 
-    /// The open temporary file.
+    /// The open temporary file (writes through it are not in the streamed digest, which is
+    /// then not kept).
     pub fn file(&mut self) -> &mut std::fs::File {
+        self.digest = None;
         self.temp
             .as_mut()
             .map(|t| t.as_file_mut())
@@ -102,6 +109,9 @@ impl AtomicFile {
         }
         temp.persist(&self.path)
             .map_err(|e| Error::io(&self.path, e.error))?;
+        if let Some(digest) = self.digest.take() {
+            digest.finish(&self.path);
+        }
         if durable {
             // The rename itself is durable once the directory is synced.
             if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -116,7 +126,15 @@ impl AtomicFile {
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file().write(buf)?;
+        let file = self
+            .temp
+            .as_mut()
+            .map(|t| t.as_file_mut())
+            .ok_or_else(|| std::io::Error::other("AtomicFile used after commit"))?;
+        let n = file.write(buf)?;
+        if let Some(digest) = self.digest.as_mut() {
+            digest.update(&buf[..n]);
+        }
         self.written += n as u64;
         if self.written - self.handed >= WRITEBACK_BYTES && durable() {
             let (offset, len) = (self.handed, self.written - self.handed);
@@ -126,7 +144,10 @@ impl Write for AtomicFile {
         Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.file().flush()
+        match self.temp.as_mut() {
+            Some(t) => t.as_file_mut().flush(),
+            None => Ok(()),
+        }
     }
 }
 
