@@ -309,7 +309,7 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// Final avalanche (murmur3 fmix64), so low and high bits of word hashes are both usable.
 #[inline]
-pub fn mix64(mut h: u64) -> u64 {
+pub const fn mix64(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
@@ -874,20 +874,11 @@ const SHORT_SEEDS: [u64; 17] = {
     let mut seeds = [0u64; 17];
     let mut len = 0;
     while len < 17 {
-        seeds[len] = mix64_const(0x243f_6a88_85a3_08d3 ^ (len as u64).wrapping_mul(FNV_PRIME));
+        seeds[len] = mix64(0x243f_6a88_85a3_08d3 ^ (len as u64).wrapping_mul(FNV_PRIME));
         len += 1;
     }
     seeds
 };
-
-/// [`mix64`] for constants.
-const fn mix64_const(mut h: u64) -> u64 {
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
 
 /// [`hash_chunks`]`(word, ASCII_LOWER)` of the first `len` (1..=7) bytes of `x`.
 #[inline]
