@@ -9,8 +9,9 @@ For the input file it measures, with /usr/bin/time (wall seconds, peak RSS):
                                                     run; same read and write work as score)
   - `verity score --tokenizer none`                 every signal except token counts
   - `verity score` (cl100k_base, fast exact path)   every signal with token counts
-  - `verity score --tokenizer o200k_base`           tiktoken's own path (no fast path), on the
-                                                    first SUBSET records only (it is slow)
+  - `verity score --tokenizer o200k_base`           cached chunks counted by tiktoken (no
+                                                    scanner of its own), on the first SUBSET
+                                                    records only
 all with VERITY_THREADS (default 2). Each verity run is repeated REPEATS times (env, default 1;
 runs of different commands interleave) and the fastest wall time is kept, with its CPU seconds
 (user + sys) and the load average before it: the machine is shared, so read the ratios within
@@ -107,7 +108,7 @@ def main(path, subset):
         sub_runs = [
             ("subset: convert --to verity", ["convert", "--to", "verity"] + sub_common),
             ("subset: score (cl100k_base)", ["score"] + sub_common),
-            ("subset: score (o200k_base, tiktoken path)", ["score", "--tokenizer", "o200k_base"] + sub_common),
+            ("subset: score (o200k_base, cached chunks)", ["score", "--tokenizer", "o200k_base"] + sub_common),
         ]
         for name, r in best_of([(n, [str(VERITY)] + a) for n, a in sub_runs], env, out):
             results.append((name, sub_size, sub_rows, *r))

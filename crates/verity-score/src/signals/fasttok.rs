@@ -264,6 +264,9 @@ pub(crate) fn load_bytes(s: &[u8], i: usize, len: usize) -> [u64; 2] {
 
 thread_local! {
     static CACHE: RefCell<PieceCache> = RefCell::new(PieceCache::new());
+    /// The cache of the chunked path (`o200k_base`): counts differ between tokenizers, so
+    /// each has its own.
+    static CHUNK_CACHE: RefCell<PieceCache> = RefCell::new(PieceCache::new());
 }
 
 /// Character classes of the pre-tokenizer pattern.
@@ -512,11 +515,16 @@ fn classes() -> Option<&'static Classes> {
     CELL.get_or_init(Classes::build).as_ref()
 }
 
-/// A token counter: the fast path for `cl100k_base`, the plain tokenizer otherwise.
+/// A token counter: the fast path for `cl100k_base`, cached chunks for `o200k_base`, the
+/// plain tokenizer otherwise.
 #[derive(Clone)]
 pub struct TokenCounter {
     tokenizer: Tokenizer,
     fast: Option<&'static Classes>,
+    /// Count whitespace-delimited chunks and the gaps between them through the tokenizer, with
+    /// a cache ([`TokenCounter::count_chunks_cached`]); for tiktoken encodings whose pattern
+    /// ends in `\s*[\r\n]+|\s+(?!\S)|\s+` and lets punctuation take the newlines after it.
+    chunked: bool,
     /// Cache keys ignore which ASCII digits a text has ([`digits_are_single_tokens`]).
     canon: bool,
 }
@@ -538,13 +546,22 @@ impl TokenCounter {
         } else {
             None
         };
-        let canon = fast.is_some() && {
-            static CL100K_DIGITS: OnceLock<bool> = OnceLock::new();
-            *CL100K_DIGITS.get_or_init(|| digits_are_single_tokens(&tokenizer))
+        let chunked = fast.is_none() && tokenizer.name() == "o200k_base";
+        let canon = match (fast.is_some(), chunked) {
+            (true, _) => {
+                static CL100K_DIGITS: OnceLock<bool> = OnceLock::new();
+                *CL100K_DIGITS.get_or_init(|| digits_are_single_tokens(&tokenizer))
+            }
+            (false, true) => {
+                static O200K_DIGITS: OnceLock<bool> = OnceLock::new();
+                *O200K_DIGITS.get_or_init(|| digits_are_single_tokens(&tokenizer))
+            }
+            (false, false) => false,
         };
         TokenCounter {
             tokenizer,
             fast,
+            chunked,
             canon,
         }
     }
@@ -631,11 +648,21 @@ impl TokenCounter {
     /// chunks of at most 15 bytes are looked up whole in the cache; everything else (whitespace
     /// runs, long or newline-joined chunks) is scanned piece by piece in place.
     pub fn count_with_words(&self, text: &str, ws: &[u64], words: &mut Vec<u64>) -> usize {
+        let before = words.len();
         let Some(classes) = self.fast else {
+            if self.chunked {
+                let counted = CHUNK_CACHE.with(|cache| {
+                    let mut cache = cache.borrow_mut();
+                    self.count_chunks_cached(&mut cache, text, ws, words)
+                });
+                if let Some(n) = counted {
+                    return n;
+                }
+                words.truncate(before);
+            }
             super::text::word_hashes_of(text, ws, words);
             return self.tokenizer.count(text);
         };
-        let before = words.len();
         let fused = CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
             self.count_chunks(classes, &mut cache, text, ws, words)
@@ -736,6 +763,64 @@ impl TokenCounter {
         });
         cache.steps = steps;
         result
+    }
+
+    /// Token count of `text` (and its word hashes appended to `words`) for a tokenizer
+    /// without a scanner of its own: the text is cut into chunks (a whitespace-delimited word
+    /// with the whitespace character before it, unless that is a newline) and the whitespace
+    /// gaps between them, and each is counted by the tokenizer through the cache.
+    ///
+    /// Exact because no piece of the pattern crosses a cut: whitespace pieces stop before the
+    /// last whitespace character ahead of a word (`\s+(?!\S)`) or at a newline
+    /// (`\s*[\r\n]+`), so that character starts the chunk's first piece; a word's last piece
+    /// ends with the word, except a punctuation piece right before a newline, which takes the
+    /// newline run and any slashes after it (`[\r\n/]*`): the chunk then takes them too (and the
+    /// next word goes on from there). A word ending in a non-ASCII
+    /// character right before a newline (is it a letter or punctuation?) is not decided here:
+    /// `None`, and the caller counts the whole text.
+    fn count_chunks_cached(
+        &self,
+        cache: &mut PieceCache,
+        text: &str,
+        ws: &[u64],
+        words: &mut Vec<u64>,
+    ) -> Option<usize> {
+        let b = text.as_bytes();
+        let mut pos = 0usize;
+        let mut total = 0usize;
+        super::text::for_each_word(ws, |s, e| {
+            words.push(super::text::word_hash(b, s, e));
+            if e <= pos {
+                // Taken whole by the punctuation piece before it (see below).
+                return Some(());
+            }
+            // A word partly taken by that piece goes on from where the piece ended.
+            let c = chunk_start(b, s).max(pos);
+            if pos < c {
+                total += cache.count(&self.tokenizer, self.canon, text, pos, c);
+            }
+            let mut end = e;
+            if e < b.len() && matches!(b[e], b'\n' | b'\r') {
+                let last = b[e - 1];
+                if last >= 0x80 {
+                    return None;
+                }
+                if !last.is_ascii_alphanumeric() {
+                    // o200k's punctuation piece ends in `[\r\n/]*`: the newlines, and slashes
+                    // after them (`;\n\n// comment`), which may run into the next word.
+                    while end < b.len() && matches!(b[end], b'\n' | b'\r' | b'/') {
+                        end += 1;
+                    }
+                }
+            }
+            total += cache.count(&self.tokenizer, self.canon, text, c, end);
+            pos = end;
+            Some(())
+        })?;
+        if pos < b.len() {
+            total += cache.count(&self.tokenizer, self.canon, text, pos, b.len());
+        }
+        Some(total)
     }
 
     /// The token total of the steps of [`TokenCounter::count_chunks`].
@@ -1052,7 +1137,43 @@ mod tests {
 
     #[test]
     fn fused_count_and_words_equal_tiktoken_and_split_whitespace() {
-        let tok = Tokenizer::by_name("cl100k_base").unwrap();
+        fused_equals_tiktoken("cl100k_base");
+    }
+
+    #[test]
+    fn chunked_o200k_count_and_words_equal_tiktoken_and_split_whitespace() {
+        let fast = TokenCounter::new(Tokenizer::by_name("o200k_base").unwrap());
+        assert!(fast.chunked && fast.canon);
+        fused_equals_tiktoken("o200k_base");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Random mixes of words, digits, punctuation, whitespace runs with newlines, and
+        /// non-ASCII letters, marks and punctuation: the chunked count is tiktoken's.
+        #[test]
+        fn chunked_o200k_count_equals_tiktoken_on_random_text(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "word", "Word", "WORD", "camelCase", "x", "I'm", "they'LL", "12", "3456789",
+                "//", "/*", ";", "{", "}", "-->",
+                "a1b2", ".", ",", "!?", "...", "(", ")", "/", "//", "'", "\"", "$\\frac{1}{2}$",
+                " ", "  ", "\t", "\n", "\n\n", "\r\n", " \n", "\n ", "\u{a0}", "\u{3000}",
+                "\u{2028}", "\u{85}", "é", "naïve", "e\u{301}", "日本語", "。", "、", "”", "“",
+                "×", "–", "’", "¾", "€", "😀", "Ωmega", "ß", "İ",
+            ]), 0..60)
+        ) {
+            let tok = Tokenizer::by_name("o200k_base").unwrap();
+            let fast = TokenCounter::new(tok.clone());
+            let text: String = parts.concat();
+            let mut words = Vec::new();
+            let mut masks = super::super::scan::Masks::default();
+            super::super::scan::scan(&text, &mut masks);
+            proptest::prop_assert_eq!(fast.count_with_words(&text, &masks.ws, &mut words), tok.count(&text), "{:?}", text);
+        }
+    }
+
+    fn fused_equals_tiktoken(name: &str) {
+        let tok = Tokenizer::by_name(name).unwrap();
         let fast = TokenCounter::new(tok.clone());
         let texts = [
             "",
@@ -1069,6 +1190,8 @@ mod tests {
             "3 × 4 = 12 – so ’tis ¾ €5\n\n<think>\nSo \\boxed{42}.\n</think>\n",
             "don'ſ\r\n\r\n  next line's fine'",
             "end with newline after punct:\n",
+            "  private java.util.List<Activity> activities;\n\n// Additional Functionality\n",
+            "x;\n//y\nz{\n\n/*c*/ w.\n/\n/ v;\n\n//",
             "10000000 200000000003 x1y22z333\n",
         ];
         for _ in 0..2 {
