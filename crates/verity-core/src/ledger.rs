@@ -151,9 +151,11 @@ mod streamed {
 
     impl StreamDigest {
         /// Start hashing a file about to be read from its start (None when streamed digests
-        /// are off).
+        /// are off or the file's digest is known).
         pub fn for_input(path: &Path) -> Option<StreamDigest> {
-            if !streamed_digests() {
+            // A file already hashed (e.g. `verity run` hashes its inputs first) is not hashed
+            // again as it is read.
+            if !streamed_digests() || lookup(path).is_some() {
                 return None;
             }
             let (_, bytes, modified) = stamp(path)?;

@@ -914,7 +914,7 @@ mod tests {
         for case in cases {
             assert_eq!(fast.count(case), tok.count(case), "cached: {case:?}");
         }
-        // Whitespace and o200k fall back to the plain tokenizer.
+        // Whitespace has no fast path: the plain tokenizer counts.
         let ws = TokenCounter::new(Tokenizer::by_name("whitespace").unwrap());
         assert_eq!(ws.count("a b  c"), 3);
     }
