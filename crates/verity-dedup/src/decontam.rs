@@ -45,7 +45,7 @@ use crate::normalize::{
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// n-grams found in more items than this (within one benchmark) are not indexed.
 pub const MAX_SHARED_ITEMS: usize = 10;
@@ -140,10 +140,14 @@ impl ProblemCache {
             };
             out.push(Hit {
                 field: field.to_string(),
-                benchmark: index.benchmarks[info.bench as usize].clone(),
+                benchmark: index.names[info.bench as usize].clone(),
                 item: info.id.clone(),
                 method: cached.method,
-                span: span.to_string(),
+                span: if index.spans {
+                    span.to_string()
+                } else {
+                    String::new()
+                },
                 matched_words: cached.matched_words as usize,
                 score: cached.score,
             });
@@ -169,8 +173,14 @@ impl ProblemCache {
         shard
             .hits
             .extend(hits.iter().zip(items).map(|(hit, &item)| {
-                // Any occurrence of the span in the text reproduces it.
-                let span = match text.find(hit.span.as_str()) {
+                // Any occurrence of the span in the text reproduces it (an empty span, when
+                // spans are off, is the empty range).
+                let found = if hit.span.is_empty() {
+                    Some(0)
+                } else {
+                    text.find(hit.span.as_str())
+                };
+                let span = match found {
                     Some(s) => CachedSpan::Range(s as u32, (s + hit.span.len()) as u32),
                     None => CachedSpan::Text(hit.span.as_str().into()),
                 };
@@ -224,13 +234,14 @@ pub enum Method {
 pub struct Hit {
     /// Record field (`problem`, `trace`, ...).
     pub field: String,
-    /// Benchmark name.
-    pub benchmark: String,
-    /// Benchmark item id.
-    pub item: String,
+    /// Benchmark name (shared with the index: a hit does not copy it).
+    pub benchmark: Arc<str>,
+    /// Benchmark item id (shared with the index).
+    pub item: Arc<str>,
     /// Matcher.
     pub method: Method,
-    /// The matching text of the record (NFKC form).
+    /// The matching text of the record (NFKC form, at most 300 bytes); empty when the index
+    /// was told not to keep spans ([`DecontamIndex::set_spans`]).
     pub span: String,
     /// Matched words (n-gram: words covered by matching n-grams; fuzzy/contained: aligned
     /// item words).
@@ -242,7 +253,7 @@ pub struct Hit {
 #[derive(Debug, Clone)]
 struct ItemInfo {
     bench: u32,
-    id: String,
+    id: Arc<str>,
     words: Box<[u64]>,
 }
 
@@ -454,6 +465,10 @@ struct BenchmarkPart {
 pub struct DecontamIndex {
     config: DecontamConfig,
     benchmarks: Vec<String>,
+    /// The same names, shared by the hits.
+    names: Vec<Arc<str>>,
+    /// Whether hits carry their span ([`DecontamIndex::set_spans`]).
+    spans: bool,
     items: Vec<ItemInfo>,
     /// n-gram length.
     n: usize,
@@ -620,7 +635,7 @@ impl DecontamIndex {
             .map(|&(bench, item)| {
                 let info = ItemInfo {
                     bench,
-                    id: item.id.clone(),
+                    id: item.id.as_str().into(),
                     words: to_hashes(&item.problem).into(),
                 };
                 (info, item.extra.as_deref().map(to_hashes))
@@ -761,7 +776,9 @@ impl DecontamIndex {
         }
         DecontamIndex {
             config,
+            names: names.iter().map(|n| Arc::from(n.as_str())).collect(),
             benchmarks: names,
+            spans: true,
             items,
             n,
             probe_len,
@@ -785,6 +802,13 @@ impl DecontamIndex {
     /// The configuration.
     pub fn config(&self) -> &DecontamConfig {
         &self.config
+    }
+
+    /// Whether hits carry the matching text of the record (on by default). A caller that
+    /// only counts or marks hits turns spans off: a hit then allocates nothing but its field
+    /// name.
+    pub fn set_spans(&mut self, on: bool) {
+        self.spans = on;
     }
 
     /// Benchmarks indexed, in order.
@@ -825,10 +849,14 @@ impl DecontamIndex {
         let item_words = info.words.len().max(1);
         Hit {
             field: field.to_string(),
-            benchmark: self.benchmarks[info.bench as usize].clone(),
+            benchmark: self.names[info.bench as usize].clone(),
             item: info.id.clone(),
             method,
-            span: text[start..end].to_string(),
+            span: if self.spans {
+                text[start..end].to_string()
+            } else {
+                String::new()
+            },
             matched_words: matched,
             score: (matched as f64 / item_words as f64).min(1.0),
         }
@@ -1357,8 +1385,8 @@ mod tests {
         let mut out = Vec::new();
         index.check("trace", &leaked, false, &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
-        assert_eq!(out[0].benchmark, "gsm8k");
-        assert_eq!(out[0].item, "3");
+        assert_eq!(&*out[0].benchmark, "gsm8k");
+        assert_eq!(&*out[0].item, "3");
         assert_eq!(out[0].method, Method::Ngram);
         assert!(out[0].span.starts_with("JAMES DECIDES"), "{}", out[0].span);
         // The other 1318 problems do not match their neighbours.
@@ -1423,7 +1451,7 @@ mod tests {
             .replacen("point", "dot", 1);
         let found = hits(&index, &edited);
         assert!(
-            found.iter().any(|h| h.item == math.items[0].id),
+            found.iter().any(|h| *h.item == *math.items[0].id),
             "{found:?}"
         );
     }
@@ -1528,7 +1556,7 @@ mod tests {
             .map(|f| {
                 let (start, end) = (ws[f.first].start as usize, ws[f.last].end as usize);
                 let span = text[start..end.min(start + MAX_SPAN_BYTES)].to_string();
-                (index.items[f.item as usize].id.clone(), f.matched, span)
+                (index.items[f.item as usize].id.to_string(), f.matched, span)
             })
             .collect()
     }
@@ -1580,7 +1608,7 @@ mod tests {
             index.check("trace", &text, false, &mut out);
             let got: Vec<(String, usize, String)> = out
                 .iter()
-                .map(|h| (h.item.clone(), h.matched_words, h.span.clone()))
+                .map(|h| (h.item.to_string(), h.matched_words, h.span.clone()))
                 .collect();
             proptest::prop_assert_eq!(got, ngram_hits_by_every_window(&index, &text));
             // The problem path hashes windows from prefix hashes instead: same n-gram hits.
@@ -1593,7 +1621,7 @@ mod tests {
             let got: Vec<(String, usize, String)> = out
                 .iter()
                 .filter(|h| h.method == Method::Ngram)
-                .map(|h| (h.item.clone(), h.matched_words, h.span.clone()))
+                .map(|h| (h.item.to_string(), h.matched_words, h.span.clone()))
                 .collect();
             proptest::prop_assert_eq!(got, ngram_hits_by_every_window(&index, &text));
         }
@@ -1616,9 +1644,9 @@ mod tests {
                 };
                 let info = &index.items[item as usize - 1];
                 if info.words[..] == hashes[start..start + l]
-                    && !out.iter().any(|(id, _, _)| *id == info.id)
+                    && !out.iter().any(|(id, _, _)| **id == *info.id)
                 {
-                    out.push((info.id.clone(), start, start + l - 1));
+                    out.push((info.id.to_string(), start, start + l - 1));
                 }
             }
         }
@@ -1649,7 +1677,7 @@ mod tests {
             let got: Vec<(String, usize)> = out
                 .iter()
                 .filter(|h| h.method == Method::Contained)
-                .map(|h| (h.item.clone(), h.matched_words))
+                .map(|h| (h.item.to_string(), h.matched_words))
                 .collect();
             let expected: Vec<(String, usize)> = contained_hits_by_every_window(&index, &text)
                 .into_iter()

@@ -73,7 +73,7 @@ fn ten_megabyte_traces_dedup_and_decontaminate() {
     let mut hits = Vec::new();
     index.check("trace", &leaked, false, &mut hits);
     assert_eq!(hits.len(), 1);
-    assert_eq!(hits[0].item, "10");
+    assert_eq!(&*hits[0].item, "10");
     assert!(hits[0].span.len() <= 300);
     hits.clear();
     index.check("problem", &a, true, &mut hits);
@@ -124,7 +124,7 @@ fn short_benchmark_problems_are_found_with_edits() {
     index.check("problem", &text, true, &mut hits);
     assert!(
         hits.iter()
-            .any(|h| h.item == shortest.id && h.method != Method::Ngram),
+            .any(|h| *h.item == *shortest.id && h.method != Method::Ngram),
         "{} -> {hits:?}",
         shortest.problem
     );

@@ -781,7 +781,7 @@ impl PipeStage for DecontamStage {
                 continue;
             }
             contaminated += 1;
-            let mut benches: Vec<&str> = hits.iter().map(|h| h.benchmark.as_str()).collect();
+            let mut benches: Vec<&str> = hits.iter().map(|h| &*h.benchmark).collect();
             benches.sort_unstable();
             benches.dedup();
             for b in &benches {

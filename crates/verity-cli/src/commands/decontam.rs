@@ -24,15 +24,67 @@ use verity_dedup::decontam::{DecontamConfig, DecontamIndex, Hit, Method};
 use verity_dedup::exact::TRACE_FIELDS;
 use verity_dedup::report::{HitLine, ReportWriter};
 
-/// What one parallel batch hands to the writer: rows read, rejected rows, the contaminated
-/// records (id and hits, in input order), the encoded output rows, and in drop mode the encoded
-/// contaminated rows.
+/// What one parallel batch hands to the writer: rows read, rejected rows, the batch's hit
+/// counts, with a report the contaminated records (id and hits, in input order), the encoded
+/// output rows, and in drop mode the encoded contaminated rows.
 struct BatchOutput {
     rows: usize,
     rejects: Vec<verity_core::stream::Reject>,
-    contaminated: Vec<(String, Vec<Hit>)>,
+    counts: HitCounts,
+    reported: Vec<(String, Vec<Hit>)>,
     kept: Encoded,
     dropped: Option<Encoded>,
+}
+
+/// Hit counts, per batch (counted where the batch is checked, so the writer thread only adds
+/// them up) and for the run.
+#[derive(Default)]
+struct HitCounts {
+    contaminated: u64,
+    hits: u64,
+    per_benchmark: BTreeMap<String, u64>,
+    per_method: BTreeMap<&'static str, u64>,
+    per_field: BTreeMap<String, u64>,
+}
+
+impl HitCounts {
+    /// Count one contaminated record's hits.
+    fn add(&mut self, hits: &[Hit]) {
+        self.contaminated += 1;
+        self.hits += hits.len() as u64;
+        for (i, h) in hits.iter().enumerate() {
+            // Each benchmark once per record.
+            if !hits[..i].iter().any(|e| e.benchmark == h.benchmark) {
+                bump(&mut self.per_benchmark, &h.benchmark, 1);
+            }
+            *self.per_method.entry(method_name(h.method)).or_default() += 1;
+            bump(&mut self.per_field, &h.field, 1);
+        }
+    }
+
+    fn merge(&mut self, other: HitCounts) {
+        self.contaminated += other.contaminated;
+        self.hits += other.hits;
+        for (k, v) in other.per_benchmark {
+            bump(&mut self.per_benchmark, &k, v);
+        }
+        for (k, v) in other.per_method {
+            *self.per_method.entry(k).or_default() += v;
+        }
+        for (k, v) in other.per_field {
+            bump(&mut self.per_field, &k, v);
+        }
+    }
+}
+
+/// Add `n` to `map[key]` (allocating the key only the first time).
+fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match map.get_mut(key) {
+        Some(count) => *count += n,
+        None => {
+            map.insert(key.to_string(), n);
+        }
+    }
 }
 
 /// What to do with contaminated records: flag or drop.
@@ -192,8 +244,8 @@ fn record_hits(
 /// The `signals.contamination` entry of a hit: `{benchmark, item, field, method}`.
 fn mark(hit: &Hit) -> Value {
     let mut object = serde_json::Map::with_capacity(4);
-    object.insert("benchmark".into(), Value::String(hit.benchmark.clone()));
-    object.insert("item".into(), Value::String(hit.item.clone()));
+    object.insert("benchmark".into(), Value::String(hit.benchmark.to_string()));
+    object.insert("item".into(), Value::String(hit.item.to_string()));
     object.insert("field".into(), Value::String(hit.field.clone()));
     object.insert(
         "method".into(),
@@ -253,7 +305,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         short_matcher: !args.no_short,
         fuzzy_threshold: args.fuzzy_threshold,
     };
-    let index = DecontamIndex::build(&benchmarks, config.clone());
+    let mut index = DecontamIndex::build(&benchmarks, config.clone());
+    // Spans are only written to the report.
+    index.set_spans(args.report.is_some());
     let mut source = args.input.open()?;
     let fields: Vec<FieldArg> = {
         let mut f = args.fields.clone();
@@ -286,15 +340,13 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     let encoder = out.encoder();
     let drop_mode = args.mode == ModeArg::Drop;
     let mut rows_in = 0u64;
-    let mut contaminated = 0u64;
-    let mut per_benchmark: BTreeMap<String, u64> = BTreeMap::new();
-    let mut per_method: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut per_field: BTreeMap<String, u64> = BTreeMap::new();
-    let mut hits_total = 0u64;
+    let mut counts = HitCounts::default();
     let short = !args.no_short;
+    let reporting = report.is_some();
     source.for_each(
         |mut batch| {
-            let mut contaminated = Vec::new();
+            let mut batch_counts = HitCounts::default();
+            let mut reported = Vec::new();
             let mut is_contaminated = Vec::new();
             let mut hits = Vec::new();
             for record in &mut batch.records {
@@ -307,13 +359,17 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
                     record
                         .signals
                         .insert("contamination".into(), Value::Array(marks));
-                    contaminated.push((record.id.clone(), std::mem::take(&mut hits)));
+                    batch_counts.add(&hits);
+                    if reporting {
+                        reported.push((record.id.clone(), std::mem::take(&mut hits)));
+                    }
                 }
             }
+            let contaminated = batch_counts.contaminated;
             let rows = batch.records.len() + batch.rejects.len();
             // The whole batch is encoded at once (one buffer per batch, not per record); in
             // drop mode the contaminated records are encoded apart.
-            let (kept, dropped) = if drop_mode && !contaminated.is_empty() {
+            let (kept, dropped) = if drop_mode && contaminated > 0 {
                 let mut flags = is_contaminated.into_iter();
                 let (dirty, clean): (Vec<Record>, Vec<Record>) = batch
                     .records
@@ -326,7 +382,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             BatchOutput {
                 rows,
                 rejects: batch.rejects,
-                contaminated,
+                counts: batch_counts,
+                reported,
                 kept,
                 dropped,
             }
@@ -334,29 +391,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         |batch: BatchOutput| -> Result<()> {
             rows_in += batch.rows as u64;
             out.reject(&batch.rejects)?;
-            for (id, hits) in &batch.contaminated {
-                contaminated += 1;
-                let mut benches: Vec<&str> = hits.iter().map(|h| h.benchmark.as_str()).collect();
-                benches.sort_unstable();
-                benches.dedup();
-                for b in benches {
-                    match per_benchmark.get_mut(b) {
-                        Some(count) => *count += 1,
-                        None => {
-                            per_benchmark.insert(b.to_string(), 1);
-                        }
-                    }
-                }
-                for h in hits {
-                    hits_total += 1;
-                    *per_method.entry(method_name(h.method)).or_default() += 1;
-                    match per_field.get_mut(h.field.as_str()) {
-                        Some(count) => *count += 1,
-                        None => {
-                            per_field.insert(h.field.clone(), 1);
-                        }
-                    }
-                    if let Some(r) = report.as_mut() {
+            counts.merge(batch.counts);
+            if let Some(r) = report.as_mut() {
+                for (id, hits) in &batch.reported {
+                    for h in hits {
                         r.write(&HitLine { record: id, hit: h })?;
                     }
                 }
@@ -386,6 +424,13 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         Some(r) => Some(r.finish()?),
         None => None,
     };
+    let HitCounts {
+        contaminated,
+        hits: hits_total,
+        per_benchmark,
+        per_method,
+        per_field,
+    } = counts;
     {
         let entry = out.entry_mut();
         if drop_mode {
@@ -450,4 +495,54 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         return Ok(ExitStatus::Findings);
     }
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(field: &str, benchmark: &str, item: &str, method: Method) -> Hit {
+        Hit {
+            field: field.into(),
+            benchmark: benchmark.into(),
+            item: item.into(),
+            method,
+            span: String::new(),
+            matched_words: 13,
+            score: 1.0,
+        }
+    }
+
+    #[test]
+    fn batch_counts_add_up_to_the_run_counts() {
+        let first = [
+            hit("problem", "gsm8k", "1", Method::Ngram),
+            hit("trace", "gsm8k", "2", Method::Ngram),
+            hit("problem", "math500", "7", Method::Fuzzy),
+        ];
+        let second = [hit("trace", "math500", "7", Method::Contained)];
+        let mut batch = HitCounts::default();
+        batch.add(&first);
+        let mut other = HitCounts::default();
+        other.add(&second);
+        let mut run = HitCounts::default();
+        run.merge(batch);
+        run.merge(other);
+        assert_eq!((run.contaminated, run.hits), (2, 4));
+        // A record counts once per benchmark, however many of its items it hit.
+        let per_benchmark: Vec<(&str, u64)> = run
+            .per_benchmark
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(per_benchmark, [("gsm8k", 1), ("math500", 2)]);
+        let per_method: Vec<(&str, u64)> = run.per_method.into_iter().collect();
+        assert_eq!(per_method, [("contained", 1), ("fuzzy", 1), ("ngram", 2)]);
+        let per_field: Vec<(&str, u64)> = run
+            .per_field
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(per_field, [("problem", 2), ("trace", 2)]);
+    }
 }
