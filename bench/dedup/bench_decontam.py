@@ -15,9 +15,13 @@ runs, interleaved `--repeat` times so that load changes hit every command alike:
 and with `--baseline OLD_BIN` also 3. with that binary (an interleaved before/after A/B),
 all with `--threads N --no-hash --no-ledger -q`, under GNU time (wall, user+sys CPU seconds,
 peak RSS), with the 1-minute load average before each command. Outputs are deleted after each
-command (disk). The first repeat's report of 2. is scored with eval_quality.py (recall, false
+command (disk). With `--drop-caches` (root only) the page cache is emptied once before the runs
+and the corpus read back into it: a page cache full of earlier outputs makes the kernel reclaim
+while the runs write theirs, which showed up as 1-3 s of extra system time per 1M run, at
+random, and moved the ratios by up to 10%. The first repeat's report of 2. is scored with eval_quality.py (recall, false
 flags). Prints a table per corpus (median wall and CPU of the repeats) and writes the raw runs
-as JSON.
+as JSON; the ratios are of the medians, and also the median of the per-round ratios (each
+command against the convert run of the same round).
 
 Targets (issue #5): (a) >= 30x datatrove NGramsDecontFilter's ~3,600 records/s, i.e. >= 108,000
 records/s for 2.; (b) 3. on the 1M corpus within 2x the wall time of 1.
@@ -64,6 +68,8 @@ def main():
     parser.add_argument("--work", default="/tmp")
     parser.add_argument("--out", default=os.path.join(HERE, "results-decontam.json"))
     parser.add_argument("--baseline", help="another verity binary: also run 3. with it (A/B)")
+    parser.add_argument("--drop-caches", action="store_true",
+                        help="empty the page cache before the runs (root), then read the corpus")
     args = parser.parse_args()
     common = ["--no-hash", "--no-ledger", "-q"]
     verity = [args.verity, "--threads", str(args.threads)]
@@ -87,6 +93,11 @@ def main():
                  "--against", "builtin:all"] + common)
         runs = {k: [] for k in commands}
         quality = None
+        if args.drop_caches:
+            os.sync()
+            with open("/proc/sys/vm/drop_caches", "w") as f:
+                f.write("3\n")
+            count_lines(corpus)
         for rep in range(args.repeat):
             for key, cmd in commands.items():
                 r = timed(cmd)
@@ -123,6 +134,14 @@ def main():
             "builtin_all_over_convert_cpu": round(summary["decontam_builtin_all"]["cpu_s"] / conv["cpu_s"], 2),
             "builtin_all_over_convert_user": round(summary["decontam_builtin_all"]["user_s"] / conv["user_s"], 2),
         }
+        def per_round(key):
+            return round(statistics.median(
+                a["wall_s"] / c["wall_s"] for a, c in zip(runs[key], runs["convert"])), 2)
+
+        ratios["builtin_all_over_convert_wall_per_round"] = per_round("decontam_builtin_all")
+        if args.baseline:
+            ratios["baseline_builtin_all_over_convert_wall_per_round"] = per_round(
+                "decontam_builtin_all_baseline")
         if args.baseline:
             base = summary["decontam_builtin_all_baseline"]
             ratios["baseline_builtin_all_over_convert_wall"] = round(base["wall_s"] / conv["wall_s"], 2)
