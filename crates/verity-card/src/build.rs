@@ -651,6 +651,11 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
                             {
                                 m.push_str(&format!(" + fuzzy (threshold {t})"));
                             }
+                            if let Some(c) = lookup(entry, &["min_coverage", "config.min_coverage"])
+                                .filter(|c| !c.is_null())
+                            {
+                                m.push_str(&format!(", n-gram hits covering >= {c} of the item"));
+                            }
                             m
                         })
                     })

@@ -6,8 +6,17 @@
 //! record's texts. Three matchers, all on the word tokens of [`crate::normalize::words`]
 //! (NFKC, lowercase, punctuation and LaTeX formatting dropped):
 //!
-//! 1. **n-gram** (every field): a hit when the text shares one word n-gram (default 13) with a
-//!    benchmark item's problem (or its `extra` text, e.g. MBPP asserts). n-grams that occur in
+//! 1. **n-gram** (every field): a hit when the text shares word n-grams (default 13) with a
+//!    benchmark item's problem (or its `extra` text, e.g. MBPP asserts) that cover at least
+//!    `min_coverage` (default 0.5) of the item's words: the text's words inside matching
+//!    n-grams, each distinct n-gram counted once (a phrase quoted ten times covers it once).
+//!    One shared n-gram is not enough: benchmark items share phrasing with ordinary training
+//!    problems ("... where $m$ and $n$ are relatively prime positive integers. Find $m+n$."),
+//!    and on real data that phrasing was most of what a bare 13-gram match flagged (193 of
+//!    975 pre-2024 AIME problems "matched" AIME 2024/2025, all below 0.4 coverage; 1,539 of
+//!    1,889 LeetCode training problems matched the LeetCode test set below 0.3). A copied item,
+//!    even lightly edited, covers nearly all of its words. `min_coverage` 0 restores the
+//!    any-n-gram rule. n-grams that occur in
 //!    more than [`MAX_SHARED_ITEMS`] items of one benchmark are template boilerplate (BBH task
 //!    instructions, LeetCode's prompt preamble) and are not indexed. Windows are hashed with a
 //!    rolling polynomial hash and pre-screened by a bit filter, so the cost per word is a few
@@ -205,7 +214,18 @@ pub struct DecontamConfig {
     pub short_matcher: bool,
     /// Minimum aligned fraction of an item's words for a fuzzy hit.
     pub fuzzy_threshold: f64,
+    /// Minimum fraction of an item's words covered by matching n-grams for an n-gram hit (0:
+    /// any shared n-gram).
+    #[serde(default = "default_min_coverage")]
+    pub min_coverage: f64,
 }
+
+fn default_min_coverage() -> f64 {
+    DEFAULT_MIN_COVERAGE
+}
+
+/// Default [`DecontamConfig::min_coverage`].
+pub const DEFAULT_MIN_COVERAGE: f64 = 0.5;
 
 impl Default for DecontamConfig {
     fn default() -> Self {
@@ -213,6 +233,7 @@ impl Default for DecontamConfig {
             ngram: 13,
             short_matcher: true,
             fuzzy_threshold: 0.8,
+            min_coverage: DEFAULT_MIN_COVERAGE,
         }
     }
 }
@@ -254,6 +275,8 @@ pub struct Hit {
 struct ItemInfo {
     bench: u32,
     id: Arc<str>,
+    /// Words of the item's extra text (0 without one).
+    extra_words: usize,
     words: Box<[u64]>,
 }
 
@@ -560,6 +583,9 @@ fn to_hashes(text: &str) -> Vec<u64> {
 #[derive(Debug, Clone, Copy)]
 struct Found {
     item: u32,
+    /// The n-grams are from the item's `extra` text (n-gram hits on the problem and on the
+    /// extra text are covered apart: each against its own length).
+    extra: bool,
     first: usize,
     last: usize,
     matched: usize,
@@ -567,11 +593,20 @@ struct Found {
     cover: usize,
 }
 
-/// Record the n-gram of `item` at `start` (n-grams come in increasing `start`): extend the
-/// item's hit, counting only the words not covered yet, or start a new one.
-fn add_ngram(found: &mut Vec<Found>, item: u32, start: usize, n: usize) {
+/// Top bit of an n-gram table value: the n-gram is from the item's `extra` text.
+const EXTRA: u32 = 1 << 31;
+
+/// Record the n-gram at `start` whose table value is `value` (`1 + item`, with [`EXTRA`] for
+/// the item's extra text; n-grams come in increasing `start`): extend the hit of that item
+/// and part, counting only the words not covered yet, or start a new one.
+fn add_ngram(found: &mut Vec<Found>, value: u32, start: usize, n: usize) {
+    let item = (value & !EXTRA) - 1;
+    let extra = value & EXTRA != 0;
     let end = start + n - 1;
-    match found.iter_mut().find(|f| f.item == item) {
+    match found
+        .iter_mut()
+        .find(|f| f.item == item && f.extra == extra)
+    {
         Some(f) => {
             f.matched += (end + 1).saturating_sub(f.cover.max(start)).min(n);
             f.last = end;
@@ -579,6 +614,7 @@ fn add_ngram(found: &mut Vec<Found>, item: u32, start: usize, n: usize) {
         }
         None => found.push(Found {
             item,
+            extra,
             first: start,
             last: end,
             matched: n,
@@ -600,6 +636,8 @@ struct Scratch {
     /// (window start, hash) of the n-gram lookups.
     lookups: Vec<(u32, u64)>,
     found: Vec<Found>,
+    /// The distinct n-grams matched in the text being checked.
+    matched: hashbrown::HashSet<u64>,
     candidates: Vec<u32>,
     /// Vote table, all zeros between calls.
     votes: Vec<(u32, u32)>,
@@ -633,12 +671,14 @@ impl DecontamIndex {
         let (items, extras): (Vec<ItemInfo>, Vec<Option<Vec<u64>>>) = all
             .par_iter()
             .map(|&(bench, item)| {
+                let extra = item.extra.as_deref().map(to_hashes);
                 let info = ItemInfo {
                     bench,
                     id: item.id.as_str().into(),
+                    extra_words: extra.as_ref().map_or(0, Vec::len),
                     words: to_hashes(&item.problem).into(),
                 };
-                (info, item.extra.as_deref().map(to_hashes))
+                (info, extra)
             })
             .unzip();
         let texts = || {
@@ -689,13 +729,12 @@ impl DecontamIndex {
                 for index in range {
                     seen_here.clear();
                     let hashes = &items[index].words;
-                    for text in [Some(&hashes[..]), extras[index].as_deref()]
-                        .into_iter()
-                        .flatten()
+                    for (text, part) in [(Some(&hashes[..]), 0), (extras[index].as_deref(), EXTRA)]
                     {
+                        let Some(text) = text else { continue };
                         for_each_window(text, n, |_, h| {
                             if seen_here.insert(h) {
-                                let e = local.entry(h).or_insert((index as u32, 0));
+                                let e = local.entry(h).or_insert((index as u32 | part, 0));
                                 e.1 += 1;
                             }
                         });
@@ -736,7 +775,8 @@ impl DecontamIndex {
         let mut grams = FlatMap::with_capacity(survivors.len());
         let mut ngram_count = 0;
         for &(h, item) in &survivors {
-            ngram_count += usize::from(grams.insert(h, item + 1));
+            // 1 + item, with the part bit kept.
+            ngram_count += usize::from(grams.insert(h, ((item & !EXTRA) + 1) | (item & EXTRA)));
         }
         drop(survivors);
         let mut short_filter = BitFilter::new(short.len(), 16);
@@ -831,6 +871,7 @@ impl DecontamIndex {
         &self,
         field: &str,
         item: u32,
+        extra: bool,
         method: Method,
         text: &str,
         ws: &[Word],
@@ -846,7 +887,7 @@ impl DecontamIndex {
                 end -= 1;
             }
         }
-        let item_words = info.words.len().max(1);
+        let item_words = self.part_words(item, extra);
         Hit {
             field: field.to_string(),
             benchmark: self.names[info.bench as usize].clone(),
@@ -919,6 +960,7 @@ impl DecontamIndex {
             keys,
             lookups,
             found,
+            matched,
             ..
         } = scratch;
         let (m, stride) = (self.probe_len, self.stride);
@@ -952,11 +994,15 @@ impl DecontamIndex {
         }
         std::hint::black_box(self.grams.touch(lookups));
         found.clear();
+        matched.clear();
         for &(start, h) in lookups.iter() {
             if let Some(item) = self.grams.get(h) {
-                add_ngram(found, item - 1, start as usize, n);
+                if matched.insert(h) {
+                    add_ngram(found, item, start as usize, n);
+                }
             }
         }
+        self.keep_covering(found);
         if found.is_empty() {
             return;
         }
@@ -970,6 +1016,7 @@ impl DecontamIndex {
             out.push(self.hit(
                 field,
                 f.item,
+                f.extra,
                 Method::Ngram,
                 &text,
                 ws,
@@ -977,6 +1024,34 @@ impl DecontamIndex {
                 f.last,
                 f.matched,
             ));
+        }
+    }
+
+    /// Words of the part of the item an n-gram hit is on (its problem or its extra text).
+    fn part_words(&self, item: u32, extra: bool) -> usize {
+        let info = &self.items[item as usize];
+        if extra {
+            info.extra_words
+        } else {
+            info.words.len()
+        }
+        .max(1)
+    }
+
+    /// Drop the n-gram hits that cover less than `min_coverage` of their part of the item,
+    /// then keep one hit per item (the first found).
+    fn keep_covering(&self, found: &mut Vec<Found>) {
+        let min = self.config.min_coverage;
+        if min > 0.0 {
+            found.retain(|f| f.matched as f64 >= min * self.part_words(f.item, f.extra) as f64);
+        }
+        let mut k = 1;
+        while k < found.len() {
+            if found[..k].iter().any(|f| f.item == found[k].item) {
+                found.remove(k);
+            } else {
+                k += 1;
+            }
         }
     }
 
@@ -998,6 +1073,7 @@ impl DecontamIndex {
             keys,
             lookups,
             found,
+            matched,
             candidates,
             votes,
             used,
@@ -1036,16 +1112,21 @@ impl DecontamIndex {
             }
         }
         std::hint::black_box(self.grams.touch(lookups));
+        matched.clear();
         for &(start, h) in lookups.iter() {
             let Some(item) = self.grams.get(h) else {
                 continue;
             };
-            add_ngram(found, item - 1, start as usize, n);
+            if matched.insert(h) {
+                add_ngram(found, item, start as usize, n);
+            }
         }
+        self.keep_covering(found);
         for f in found.iter() {
             out.push(self.hit(
                 field,
                 f.item,
+                f.extra,
                 Method::Ngram,
                 text,
                 ws,
@@ -1091,6 +1172,7 @@ impl DecontamIndex {
                 if same && !found.iter().any(|f| f.item == item) {
                     found.push(Found {
                         item,
+                        extra: false,
                         first: start,
                         last: start + l - 1,
                         matched: l,
@@ -1099,6 +1181,7 @@ impl DecontamIndex {
                     out.push(self.hit(
                         field,
                         item,
+                        false,
                         Method::Contained,
                         text,
                         ws,
@@ -1209,12 +1292,23 @@ impl DecontamIndex {
             if score >= self.config.fuzzy_threshold {
                 found.push(Found {
                     item,
+                    extra: false,
                     first,
                     last,
                     matched: aligned,
                     cover: last + 1,
                 });
-                out.push(self.hit(field, item, Method::Fuzzy, text, ws, first, last, aligned));
+                out.push(self.hit(
+                    field,
+                    item,
+                    false,
+                    Method::Fuzzy,
+                    text,
+                    ws,
+                    first,
+                    last,
+                    aligned,
+                ));
             }
         }
     }
@@ -1396,6 +1490,76 @@ mod tests {
     }
 
     #[test]
+    fn phrasing_shared_with_an_item_is_not_a_hit_but_a_copy_is() {
+        let aime = builtin("aime24").unwrap().load().unwrap();
+        // The longest AIME 2024 problem, and its closing words (the instruction part:
+        // "... relatively prime positive integers. Find $m+n$." style phrasing).
+        let item = aime
+            .items
+            .iter()
+            .max_by_key(|i| i.problem.split_whitespace().count())
+            .unwrap();
+        let words: Vec<&str> = item.problem.split_whitespace().collect();
+        assert!(words.len() >= 60, "{} words", words.len());
+        let tail = words[words.len() - 16..].join(" ");
+        let stem = "A jar holds red, green and blue marbles; two are drawn at random without \
+                    replacement, and the chance that they differ in colour is written as below.";
+        let training = format!("{stem} {tail}");
+        let check = |config: DecontamConfig, text: &str| {
+            let index = DecontamIndex::build(std::slice::from_ref(&aime), config);
+            let mut out = Vec::new();
+            index.check("problem", text, true, &mut out);
+            out
+        };
+        // Sixteen shared words of a long item are not that item.
+        assert!(check(DecontamConfig::default(), &training).is_empty());
+        // Quoting them again and again does not add up to it either.
+        let quoted = format!("{stem} {}", [tail.as_str(); 10].join(" Again: "));
+        assert!(check(DecontamConfig::default(), &quoted).is_empty());
+        // The any-n-gram rule (min_coverage 0) flags the shared phrasing.
+        let any = DecontamConfig {
+            min_coverage: 0.0,
+            ..DecontamConfig::default()
+        };
+        let hits = check(any, &training);
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(*hits[0].item, *item.id);
+        assert!(hits[0].score < 0.5, "{}", hits[0].score);
+        // The item itself, restated in a trace with two words changed, is a hit.
+        let mut edited = words.clone();
+        edited[10] = "seventeen";
+        edited[words.len() / 2] = "purple";
+        let trace = format!("We are asked: {} Let us begin.", edited.join(" "));
+        let hits = check(DecontamConfig::default(), &trace);
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(*hits[0].item, *item.id);
+        assert_eq!(hits[0].method, Method::Ngram);
+        assert!(hits[0].score > 0.9, "{}", hits[0].score);
+    }
+
+    #[test]
+    fn test_asserts_are_covered_against_their_own_length() {
+        // MBPP 265's asserts start with the letters a..n; the task text has 11 words.
+        let mbpp = builtin("mbpp").unwrap().load().unwrap();
+        let item = mbpp.items.iter().find(|i| i.id == "265").unwrap();
+        let index = DecontamIndex::build(std::slice::from_ref(&mbpp), DecontamConfig::default());
+        // An alphabet in a training record shares 14 words with the asserts: more than half
+        // of the task text's length, a small part of the asserts'.
+        let alphabet = "Label the boxes A,B,C,D,E,F,G,H,I,J,K,L,M,N and then sort them.";
+        assert!(hits(&index, alphabet).is_empty(), "{:?}", hits(&index, alphabet));
+        // The asserts themselves, pasted into a solution, are a hit on that item.
+        let solution = format!(
+            "def list_split(S, step):\n    return [S[i::step] for i in range(step)]\n{}",
+            item.extra.as_deref().unwrap()
+        );
+        let out = hits(&index, &solution);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(&*out[0].item, "265");
+        assert_eq!(out[0].method, Method::Ngram);
+        assert!(out[0].score > 0.9, "{}", out[0].score);
+    }
+
+    #[test]
     fn repeated_problems_get_the_hits_of_a_fresh_check() {
         let sets: Vec<Benchmark> = ["gsm8k", "math500", "aime24"]
             .iter()
@@ -1536,7 +1700,8 @@ mod tests {
     }
 
     /// The n-gram hits by looking up every window (no probes, no filter), in the order and
-    /// with the spans the matcher reports.
+    /// with the spans the matcher reports: each distinct n-gram counted once, hits covering
+    /// less than `min_coverage` of their item dropped.
     fn ngram_hits_by_every_window(
         index: &DecontamIndex,
         text: &str,
@@ -1546,11 +1711,15 @@ mod tests {
         let hashes: Vec<u64> = ws.iter().map(|w| w.hash).collect();
         let n = index.n;
         let mut found: Vec<Found> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for_each_window(&hashes, n, |start, h| {
             if let Some(item) = index.grams.get(h) {
-                add_ngram(&mut found, item - 1, start, n);
+                if seen.insert(h) {
+                    add_ngram(&mut found, item, start, n);
+                }
             }
         });
+        index.keep_covering(&mut found);
         found
             .iter()
             .map(|f| {

@@ -298,6 +298,10 @@ pub struct DecontamStageConfig {
     /// Fuzzy threshold (default 0.8).
     #[serde(default)]
     pub fuzzy_threshold: Option<f64>,
+    /// Minimum fraction of a benchmark item's words covered by shared n-grams (default 0.5;
+    /// 0 = any shared n-gram).
+    #[serde(default)]
+    pub min_coverage: Option<f64>,
     /// Which texts are checked: `problem` and/or `trace` (default both).
     #[serde(default)]
     pub fields: Option<Vec<String>>,

@@ -710,6 +710,14 @@ impl DecontamStage {
         if let Some(t) = c.fuzzy_threshold {
             config.fuzzy_threshold = t;
         }
+        if let Some(m) = c.min_coverage {
+            if !(0.0..=1.0).contains(&m) {
+                return Err(err(format!(
+                    "min_coverage {m}: expected a fraction from 0 to 1"
+                )));
+            }
+            config.min_coverage = m;
+        }
         let fields = c
             .fields
             .clone()

@@ -138,6 +138,12 @@ pub struct Args {
     /// Fuzzy matcher: minimum fraction of a benchmark problem's words aligned in order.
     #[arg(long, value_name = "F", default_value_t = 0.8)]
     pub fuzzy_threshold: f64,
+    /// n-gram matcher: minimum fraction of a benchmark problem's words covered by the shared
+    /// n-grams (0: any shared n-gram flags, as in GPT-3-style decontamination; that also flags
+    /// phrasing many problems share, such as "... relatively prime positive integers. Find
+    /// m+n").
+    #[arg(long, value_name = "F", default_value_t = verity_dedup::decontam::DEFAULT_MIN_COVERAGE)]
+    pub min_coverage: f64,
     /// Hit report (JSONL: record, field, benchmark, item, method, span).
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
@@ -298,12 +304,16 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     if !(0.0..=1.0).contains(&args.fuzzy_threshold) {
         bail!("--fuzzy-threshold must be between 0 and 1");
     }
+    if !(0.0..=1.0).contains(&args.min_coverage) {
+        bail!("--min-coverage must be between 0 and 1");
+    }
     let benchmarks = benchmarks::resolve(&args.against)
         .context("cannot load the benchmarks given to --against")?;
     let config = DecontamConfig {
         ngram: args.ngram,
         short_matcher: !args.no_short,
         fuzzy_threshold: args.fuzzy_threshold,
+        min_coverage: args.min_coverage,
     };
     let mut index = DecontamIndex::build(&benchmarks, config.clone());
     // Spans are only written to the report.
@@ -321,6 +331,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         "fields": fields.iter().map(|f| field_name(*f)).collect::<Vec<_>>(),
         "short_matcher": config.short_matcher,
         "fuzzy_threshold": config.fuzzy_threshold,
+        "min_coverage": config.min_coverage,
         "mode": if args.mode == ModeArg::Drop { "drop" } else { "flag" },
         "normalization": "nfkc,lowercase,latex_formatting,punctuation_split",
     });
