@@ -1546,7 +1546,11 @@ mod tests {
         // An alphabet in a training record shares 14 words with the asserts: more than half
         // of the task text's length, a small part of the asserts'.
         let alphabet = "Label the boxes A,B,C,D,E,F,G,H,I,J,K,L,M,N and then sort them.";
-        assert!(hits(&index, alphabet).is_empty(), "{:?}", hits(&index, alphabet));
+        assert!(
+            hits(&index, alphabet).is_empty(),
+            "{:?}",
+            hits(&index, alphabet)
+        );
         // The asserts themselves, pasted into a solution, are a hit on that item.
         let solution = format!(
             "def list_split(S, step):\n    return [S[i::step] for i in range(step)]\n{}",

@@ -17,18 +17,32 @@
 //!
 //! Per record (defaults: 128 bins, 14 bands of 9 rows, mode `both`): signature 256 B (16 bits
 //! per bin), band entries 8 B x bands (112 B), exact key table ~40 B, signature slot 4 B,
-//! union-find 8 B, keep key 32 B (only for keep policies other than `first`). With
+//! union-find 8 B, answer key 8 B (with the answer guard), keep key 32 B (only for keep
+//! policies other than `first`). With
 //! [`Deduper::spilling`] (what the CLI and the pipeline use) the signatures and band entries
-//! (~370 B per record) go to temporary files and only **~55 B per record** stay in memory
-//! (1M records ~ 55 MB; callers add the ids), plus one band's entries (8 B per record) while
+//! (~370 B per record) go to temporary files and only **~63 B per record** stay in memory
+//! (1M records ~ 63 MB; callers add the ids), plus one band's entries (8 B per record) while
 //! clustering; [`Deduper::new`] keeps everything in memory (~420 B per record). Both are
 //! independent of text length. `verify_jaccard` additionally keeps every record's shingle set
 //! in memory (4 B per distinct shingle, ~ 4 B x words). Buckets are scanned with at most
 //! [`MAX_REPRESENTATIVES`] comparisons per member, so an input made entirely of duplicates
 //! costs O(n) work, not O(n^2).
 //!
+//! # Different answers are different tasks
+//!
+//! With `answer_guard` (the default) a near-duplicate link is refused when the two sides have
+//! reference answers that differ ([`answer_key`]: whitespace, `$` and case ignored): a
+//! problem and its variant with other numbers ("Find $f(3)$" / "Find $f(-7)$") are two tasks,
+//! however similar their text. On the MATH training problems (deepscaler `train/math.json`,
+//! view `problem`) 62 of the 68 records a similarity-only rule removed had a different answer
+//! from the record kept. The guard works on clusters, not pairs (a cluster never holds two
+//! different answers through near links), and it does not apply to exact duplicates (same
+//! view text). Records without a reference answer link as before.
+//!
 //! # Known failure modes
 //!
+//! - The guard compares answer strings, not values: the same answer written two ways
+//!   (`1/2`, `\frac{1}{2}`) counts as different and keeps both records.
 //! - Verification against a bucket's representatives (not every member) can miss a link when a
 //!   bucket holds more than [`MAX_REPRESENTATIVES`] mutually dissimilar records; other bands
 //!   usually supply it.
@@ -106,6 +120,29 @@ pub struct DedupConfig {
     pub keep: KeepPolicy,
     /// Hash seed.
     pub seed: u64,
+    /// Refuse near-duplicate links between records whose reference answers differ.
+    #[serde(default = "yes")]
+    pub answer_guard: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The key [`DedupConfig::answer_guard`] compares: a hash of the answer with whitespace and `$`
+/// removed and ASCII letters lowercased; 0 for no answer (or a blank one).
+pub fn answer_key(answer: Option<&str>) -> u64 {
+    let Some(answer) = answer else { return 0 };
+    let normalized: String = answer
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '$')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if normalized.is_empty() {
+        return 0;
+    }
+    // Never 0 (0 means "no answer").
+    (exact_key(&normalized) as u64) | 1
 }
 
 impl Default for DedupConfig {
@@ -120,6 +157,7 @@ impl Default for DedupConfig {
             verify_jaccard: false,
             keep: KeepPolicy::First,
             seed: 0x7665_7269_7479,
+            answer_guard: true,
         }
     }
 }
@@ -160,6 +198,7 @@ impl DedupConfig {
             bands,
             set,
             keep,
+            answer: 0,
         }
     }
 }
@@ -172,6 +211,15 @@ pub struct Prepared {
     bands: Vec<u32>,
     set: Option<Box<[u32]>>,
     keep: KeepKey,
+    answer: u64,
+}
+
+impl Prepared {
+    /// The record's reference answer, for [`DedupConfig::answer_guard`].
+    pub fn with_answer(mut self, answer: Option<&str>) -> Prepared {
+        self.answer = answer_key(answer);
+        self
+    }
 }
 
 /// How a member matched its cluster's kept record.
@@ -225,6 +273,10 @@ pub struct DedupStats {
     pub candidate_pairs: u64,
     /// Candidate pairs that passed verification.
     pub verified_pairs: u64,
+    /// Candidate pairs similar enough but not linked: their clusters have different
+    /// reference answers ([`DedupConfig::answer_guard`]).
+    #[serde(default)]
+    pub answer_conflicts: u64,
     /// Bytes of index state at the end of streaming (signatures, band tables, keys).
     pub index_bytes: u64,
 }
@@ -250,6 +302,9 @@ pub struct Deduper {
     signatures: Signatures,
     tables: Vec<BandTable>,
     uf: UnionFind,
+    /// With the answer guard: per record its [`answer_key`], then per union-find root the
+    /// answer of its cluster (0 while none is known).
+    answers: Vec<u64>,
     empty: u64,
 }
 
@@ -409,6 +464,7 @@ impl Deduper {
             signatures,
             tables,
             uf: UnionFind::default(),
+            answers: Vec::new(),
             empty: 0,
         })
     }
@@ -434,12 +490,24 @@ impl Deduper {
         if self.config.keep != KeepPolicy::First {
             self.keys.push(prepared.keep);
         }
+        if self.config.answer_guard {
+            self.answers.push(prepared.answer);
+        }
         let mut exact_dup = false;
         let mut first_of_group = NO_EXACT;
         if let Some(key) = prepared.exact {
             let first = self.exact_first.first_or_insert(key, index);
             if first != index {
-                self.uf.union(first, index);
+                if self.config.answer_guard {
+                    // The cluster keeps its answer; it takes this record's if it had none.
+                    let root = self.uf.find(first);
+                    let known = self.answers[root as usize];
+                    self.uf.union(first, index);
+                    let root = self.uf.find(first);
+                    self.answers[root as usize] = if known != 0 { known } else { prepared.answer };
+                } else {
+                    self.uf.union(first, index);
+                }
                 exact_dup = true;
             }
             first_of_group = first;
@@ -484,6 +552,8 @@ impl Deduper {
         let exact_of = &self.exact_of;
         let uf = &mut self.uf;
         let signatures = &mut self.signatures;
+        let guard = self.config.answer_guard;
+        let answers = &mut self.answers;
         let mut reps: Vec<u32> = Vec::with_capacity(MAX_REPRESENTATIVES);
         for table in std::mem::take(&mut self.tables) {
             table.for_each_bucket(|members| {
@@ -500,8 +570,19 @@ impl Deduper {
                         for &r in &reps {
                             stats.candidate_pairs += 1;
                             if similarity(exact_of, signatures, r, m)? >= threshold {
+                                if guard {
+                                    let (a, b) = (uf.find(r), uf.find(m));
+                                    let (x, y) = (answers[a as usize], answers[b as usize]);
+                                    if x != 0 && y != 0 && x != y {
+                                        stats.answer_conflicts += 1;
+                                        continue;
+                                    }
+                                    uf.union(r, m);
+                                    answers[uf.find(r) as usize] = if x != 0 { x } else { y };
+                                } else {
+                                    uf.union(r, m);
+                                }
                                 stats.verified_pairs += 1;
-                                uf.union(r, m);
                                 linked = true;
                                 break;
                             }
@@ -649,6 +730,59 @@ mod tests {
         assert!(c.members[1].similarity > 0.7 && c.members[1].similarity < 1.0);
         assert_eq!(out.stats.exact_removed, 1);
         assert_eq!(out.stats.near_removed, 1);
+    }
+
+    /// Dedup `(text, reference answer)` pairs in memory.
+    fn dedup_answered(config: &DedupConfig, rows: &[(&str, Option<&str>)]) -> DedupOutcome {
+        let hasher = config.hasher();
+        let mut scratch = Scratch::default();
+        let mut deduper = Deduper::new(config.clone());
+        for (text, answer) in rows {
+            let p = config
+                .prepare(&hasher, text, KeepKey::default(), &mut scratch)
+                .with_answer(*answer);
+            deduper.push(p).unwrap();
+        }
+        deduper.finish().unwrap()
+    }
+
+    #[test]
+    fn near_duplicates_with_different_answers_are_different_tasks() {
+        let a = doc(1, 400);
+        let a1 = edit(&a, 60);
+        let a2 = edit(&a, 70);
+        // Same answer (written with other spacing and dollars): one task.
+        let same = dedup_answered(
+            &DedupConfig::default(),
+            &[(&a, Some("$\\frac{1}{2}$")), (&a1, Some("\\frac {1}{2}"))],
+        );
+        assert_eq!(same.dup_of, vec![None, Some(0)]);
+        // Another answer: two tasks, however similar the text.
+        let rows = [(a.as_str(), Some("7")), (a1.as_str(), Some("-7"))];
+        let guarded = dedup_answered(&DedupConfig::default(), &rows);
+        assert_eq!(guarded.dup_of, vec![None, None]);
+        assert!(guarded.stats.answer_conflicts >= 1);
+        let off = DedupConfig {
+            answer_guard: false,
+            ..DedupConfig::default()
+        };
+        assert_eq!(dedup_answered(&off, &rows).dup_of, vec![None, Some(0)]);
+        // Clusters, not pairs: a record without an answer joins the first; the third, with
+        // another answer, cannot join through it.
+        let chain = dedup_answered(
+            &DedupConfig::default(),
+            &[(&a, Some("7")), (&a1, None), (&a2, Some("8"))],
+        );
+        assert_eq!(chain.dup_of, vec![None, Some(0), None]);
+        // Exact duplicates (same view text) merge whatever their answers.
+        let upper = a.to_uppercase();
+        let exact = dedup_answered(
+            &DedupConfig::default(),
+            &[(&a, Some("7")), (&upper, Some("8"))],
+        );
+        assert_eq!(exact.dup_of, vec![None, Some(0)]);
+        assert_eq!(answer_key(Some("  ")), 0);
+        assert_eq!(answer_key(None), 0);
     }
 
     #[test]

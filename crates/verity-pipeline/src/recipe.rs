@@ -281,6 +281,9 @@ pub struct DedupStageConfig {
     /// Verify candidates with exact Jaccard (more memory).
     #[serde(default)]
     pub verify_jaccard: bool,
+    /// Link near duplicates even when their reference answers differ (default false).
+    #[serde(default)]
+    pub ignore_answers: bool,
 }
 
 /// `stage = "decontam"`.

@@ -540,6 +540,7 @@ impl DedupStage {
             })?;
         }
         config.verify_jaccard = c.verify_jaccard;
+        config.answer_guard = !c.ignore_answers;
         let hasher = config.hasher();
         Ok(DedupStage {
             // Signatures and band entries spill to the temp dir (`TMPDIR`): ~55 B per record
@@ -585,7 +586,9 @@ impl PipeStage for DedupStage {
                 |scratch, record| {
                     let text = config.view.text(record);
                     let keep = verity_dedup::exact::keep_key(record, text.chars().count() as u64);
-                    config.prepare(hasher, &text, keep, scratch)
+                    config
+                        .prepare(hasher, &text, keep, scratch)
+                        .with_answer(record.task.reference.answer.as_deref())
                 },
             )
             .collect();

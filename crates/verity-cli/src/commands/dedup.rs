@@ -107,6 +107,10 @@ pub struct Args {
     /// of the signature estimate.
     #[arg(long)]
     pub verify_jaccard: bool,
+    /// Link near duplicates even when their reference answers differ (by default a problem
+    /// and its variant with another answer are two tasks, whatever their similarity).
+    #[arg(long)]
+    pub ignore_answers: bool,
     /// Which record of a cluster is kept.
     #[arg(long, value_enum, default_value_t = KeepArg::First)]
     pub keep: KeepArg,
@@ -168,6 +172,7 @@ fn config(args: &Args) -> Result<DedupConfig> {
         lsh,
         threshold: args.threshold,
         verify_jaccard: args.verify_jaccard,
+        answer_guard: !args.ignore_answers,
         keep: match args.keep {
             KeepArg::First => KeepPolicy::First,
             KeepArg::Longest => KeepPolicy::Longest,
@@ -214,6 +219,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         "lsh_implied_threshold": (config.lsh.implied_threshold() * 1000.0).round() / 1000.0,
         "verify": if config.verify_jaccard { "exact_jaccard" } else { "signature_estimate" },
         "keep": config.keep.name(),
+        "answer_guard": config.answer_guard,
         "minhash": "one-permutation hashing + optimal densification",
         "normalization": "nfkc,lowercase,latex_spacing,whitespace",
         "seed": config.seed,
@@ -262,7 +268,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
                 let line = encoded.lines.iter().next().map(<[u8]>::to_vec);
                 match line {
                     Some(line) => {
-                        let p = config.prepare(&hasher, &text, key, &mut scratch);
+                        let p = config
+                            .prepare(&hasher, &text, key, &mut scratch)
+                            .with_answer(record.task.reference.answer.as_deref());
                         prepared.push((record.id.clone(), p, line));
                     }
                     None => write_rejects.extend(encoded.rejects),
@@ -375,6 +383,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             "empty_texts": stats.empty_texts,
             "candidate_pairs": stats.candidate_pairs,
             "verified_pairs": stats.verified_pairs,
+            "answer_conflicts": stats.answer_conflicts,
             "index_bytes": stats.index_bytes,
             "removed_file": removed_files.first(),
             "report": report_path,
@@ -390,6 +399,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         "removed_near": stats.near_removed,
         "clusters": stats.clusters,
         "largest_cluster": stats.largest_cluster,
+        "answer_conflicts": stats.answer_conflicts,
         "bands": config.lsh.bands,
         "rows": config.lsh.rows,
         "threshold": config.threshold,
