@@ -18,6 +18,10 @@ runs of different commands interleave) and the fastest wall time is kept, with i
 one run. Prints records/s, MB/s and the fraction of the convert speed (by wall time and by CPU
 time), and writes bench/score/results-<name>.json with the commit.
 
+With DROP_CACHES=1 (root) the page cache is emptied once before the runs and FILE read back
+into it: a page cache full of earlier multi-GB outputs adds 1-3 s of system time to a 1M run at
+random (see bench/dedup/README.md, sixth session).
+
 Usage: python3 bench/score/bench.py FILE [SUBSET_ROWS]
   (build first: cargo build --release -p verity-cli; VERITY=path/to/verity to use another build)
 """
@@ -94,6 +98,12 @@ def main(path, subset):
                     break
                 dst.write(line)
         sub_size, sub_rows = os.path.getsize(sub), min(subset, rows)
+        if os.environ.get("DROP_CACHES") == "1":
+            os.sync()
+            with open("/proc/sys/vm/drop_caches", "w") as f:
+                f.write("3\n")
+            count_lines(path)
+            count_lines(sub)
         cat = min(timed(["sh", "-c", f"cat '{path}' > /dev/null"]) for _ in range(3))
         results.append(("cat (raw read)", size, rows, *cat))
         common = ["-q", "--no-ledger", "--no-hash", path, "-o", out]
