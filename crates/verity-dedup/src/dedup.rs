@@ -532,7 +532,8 @@ impl Deduper {
     fn index_bytes(&self) -> u64 {
         let tables: usize = self.tables.iter().map(BandTable::bytes).sum();
         let exact = self.exact_first.bytes() + self.exact_of.capacity() * 4;
-        let keys = self.keys.capacity() * std::mem::size_of::<KeepKey>();
+        let keys =
+            self.keys.capacity() * std::mem::size_of::<KeepKey>() + self.answers.capacity() * 8;
         (self.signatures.resident_bytes() + tables + exact + keys + self.uf.len() * 8) as u64
     }
 

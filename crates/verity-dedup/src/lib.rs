@@ -8,7 +8,7 @@
 //! - [`minhash`]: one-permutation MinHash signatures with optimal densification.
 //! - [`lsh`]: bands/rows from a threshold, band tables.
 //! - [`cluster`]: union-find and keep policies.
-//! - [`dedup`]: the streaming dedup engine (a pipeline blocker; ~55 B per record in memory,
+//! - [`dedup`]: the streaming dedup engine (a pipeline blocker; ~63 B per record in memory,
 //!   signatures and band entries spilled to disk).
 //! - [`spill`]: append-only index storage in memory or in an unlinked temporary file.
 //! - [`decontam`]: n-gram overlap plus a short-problem matcher against benchmark sets.
@@ -23,7 +23,7 @@
 //! gives **14 bands x 9 rows** (S-curve knee 0.746) and candidate verification at estimated
 //! Jaccard >= 0.7: pair precision 1.000, recall 0.996 (0.8 -> recall 0.938 like datasketch;
 //! 0.5 -> precision 0.9992). Decontamination: 13-grams + contained/fuzzy problem matcher:
-//! recall 1.000 with 0 false flags. Memory of dedup: ~55 B per record plus the id
+//! recall 1.000 with 0 false flags. Memory of dedup: ~63 B per record plus the id
 //! (1M records: 176 MiB peak for the whole `verity dedup` process).
 //!
 //! ```

@@ -11,10 +11,10 @@
 //! counts records per batch during the first pass and the second pass reads the same batches.
 //!
 //! Memory of first-pass stages (n = records entering the stage):
-//! - dedup: ~55 B per record (verity-dedup's in-memory index; signatures and band entries
+//! - dedup: ~63 B per record (verity-dedup's in-memory index; signatures and band entries
 //!   spill to `TMPDIR`, ~370 B per record of disk) + 4 B (`dup_of`) + the id (a boxed string,
 //!   ~16 B + id length) kept until the clusters are known, i.e. about
-//!   **(80 + id length) x n bytes**;
+//!   **(90 + id length) x n bytes**;
 //! - select with quota/top-k/diversity: ~80 B per surviving candidate (+1 KB with
 //!   `diversity.by = "cluster"`);
 //! - split: ~1.1 KB per record (a 128 x u64 MinHash signature when `near_dup = true`).
@@ -543,7 +543,7 @@ impl DedupStage {
         config.answer_guard = !c.ignore_answers;
         let hasher = config.hasher();
         Ok(DedupStage {
-            // Signatures and band entries spill to the temp dir (`TMPDIR`): ~55 B per record
+            // Signatures and band entries spill to the temp dir (`TMPDIR`): ~63 B per record
             // stay in memory instead of ~420 B.
             deduper: Some(verity_dedup::dedup::Deduper::spilling(
                 config.clone(),

@@ -6,7 +6,7 @@
 //! clusters are formed and the spool is replayed in input order, sending kept records to the
 //! output and removed ones (with `lineage.dup_of`, or a top-level `dup_of` for non-verity
 //! layouts) to the removed file. Signatures and LSH band entries spill to temporary files next
-//! to the output as well, so memory grows by ~55 B per record plus the id (see
+//! to the output as well, so memory grows by ~63 B per record plus the id (see
 //! `verity_dedup::dedup`; 1M records: 176 MiB peak). Exit code 0 whether or not duplicates were found.
 
 use crate::common::{print_json, Context, ExitStatus, InputArgs};

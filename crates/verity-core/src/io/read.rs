@@ -3,9 +3,10 @@
 //! A background thread reads and decompresses the inputs in order and cuts them into chunks of
 //! about [`ReadOptions::batch_bytes`] at line boundaries (JSONL) or into batches of parsed items
 //! (JSON arrays, streamed element by element; Parquet, decoded batch by batch). The chunks go
-//! through a bounded channel, so at most [`CHUNKS_PER_THREAD`] `× threads` chunks wait in it. The
-//! consumer parses a window of as many chunks in parallel with rayon and hands them on in input order
-//! ([`RowReader::for_each_ordered`]), so output order never depends on the thread count.
+//! through a bounded channel, so at most [`CHUNKS_PER_THREAD`] `× threads` chunks wait in it.
+//! The consumer parses a window of as many chunks in parallel with rayon and hands them on in
+//! input order ([`RowReader::for_each_ordered`]), so output order never depends on the thread
+//! count.
 //!
 //! Bad rows are data, not failures: each [`Row`] carries either the parsed object or a
 //! [`RowError`] naming the file, the line and what is wrong (invalid JSON or UTF-8, not an
@@ -16,6 +17,13 @@ use crate::error::{Error, Result, RowError};
 use crate::ledger::StreamDigest;
 use crate::record::Fields;
 use crossbeam_channel::{bounded, Receiver};
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 /// Chunks per worker thread that may wait in the reader's channel, and chunks per worker
 /// thread in flight in [`RowReader::for_each_ordered`] (parsed, mapped, or done but waiting
@@ -24,15 +32,8 @@ use crossbeam_channel::{bounded, Receiver};
 /// corpus (2 threads) `convert` spent ~1-2 s of system time in idle workers' `sched_yield`,
 /// and `convert` / `score` took 10-25% / ~9% more wall time than with 8. Memory stays bounded:
 /// ~1.5 MiB per chunk in flight at the default 256 KiB chunks (peak RSS of a 1M `convert`
-/// 55-80 -> 120-130 MiB).
+/// 55-80 -> 90-130 MiB).
 pub const CHUNKS_PER_THREAD: usize = 8;
-use serde::de::{DeserializeSeed, SeqAccess, Visitor};
-use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 
 /// Reader settings.
 #[derive(Debug, Clone)]
