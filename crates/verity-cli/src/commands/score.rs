@@ -115,8 +115,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             for record in &mut batch.records {
                 for attempt in &record.attempts {
                     if let Some((_, f)) = choice.verdict(attempt) {
-                        ids.entry(f.verifier.label())
-                            .or_insert_with(|| f.verifier.clone());
+                        // Nearly every attempt names a verifier already seen in the batch:
+                        // compare before building its label.
+                        if !ids.values().any(|v| *v == f.verifier) {
+                            ids.entry(f.verifier.label())
+                                .or_insert_with(|| f.verifier.clone());
+                        }
                     }
                 }
                 scorer.score_record(record);

@@ -293,6 +293,17 @@ impl Scorer {
     }
 }
 
+/// Add `n` to `map[key]`, allocating the key only the first time it is seen (this runs for
+/// every scored record).
+fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match map.get_mut(key) {
+        Some(count) => *count += n,
+        None => {
+            map.insert(key.to_string(), n);
+        }
+    }
+}
+
 fn insert_absent(signals: &mut Map<String, Value>, name: &str, reason: &str) {
     let entry = signals
         .entry("absent")
@@ -330,16 +341,16 @@ impl ScoreSummary {
         let signals = &record.signals;
         if let Some(b) = signals.get("band").and_then(Value::as_str) {
             self.with_pass_rate += 1;
-            *self.bands.entry(b.to_string()).or_insert(0) += 1;
+            bump(&mut self.bands, b, 1);
         }
         match signals.get("verifier") {
             Some(Value::String(v)) => {
                 let graded = signals.get("graded").and_then(Value::as_u64).unwrap_or(0);
-                *self.verifiers.entry(v.clone()).or_insert(0) += graded;
+                bump(&mut self.verifiers, v, graded);
             }
             Some(Value::Object(m)) => {
                 for (k, v) in m {
-                    *self.verifiers.entry(k.clone()).or_insert(0) += v.as_u64().unwrap_or(0);
+                    bump(&mut self.verifiers, k, v.as_u64().unwrap_or(0));
                 }
             }
             _ => {}
@@ -354,11 +365,11 @@ impl ScoreSummary {
             self.add_absent(&attempt.signals);
             for flag in ["truncated", "looping", "language_mixed"] {
                 if attempt.signals.get(flag) == Some(&Value::Bool(true)) {
-                    *self.flags.entry(flag.into()).or_insert(0) += 1;
+                    bump(&mut self.flags, flag, 1);
                 }
             }
             if attempt.signals.get("think_wellformed") == Some(&Value::Bool(false)) {
-                *self.flags.entry("think_malformed".into()).or_insert(0) += 1;
+                bump(&mut self.flags, "think_malformed", 1);
             }
         }
     }
@@ -366,13 +377,11 @@ impl ScoreSummary {
     fn add_absent(&mut self, signals: &Map<String, Value>) {
         if let Some(Value::Object(m)) = signals.get("absent") {
             for (name, reason) in m {
-                let reason = reason.as_str().unwrap_or("?").to_string();
-                *self
-                    .absent
-                    .entry(name.clone())
-                    .or_default()
-                    .entry(reason)
-                    .or_insert(0) += 1;
+                let reasons = match self.absent.get_mut(name.as_str()) {
+                    Some(reasons) => reasons,
+                    None => self.absent.entry(name.clone()).or_default(),
+                };
+                bump(reasons, reason.as_str().unwrap_or("?"), 1);
             }
         }
     }
