@@ -26,6 +26,7 @@
 //! Known failure modes: none known for cl100k_base; a tokenizer whose pattern differs must not
 //! take this path (only `cl100k_base` does).
 
+use super::reflection::{self, MarkerScan, GROUPS};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -50,15 +51,20 @@ const SHORT_LIMIT: usize = SLOTS / 2;
 const LONG_LIMIT: usize = 50_000;
 
 /// Pieces of at most this many bytes are cached in the tables; longer ones in a map.
-const SHORT: usize = 15;
+const SHORT: usize = 14;
 
-/// Bits of a slot's second word that hold the key (bytes 8..15 and the length).
-const KEY_BITS: u64 = (1 << 60) - 1;
+/// Bit of a slot's second word set when a reflection marker may start in the cached text
+/// ([`ReflectionMatcher::may_start_in`]; byte 14 of the key, always 0).
+const MARKER_BIT: u64 = 1 << 48;
+
+/// Bits of a slot's second word that hold the key (bytes 8..14 and the length).
+const KEY_BITS: u64 = ((1 << 60) - 1) & !MARKER_BIT;
 
 /// One cached short piece in 16 bytes (so a slot never straddles two cache lines): its bytes
-/// 0..8, then its bytes 8..15 (bits 0..56), its length (bits 56..60) and its token count (bits
-/// 60..64; a piece has at most as many tokens as bytes, so at most 15); `[0, 0]` = empty (a
-/// length is never 0).
+/// 0..8, then its bytes 8..14 (bits 0..48), the marker bit (bit 48), its length (bits 56..60)
+/// and its token count (bits 60..64; a piece has at most as many tokens as bytes, so at most
+/// 14); `[0, 0]` = empty (a length is never 0). The marker bit is a function of the piece's
+/// bytes that does not depend on its ASCII digits, so digit-blind keys share it safely.
 #[derive(Clone, Copy, Default)]
 #[repr(C, align(16))]
 struct Slot([u64; 2]);
@@ -120,16 +126,16 @@ impl PieceCache {
         }
     }
 
-    /// The slot of `key` (`len <= SHORT` bytes): `Ok(count)` when cached, else
-    /// `Err(free slot)`.
+    /// The slot of `key` (`len <= SHORT` bytes): `Ok(second word of the slot)` when cached
+    /// (the count is its top four bits, see [`Slot`]), else `Err(free slot)`.
     #[inline(always)]
-    fn find(&mut self, key: [u64; 2], len: usize) -> Result<usize, usize> {
+    fn find(&mut self, key: [u64; 2], len: usize) -> Result<u64, usize> {
         let hi = key[1] | (len as u64) << 56;
         let h = (key[0] ^ hi.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let hot = (h >> (64 - HOT_BITS)) as usize;
         let slot = self.hot[hot];
         if slot.0[0] == key[0] && slot.0[1] & KEY_BITS == hi {
-            return Ok((slot.0[1] >> 60) as usize);
+            return Ok(slot.0[1]);
         }
         let mask = SLOTS - 1;
         let mut at = (h >> 47) as usize & mask;
@@ -140,14 +146,15 @@ impl PieceCache {
             }
             if slot.0[0] == key[0] && slot.0[1] & KEY_BITS == hi {
                 self.hot[hot] = slot;
-                return Ok((slot.0[1] >> 60) as usize);
+                return Ok(slot.0[1]);
             }
             at = (at + 1) & mask;
         }
     }
 
-    /// Cache `n` tokens for `key` in the free slot `at` found by [`PieceCache::find`].
-    fn insert(&mut self, at: usize, key: [u64; 2], len: usize, n: usize) {
+    /// Cache `n` tokens for `key` in the free slot `at` found by [`PieceCache::find`], with
+    /// the marker bit of its bytes `text` (the bytes the key was loaded from).
+    fn insert(&mut self, at: usize, key: [u64; 2], len: usize, n: usize, text: &[u8]) {
         let mut at = at;
         if self.used >= SHORT_LIMIT {
             self.slots.fill(Slot::default());
@@ -163,7 +170,15 @@ impl PieceCache {
         if n > SHORT {
             return;
         }
-        self.slots[at] = Slot([key[0], key[1] | (len as u64) << 56 | (n as u64) << 60]);
+        let marker = if reflection::matcher().may_start_in(text) {
+            MARKER_BIT
+        } else {
+            0
+        };
+        self.slots[at] = Slot([
+            key[0],
+            key[1] | marker | (len as u64) << 56 | (n as u64) << 60,
+        ]);
         self.used += 1;
     }
 
@@ -183,10 +198,10 @@ impl PieceCache {
         }
         let key = load_key(text.as_bytes(), i, len, canon);
         match self.find(key, len) {
-            Ok(n) => n,
+            Ok(bits) => (bits >> 60) as usize,
             Err(at) => {
                 let n = tokenizer.count(&text[i..end]);
-                self.insert(at, key, len, n);
+                self.insert(at, key, len, n, &text.as_bytes()[i..end]);
                 n
             }
         }
@@ -648,6 +663,30 @@ impl TokenCounter {
     /// chunks of at most 15 bytes are looked up whole in the cache; everything else (whitespace
     /// runs, long or newline-joined chunks) is scanned piece by piece in place.
     pub fn count_with_words(&self, text: &str, ws: &[u64], words: &mut Vec<u64>) -> usize {
+        self.count_with_words_and_markers(text, ws, words, None).0
+    }
+
+    /// Whether [`TokenCounter::count_with_words_and_markers`] counts reflection markers on
+    /// its fast path (the `cl100k_base` scanner).
+    pub fn counts_markers(&self) -> bool {
+        self.fast.is_some()
+    }
+
+    /// [`TokenCounter::count_with_words`], and with `markers`, the reflection markers of
+    /// `text` added to them ([`ReflectionMatcher::count_into`]'s counts) from the same scan;
+    /// the flag says whether they were (only on the fast path: otherwise the caller counts
+    /// them itself).
+    ///
+    /// How: every cached piece or chunk carries a bit that says whether a marker may start in
+    /// it ([`ReflectionMatcher::may_start_in`]); the lookups visit the text's ranges in order,
+    /// and only those with the bit, and the pieces that are not cached whole, are matched.
+    pub fn count_with_words_and_markers(
+        &self,
+        text: &str,
+        ws: &[u64],
+        words: &mut Vec<u64>,
+        markers: Option<&mut [u32; GROUPS]>,
+    ) -> (usize, bool) {
         let before = words.len();
         let Some(classes) = self.fast else {
             if self.chunked {
@@ -656,23 +695,36 @@ impl TokenCounter {
                     self.count_chunks_cached(&mut cache, text, ws, words)
                 });
                 if let Some(n) = counted {
-                    return n;
+                    return (n, false);
                 }
                 words.truncate(before);
             }
             super::text::word_hashes_of(text, ws, words);
-            return self.tokenizer.count(text);
+            return (self.tokenizer.count(text), false);
         };
+        let mut scan = markers.as_ref().map(|_| MarkerScan {
+            matcher: reflection::matcher(),
+            next: 0,
+            counts: [0; GROUPS],
+        });
         let fused = CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
-            self.count_chunks(classes, &mut cache, text, ws, words)
+            self.count_chunks(classes, &mut cache, text, ws, words, scan.as_mut())
         });
         match fused {
-            Some(n) => n,
+            Some(n) => {
+                if let (Some(counts), Some(scan)) = (markers, scan) {
+                    for (c, n) in counts.iter_mut().zip(scan.counts) {
+                        *c += n;
+                    }
+                    return (n, true);
+                }
+                (n, false)
+            }
             None => {
                 words.truncate(before);
                 super::text::word_hashes_of(text, ws, words);
-                self.count(text)
+                (self.count(text), false)
             }
         }
     }
@@ -689,6 +741,7 @@ impl TokenCounter {
         text: &str,
         ws: &[u64],
         words: &mut Vec<u64>,
+        mut markers: Option<&mut MarkerScan>,
     ) -> Option<usize> {
         /// Lookups listed before they are made (bounds the list on huge texts).
         const BATCH: usize = 1024;
@@ -699,7 +752,7 @@ impl TokenCounter {
         let mut total = 0usize;
         let walked = super::text::for_each_word(ws, |s, e| {
             if steps.len() >= BATCH {
-                total += self.resolve(classes, cache, text, &steps)?;
+                total += self.resolve(classes, cache, text, &steps, markers.as_deref_mut())?;
                 steps.clear();
             }
             let c = chunk_start(b, s);
@@ -759,7 +812,7 @@ impl TokenCounter {
                 steps.push(Step::piece(pos, end));
                 pos = end;
             }
-            Some(total + self.resolve(classes, cache, text, &steps)?)
+            Some(total + self.resolve(classes, cache, text, &steps, markers)?)
         });
         cache.steps = steps;
         result
@@ -823,21 +876,25 @@ impl TokenCounter {
         Some(total)
     }
 
-    /// The token total of the steps of [`TokenCounter::count_chunks`].
+    /// The token total of the steps of [`TokenCounter::count_chunks`]; with `markers`, the
+    /// reflection markers of the steps' ranges counted on the way (the steps cover the text
+    /// in order).
     fn resolve(
         &self,
         classes: &Classes,
         cache: &mut PieceCache,
         text: &str,
         steps: &[Step],
+        mut markers: Option<&mut MarkerScan>,
     ) -> Option<usize> {
+        let b = text.as_bytes();
         let mut total = 0usize;
         for step in steps {
             let (start, end) = (step.start, step.end);
             if step.chunk {
                 let len = end - start;
-                total += match cache.find(step.key, len) {
-                    Ok(n) => n,
+                let bits = match cache.find(step.key, len) {
+                    Ok(bits) => bits,
                     Err(_) => {
                         let chunk = &text[start..end];
                         let mut n = 0;
@@ -849,13 +906,27 @@ impl TokenCounter {
                         }
                         // The pieces may have taken the free slot: look again.
                         if let Err(at) = cache.find(step.key, len) {
-                            cache.insert(at, step.key, len, n);
+                            cache.insert(at, step.key, len, n, chunk.as_bytes());
                         }
-                        n
+                        let marker = if reflection::matcher().may_start_in(chunk.as_bytes()) {
+                            MARKER_BIT
+                        } else {
+                            0
+                        };
+                        (n as u64) << 60 | marker
                     }
                 };
+                total += (bits >> 60) as usize;
+                if bits & MARKER_BIT != 0 {
+                    if let Some(m) = markers.as_deref_mut() {
+                        m.range(b, start, end);
+                    }
+                }
             } else {
                 total += cache.count(&self.tokenizer, self.canon, text, start, end);
+                if let Some(m) = markers.as_deref_mut() {
+                    m.range(b, start, end);
+                }
             }
         }
         Some(total)
@@ -1126,13 +1197,74 @@ mod tests {
     fn check_fused(fast: &TokenCounter, tok: &Tokenizer, text: &str) {
         let mut words = vec![7];
         let mut masks = super::super::scan::Masks::default();
-        super::super::scan::scan(text, &mut masks);
-        let n = fast.count_with_words(text, &masks.ws, &mut words);
+        super::super::scan::scan_whitespace(text, &mut masks);
+        let mut markers = [1u32; GROUPS];
+        let (n, counted) =
+            fast.count_with_words_and_markers(text, &masks.ws, &mut words, Some(&mut markers));
         assert_eq!(n, tok.count(text), "{text:?}");
+        // The markers come from the same scan on the cl100k_base path, unless the scanner
+        // declines the text (only ever for an apostrophe before a non-ASCII character).
+        if fast.pieces(text).is_some() {
+            assert_eq!(counted, fast.counts_markers(), "{text:?}");
+        }
+        let mut expected_markers = reflection::matcher().count(text);
+        if counted {
+            for c in &mut expected_markers {
+                *c += 1;
+            }
+            assert_eq!(markers, expected_markers, "{text:?}");
+        } else {
+            assert_eq!(markers, [1; GROUPS], "{text:?}");
+        }
         let mut expected = vec![7];
         super::super::text::word_hashes(text, &mut expected, &mut masks);
         assert_eq!(words, expected, "{text:?}");
         assert_eq!(words.len() - 1, text.split_whitespace().count());
+    }
+
+    #[test]
+    fn fused_markers_equal_the_matcher() {
+        let tok = Tokenizer::by_name("cl100k_base").unwrap();
+        let fast = TokenCounter::new(tok.clone());
+        for text in [
+            "Wait, let me double-check. Hmm... awaited waiting. But wait: actually no.",
+            "wait",
+            "go",
+            "i",
+            "I made a mistake.\nGo back, go\nback; on second thought (wait)[hmm]{actually}",
+            "\"let me check\"—wait…hmm_wait 3wait wait3 é wait x=wait (Let's verify).\n",
+            "Alternatively,\nalternatively\tON SECOND THOUGHT let me re-examine backtracking",
+            "That's wrong!\n\nthat is not right\r\nthat's incorrect. This is wrong; start over",
+            "let me\ncheck but\twait hmmmm hmm hmmm doublecheck double check double-check.\n",
+            "averyveryverylongwordthenwait wait-wait-wait,wait;wait:wait!wait?\nwait",
+        ] {
+            for _ in 0..2 {
+                check_fused(&fast, &tok, text);
+                check_fused(&fast, &tok, &text.repeat(5));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// Random mixes of marker words, their parts and neighbours: the fused scan counts the
+        /// markers the matcher counts, with the tokens tiktoken counts.
+        #[test]
+        fn fused_markers_equal_the_matcher_on_random_text(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "wait", "Wait", "but", "BUT wait", "hmm", "m", "let me", " check", "let's",
+                "double", "-check", "that's", " wrong", "that is not right", "go back", "go",
+                "on second thought", "on", "actually", "i made a mistake", "i", "a",
+                "alternatively", "start over", "backtrack", "verify", "re-examine",
+                " ", "  ", "\n", "\n\n", "\t", "\u{a0}", ".", ",", ".\n", "x", "7", "42",
+                "é", "_", "'", "\"", "(", "—", "averyveryverylongword",
+            ]), 0..50)
+        ) {
+            let tok = Tokenizer::by_name("cl100k_base").unwrap();
+            let fast = TokenCounter::new(tok.clone());
+            let text: String = parts.concat();
+            check_fused(&fast, &tok, &text);
+        }
     }
 
     #[test]

@@ -143,28 +143,53 @@ impl Scorer {
         let mut mix = [0u64; SCRIPTS.len()];
         let mut chars = [None, None];
         let (tt, rt, rep) = text::with_scratch(|scratch| {
+            // The cl100k_base scanner counts the markers from its own lookups; other paths
+            // count them over the alphanumeric bitmap.
+            let fused = self
+                .tokenizer
+                .as_ref()
+                .is_some_and(fasttok::TokenCounter::counts_markers);
             let mut scan = |t: &str, chars: &mut Option<usize>| {
-                scan::scan(t, &mut scratch.masks);
+                if fused {
+                    scan::scan_whitespace(t, &mut scratch.masks);
+                } else {
+                    scan::scan(t, &mut scratch.masks);
+                }
                 let masks = &scratch.masks;
                 *chars = Some(if masks.ascii {
                     t.len()
                 } else {
                     t.chars().count()
                 });
-                self.reflection.count_into(t, &masks.alnum, &mut reflection);
                 mix[0] += masks.ascii_letters;
                 if !masks.ascii {
                     text::add_non_ascii_scripts(t, &mut mix);
                 }
-                match &self.tokenizer {
+                let tokens = match &self.tokenizer {
                     Some(tok) => {
-                        Some(tok.count_with_words(t, &masks.ws, &mut scratch.words) as u64)
+                        let (n, counted) = tok.count_with_words_and_markers(
+                            t,
+                            &masks.ws,
+                            &mut scratch.words,
+                            Some(&mut reflection),
+                        );
+                        if !counted {
+                            if fused {
+                                // The scanner declined this text: the bitmap is needed.
+                                scan::scan(t, &mut scratch.masks);
+                            }
+                            self.reflection
+                                .count_into(t, &scratch.masks.alnum, &mut reflection);
+                        }
+                        Some(n as u64)
                     }
                     None => {
                         text::word_hashes_of(t, &masks.ws, &mut scratch.words);
+                        self.reflection.count_into(t, &masks.alnum, &mut reflection);
                         None
                     }
-                }
+                };
+                tokens
             };
             let [trace_chars, response_chars] = &mut chars;
             let tt = trace.and_then(|t| scan(t, trace_chars));

@@ -174,28 +174,116 @@ impl ReflectionMatcher {
     pub fn count_into(&self, text: &str, alnum: &[u64], counts: &mut [u32; GROUPS]) {
         let b = text.as_bytes();
         let mut next = 0usize;
-        for_each_run_start(alnum, |at| {
-            if at < next {
+        for_each_run_start(alnum, |at| self.match_at(b, at, &mut next, counts));
+    }
+
+    /// Count the phrase starting at the run start `at` of `b`, if any and if `at` is not
+    /// inside a phrase already counted (before `*next`); a counted phrase moves `*next` to its
+    /// end.
+    #[inline(always)]
+    fn match_at(&self, b: &[u8], at: usize, next: &mut usize, counts: &mut [u32; GROUPS]) {
+        if at < *next {
+            return;
+        }
+        let prefix = prefix_at(b, at);
+        let slot = self.slots[slot_of(prefix, self.mul)];
+        if slot.prefix != prefix {
+            return;
+        }
+        for (phrase, group) in &self.phrases[usize::from(slot.first)..usize::from(slot.end)] {
+            let end = at + phrase.len();
+            if end <= b.len()
+                && b[at..end].eq_ignore_ascii_case(phrase)
+                && !b.get(end).is_some_and(u8::is_ascii_alphanumeric)
+            {
+                counts[*group] += 1;
+                *next = end;
                 return;
             }
-            let prefix = prefix_at(b, at);
-            let slot = self.slots[slot_of(prefix, self.mul)];
-            if slot.prefix != prefix {
-                return;
+        }
+    }
+
+    /// Count the phrases of `b` that start in `b[start..end]` (a run start there is judged
+    /// with the byte before `start`), skipping starts before `*next` and moving it past each
+    /// phrase counted: the ranges of a text, visited in order with one `next`, give the counts
+    /// of [`ReflectionMatcher::count_into`] over the text.
+    pub(crate) fn count_range(
+        &self,
+        b: &[u8],
+        start: usize,
+        end: usize,
+        next: &mut usize,
+        counts: &mut [u32; GROUPS],
+    ) {
+        let mut prev_alnum = start > 0 && b[start - 1].is_ascii_alphanumeric();
+        for at in start..end {
+            let alnum = b[at].is_ascii_alphanumeric();
+            if alnum && !prev_alnum {
+                self.match_at(b, at, next, counts);
             }
-            for (phrase, group) in &self.phrases[usize::from(slot.first)..usize::from(slot.end)] {
-                let end = at + phrase.len();
-                if end <= b.len()
-                    && b[at..end].eq_ignore_ascii_case(phrase)
-                    && !b.get(end).is_some_and(u8::is_ascii_alphanumeric)
-                {
-                    counts[*group] += 1;
-                    next = end;
-                    return;
+            prev_alnum = alnum;
+        }
+    }
+
+    /// Whether a phrase may start at a run start inside `chunk`, a word of a text, possibly
+    /// with the whitespace character before it and the newlines after it, and followed in the
+    /// text by whitespace or the end of the text when it ends in a letter or digit. Never
+    /// false where [`ReflectionMatcher::count_range`] over the chunk could count a phrase (it
+    /// may be true where it counts none): a run start with three bytes left in the chunk
+    /// is looked up as the matcher looks it up; one closer to the end of the chunk is a
+    /// candidate when some phrase begins with its last bytes followed by a byte that is not
+    /// a letter or digit (what the whitespace after the chunk could be).
+    pub(crate) fn may_start_in(&self, chunk: &[u8]) -> bool {
+        let mut prev_alnum = false;
+        for (at, &c) in chunk.iter().enumerate() {
+            let alnum = c.is_ascii_alphanumeric();
+            if alnum && !prev_alnum {
+                let left = chunk.len() - at;
+                if left >= 3 {
+                    let prefix = prefix_at(chunk, at);
+                    if self.slots[slot_of(prefix, self.mul)].prefix == prefix {
+                        return true;
+                    }
+                } else {
+                    let tail = &chunk[at..];
+                    if self.phrases.iter().any(|(p, _)| {
+                        p.len() > left
+                            && p[..left].eq_ignore_ascii_case(tail)
+                            && !p[left].is_ascii_alphanumeric()
+                    }) {
+                        return true;
+                    }
                 }
             }
-        });
+            prev_alnum = alnum;
+        }
+        false
     }
+}
+
+/// Marker counting carried through the fused token scan of
+/// [`super::fasttok::TokenCounter::count_with_words`]: the text's ranges are visited in order.
+#[derive(Debug)]
+pub(crate) struct MarkerScan<'a> {
+    pub matcher: &'a ReflectionMatcher,
+    /// No phrase may start before this offset (the end of the last phrase counted).
+    pub next: usize,
+    pub counts: [u32; GROUPS],
+}
+
+impl MarkerScan<'_> {
+    /// Count the phrases starting in `b[start..end]` (see [`ReflectionMatcher::count_range`]).
+    #[inline]
+    pub fn range(&mut self, b: &[u8], start: usize, end: usize) {
+        self.matcher
+            .count_range(b, start, end, &mut self.next, &mut self.counts);
+    }
+}
+
+/// The matcher over [`REFLECTION_MARKERS`], built once.
+pub fn matcher() -> &'static ReflectionMatcher {
+    static MATCHER: std::sync::OnceLock<ReflectionMatcher> = std::sync::OnceLock::new();
+    MATCHER.get_or_init(ReflectionMatcher::new)
 }
 
 impl Default for ReflectionMatcher {

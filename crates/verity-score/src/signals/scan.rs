@@ -70,6 +70,17 @@ fn pack8(m: u64) -> u64 {
 
 /// Scan `text` into `masks` (its buffers are reused).
 pub fn scan(text: &str, masks: &mut Masks) {
+    scan_with::<true>(text, masks);
+}
+
+/// [`scan`] without the alphanumeric bitmap (`masks.alnum` is left empty), for callers that
+/// find word boundaries of their own.
+pub fn scan_whitespace(text: &str, masks: &mut Masks) {
+    scan_with::<false>(text, masks);
+}
+
+#[inline(always)]
+fn scan_with<const ALNUM: bool>(text: &str, masks: &mut Masks) {
     let b = text.as_bytes();
     masks.ws.clear();
     masks.alnum.clear();
@@ -85,10 +96,14 @@ pub fn scan(text: &str, masks: &mut Masks) {
             letters += u64::from(letter.count_ones());
             high |= x;
             ws |= pack8(ascii_ws8(x)) << (8 * k);
-            alnum |= pack8(letter | ascii_digit8(x)) << (8 * k);
+            if ALNUM {
+                alnum |= pack8(letter | ascii_digit8(x)) << (8 * k);
+            }
         }
         masks.ws.push(ws);
-        masks.alnum.push(alnum);
+        if ALNUM {
+            masks.alnum.push(alnum);
+        }
     }
     let rest = blocks.remainder();
     let mut ws = u64::MAX;
@@ -104,7 +119,9 @@ pub fn scan(text: &str, masks: &mut Masks) {
         high |= u64::from(c) << 56;
     }
     masks.ws.push(ws);
-    masks.alnum.push(alnum);
+    if ALNUM {
+        masks.alnum.push(alnum);
+    }
     masks.ascii_letters = letters;
     masks.ascii = high & HIGH == 0;
     if !masks.ascii {
