@@ -165,7 +165,7 @@ impl Scorer {
                 if !masks.ascii {
                     text::add_non_ascii_scripts(t, &mut mix);
                 }
-                let tokens = match &self.tokenizer {
+                match &self.tokenizer {
                     Some(tok) => {
                         let (n, counted) = tok.count_with_words_and_markers(
                             t,
@@ -188,8 +188,7 @@ impl Scorer {
                         self.reflection.count_into(t, &masks.alnum, &mut reflection);
                         None
                     }
-                };
-                tokens
+                }
             };
             let [trace_chars, response_chars] = &mut chars;
             let tt = trace.and_then(|t| scan(t, trace_chars));
