@@ -261,8 +261,13 @@ impl NgramTable {
 /// Share of the `n`-grams of `hashes` that repeat an earlier one, counted with an
 /// open-addressing set in `table` (reused between calls).
 fn repeated_share(hashes: &[u64], n: usize, table: &mut NgramTable) -> f64 {
+    repeats(hashes, n, table, usize::MAX).0
+}
+
+/// [`repeated_share`], and how many of the repeating n-grams start at or after word `from`.
+fn repeats(hashes: &[u64], n: usize, table: &mut NgramTable, from: usize) -> (f64, usize) {
     if n == 0 || hashes.len() < n {
-        return 0.0;
+        return (0.0, 0);
     }
     let total = hashes.len() - n + 1;
     // At most a quarter full: few probes meet an occupied slot (each is a likely branch
@@ -272,6 +277,7 @@ fn repeated_share(hashes: &[u64], n: usize, table: &mut NgramTable) -> f64 {
     let table = &mut table.slots[..size];
     let mask = size - 1;
     let mut repeats = 0usize;
+    let mut repeats_from = 0usize;
     // The hash of the window `hashes[i..i + n]` is `XOR_j rotl(hashes[i + j], 13 (n - 1 - j))`
     // (a fold of `rotl(acc, 13) ^ h`), kept rolling: add the newest word, hash, then remove the
     // oldest (rotated 13 (n - 1) bits by then).
@@ -293,12 +299,13 @@ fn repeated_share(hashes: &[u64], n: usize, table: &mut NgramTable) -> f64 {
             }
             if v == g {
                 repeats += 1;
+                repeats_from += usize::from(i >= from);
                 break;
             }
             slot = (slot + 1) & mask;
         }
     }
-    repeats as f64 / total as f64
+    (repeats as f64 / total as f64, repeats_from)
 }
 
 /// Per-thread scratch buffers of the text signals, reused between attempts.
@@ -341,11 +348,19 @@ pub fn repetition(text: &str, n: usize) -> Repetition {
 /// [`repetition`] from the word hashes of the text (as [`word_hashes`] makes them); `table` is
 /// scratch space.
 pub(crate) fn repetition_of_words(hashes: &[u64], n: usize, table: &mut NgramTable) -> Repetition {
+    const TAIL_N: usize = 8;
     let words = hashes.len();
-    let ngram_ratio = repeated_share(hashes, n, table);
     let tail_len = (words / 4).clamp(words.min(64), 400);
-    let tail = &hashes[words - tail_len.min(words)..];
-    let tail_ratio = repeated_share(tail, 8, table);
+    let tail_start = words - tail_len.min(words);
+    let (ngram_ratio, repeats_in_tail) = repeats(hashes, n, table, tail_start);
+    let tail = &hashes[tail_start..];
+    // An 8-gram of the tail that repeats an earlier one of the tail starts with an n-gram
+    // (n <= 8) that repeats an earlier one: with none of those, no 8-gram repeats either.
+    let tail_ratio = if n <= TAIL_N && repeats_in_tail == 0 {
+        0.0
+    } else {
+        repeated_share(tail, TAIL_N, table)
+    };
     Repetition {
         words,
         ngram_ratio,
@@ -572,6 +587,17 @@ mod tests {
                 "so the answer is 5 and then we check again ".repeat(30)
             ),
             "one two three four five six seven eight nine ten".repeat(3),
+            // Repeats only before the tail, then only inside it.
+            format!(
+                "{}{}",
+                "we check again ".repeat(40),
+                (0..300).map(|i| format!("w{i} ")).collect::<String>()
+            ),
+            format!(
+                "{}{}",
+                (0..300).map(|i| format!("w{i} ")).collect::<String>(),
+                "we check again ".repeat(40)
+            ),
         ];
         for t in &texts {
             // 6 and 7: the rolling window hash rotates the oldest word past 64 bits.
