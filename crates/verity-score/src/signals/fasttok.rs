@@ -109,18 +109,27 @@ impl Step {
 struct PieceCache {
     /// Scratch list of the fused scan's lookups.
     steps: Vec<Step>,
-    slots: Vec<Slot>,
-    hot: Vec<Slot>,
+    slots: Box<[Slot; SLOTS]>,
+    hot: Box<[Slot; HOT]>,
     used: usize,
     long: HashMap<Box<str>, u32>,
+}
+
+/// A zeroed table of `N` slots on the heap (fixed size, so indexing by a masked hash needs no
+/// bounds check).
+fn table<const N: usize>() -> Box<[Slot; N]> {
+    match vec![Slot::default(); N].into_boxed_slice().try_into() {
+        Ok(table) => table,
+        Err(_) => unreachable!("the vector has N slots"),
+    }
 }
 
 impl PieceCache {
     fn new() -> PieceCache {
         PieceCache {
             steps: Vec::new(),
-            slots: vec![Slot::default(); SLOTS],
-            hot: vec![Slot::default(); HOT],
+            slots: table(),
+            hot: table(),
             used: 0,
             long: HashMap::new(),
         }
@@ -132,11 +141,18 @@ impl PieceCache {
     fn find(&mut self, key: [u64; 2], len: usize) -> Result<u64, usize> {
         let hi = key[1] | (len as u64) << 56;
         let h = (key[0] ^ hi.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let hot = (h >> (64 - HOT_BITS)) as usize;
+        let hot = (h >> (64 - HOT_BITS)) as usize & (HOT - 1);
         let slot = self.hot[hot];
         if slot.0[0] == key[0] && slot.0[1] & KEY_BITS == hi {
             return Ok(slot.0[1]);
         }
+        self.find_behind(key, hi, h, hot)
+    }
+
+    /// [`PieceCache::find`] past the front table (the key with its length is `[key[0], hi]`,
+    /// its hash `h`, its front slot `hot`).
+    #[inline(never)]
+    fn find_behind(&mut self, key: [u64; 2], hi: u64, h: u64, hot: usize) -> Result<u64, usize> {
         let mask = SLOTS - 1;
         let mut at = (h >> 47) as usize & mask;
         loop {
@@ -744,7 +760,7 @@ impl TokenCounter {
         mut markers: Option<&mut MarkerScan>,
     ) -> Option<usize> {
         /// Lookups listed before they are made (bounds the list on huge texts).
-        const BATCH: usize = 1024;
+        const BATCH: usize = 128;
         let b = text.as_bytes();
         let mut steps = std::mem::take(&mut cache.steps);
         steps.clear();
@@ -889,47 +905,76 @@ impl TokenCounter {
     ) -> Option<usize> {
         let b = text.as_bytes();
         let mut total = 0usize;
+        // The common step (a chunk found in the cache, no marker in it) stays in this loop;
+        // the others leave it.
         for step in steps {
             let (start, end) = (step.start, step.end);
             if step.chunk {
-                let len = end - start;
-                let bits = match cache.find(step.key, len) {
-                    Ok(bits) => bits,
-                    Err(_) => {
-                        let chunk = &text[start..end];
-                        let mut n = 0;
-                        let mut i = 0;
-                        while i < chunk.len() {
-                            let end = classes.piece_end(chunk, i)?;
-                            n += cache.count(&self.tokenizer, self.canon, chunk, i, end);
-                            i = end;
+                match cache.find(step.key, end - start) {
+                    Ok(bits) => {
+                        total += (bits >> 60) as usize;
+                        if bits & MARKER_BIT != 0 {
+                            if let Some(m) = markers.as_deref_mut() {
+                                m.range(b, start, end);
+                            }
                         }
-                        // The pieces may have taken the free slot: look again.
-                        if let Err(at) = cache.find(step.key, len) {
-                            cache.insert(at, step.key, len, n, chunk.as_bytes());
-                        }
-                        let marker = if reflection::matcher().may_start_in(chunk.as_bytes()) {
-                            MARKER_BIT
-                        } else {
-                            0
-                        };
-                        (n as u64) << 60 | marker
                     }
-                };
-                total += (bits >> 60) as usize;
-                if bits & MARKER_BIT != 0 {
-                    if let Some(m) = markers.as_deref_mut() {
-                        m.range(b, start, end);
+                    Err(_) => {
+                        total += self.missed_chunk(classes, cache, text, step, &mut markers)?;
                     }
                 }
             } else {
-                total += cache.count(&self.tokenizer, self.canon, text, start, end);
-                if let Some(m) = markers.as_deref_mut() {
-                    m.range(b, start, end);
-                }
+                total += self.piece_step(cache, text, step, &mut markers);
             }
         }
         Some(total)
+    }
+
+    /// Tokens of a chunk step not in the cache (counted piece by piece, then cached).
+    #[inline(never)]
+    fn missed_chunk(
+        &self,
+        classes: &Classes,
+        cache: &mut PieceCache,
+        text: &str,
+        step: &Step,
+        markers: &mut Option<&mut MarkerScan>,
+    ) -> Option<usize> {
+        let (start, end) = (step.start, step.end);
+        let len = end - start;
+        let chunk = &text[start..end];
+        let mut n = 0;
+        let mut i = 0;
+        while i < chunk.len() {
+            let end = classes.piece_end(chunk, i)?;
+            n += cache.count(&self.tokenizer, self.canon, chunk, i, end);
+            i = end;
+        }
+        // The pieces may have taken the free slot: look again.
+        if let Err(at) = cache.find(step.key, len) {
+            cache.insert(at, step.key, len, n, chunk.as_bytes());
+        }
+        if let Some(m) = markers.as_deref_mut() {
+            if reflection::matcher().may_start_in(chunk.as_bytes()) {
+                m.range(text.as_bytes(), start, end);
+            }
+        }
+        Some(n)
+    }
+
+    /// Tokens of a piece step (and its markers).
+    #[inline(never)]
+    fn piece_step(
+        &self,
+        cache: &mut PieceCache,
+        text: &str,
+        step: &Step,
+        markers: &mut Option<&mut MarkerScan>,
+    ) -> usize {
+        if let Some(m) = markers.as_deref_mut() {
+            m.range(text.as_bytes(), step.start, step.end);
+        }
+        cache.count(&self.tokenizer, self.canon, text, step.start, step.end)
     }
 
     /// The pieces of `text` as byte ranges (`None` where the scanner declines); for tests.
