@@ -69,33 +69,44 @@ const KEY_BITS: u64 = ((1 << 60) - 1) & !MARKER_BIT;
 #[repr(C, align(16))]
 struct Slot([u64; 2]);
 
-/// One lookup of the fused scan: a chunk `text[start..end]` of at most [`SHORT`] bytes by
-/// its (digit-blind) key, or a piece counted by [`PieceCache::count`].
+/// One lookup of the fused scan (24 bytes): a chunk `text[start..end]` of at most [`SHORT`]
+/// bytes by its (digit-blind) key with its length in bits 56..60 of the second word (as the
+/// cache compares it, never `[0, 0]`), or a piece counted by [`PieceCache::count`] (key
+/// `[0, 0]`). Offsets fit 32 bits: longer texts do not take the fused scan.
 #[derive(Clone, Copy)]
 struct Step {
     key: [u64; 2],
-    start: usize,
-    end: usize,
-    chunk: bool,
+    start: u32,
+    end: u32,
 }
 
 impl Step {
+    #[inline(always)]
     fn chunk(key: [u64; 2], start: usize, end: usize) -> Step {
         Step {
-            key,
-            start,
-            end,
-            chunk: true,
+            key: [key[0], key[1] | ((end - start) as u64) << 56],
+            start: start as u32,
+            end: end as u32,
         }
     }
 
+    #[inline(always)]
     fn piece(start: usize, end: usize) -> Step {
         Step {
             key: [0, 0],
-            start,
-            end,
-            chunk: false,
+            start: start as u32,
+            end: end as u32,
         }
+    }
+
+    #[inline(always)]
+    fn is_chunk(&self) -> bool {
+        self.key[1] != 0
+    }
+
+    #[inline(always)]
+    fn range(&self) -> (usize, usize) {
+        (self.start as usize, self.end as usize)
     }
 }
 
@@ -139,7 +150,13 @@ impl PieceCache {
     /// (the count is its top four bits, see [`Slot`]), else `Err(free slot)`.
     #[inline(always)]
     fn find(&mut self, key: [u64; 2], len: usize) -> Result<u64, usize> {
-        let hi = key[1] | (len as u64) << 56;
+        self.find_keyed([key[0], key[1] | (len as u64) << 56])
+    }
+
+    /// [`PieceCache::find`] with the length already in the key's bits 56..60.
+    #[inline(always)]
+    fn find_keyed(&mut self, key: [u64; 2]) -> Result<u64, usize> {
+        let hi = key[1];
         let h = (key[0] ^ hi.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let hot = (h >> (64 - HOT_BITS)) as usize & (HOT - 1);
         let slot = self.hot[hot];
@@ -270,19 +287,42 @@ fn digits_are_single_tokens(tokenizer: &Tokenizer) -> bool {
     })
 }
 
+/// Masks keeping the first `len` bytes of two little-endian words, by `len` (0..=16).
+const KEEP: [[u64; 2]; 17] = {
+    let mut masks = [[0u64; 2]; 17];
+    let mut len = 0;
+    while len <= 16 {
+        let lo = if len >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * len)) - 1
+        };
+        let hi = if len >= 16 {
+            u64::MAX
+        } else if len <= 8 {
+            0
+        } else {
+            (1u64 << (8 * (len - 8))) - 1
+        };
+        masks[len] = [lo, hi];
+        len += 1;
+    }
+    masks
+};
+
 /// The `len <= 16` bytes at `s[i..]`, zero-padded, as two little-endian words.
 #[inline]
 pub(crate) fn load_bytes(s: &[u8], i: usize, len: usize) -> [u64; 2] {
     if let Some(window) = s.get(i..i + 16) {
-        let mut w = [0u8; 16];
-        w.copy_from_slice(window);
-        let v = u128::from_le_bytes(w);
-        let v = if len == 16 {
-            v
-        } else {
-            v & ((1u128 << (len * 8)) - 1)
-        };
-        [v as u64, (v >> 64) as u64]
+        let lo = u64::from_le_bytes([
+            window[0], window[1], window[2], window[3], window[4], window[5], window[6], window[7],
+        ]);
+        let hi = u64::from_le_bytes([
+            window[8], window[9], window[10], window[11], window[12], window[13], window[14],
+            window[15],
+        ]);
+        let [keep_lo, keep_hi] = KEEP[len];
+        [lo & keep_lo, hi & keep_hi]
     } else {
         let mut w = [0u8; 16];
         w[..len].copy_from_slice(&s[i..i + len]);
@@ -761,6 +801,10 @@ impl TokenCounter {
     ) -> Option<usize> {
         /// Lookups listed before they are made (bounds the list on huge texts).
         const BATCH: usize = 128;
+        if u32::try_from(text.len()).is_err() {
+            // Step offsets are 32-bit: a text of 4 GiB or more is counted piece by piece.
+            return None;
+        }
         let b = text.as_bytes();
         let mut steps = std::mem::take(&mut cache.steps);
         steps.clear();
@@ -775,19 +819,8 @@ impl TokenCounter {
             let len = e - c;
             // A short chunk's bytes, loaded once, give both the word's hash (the chunk without
             // its leading whitespace character) and the cache key.
-            let raw = if len <= SHORT {
-                let [lo, hi] = load_bytes(b, c, len);
-                let v = (u128::from(hi) << 64 | u128::from(lo)) >> (8 * (s - c));
-                words.push(super::text::short_word_hash(
-                    v as u64,
-                    (v >> 64) as u64,
-                    e - s,
-                ));
-                Some([lo, hi])
-            } else {
-                words.push(super::text::word_hash(b, s, e));
-                None
-            };
+            words.push(super::text::word_hash(b, s, e));
+            let raw = (len <= SHORT).then(|| load_bytes(b, c, len));
             while pos < c {
                 let end = classes.piece_end(text, pos)?;
                 steps.push(Step::piece(pos, end));
@@ -908,9 +941,9 @@ impl TokenCounter {
         // The common step (a chunk found in the cache, no marker in it) stays in this loop;
         // the others leave it.
         for step in steps {
-            let (start, end) = (step.start, step.end);
-            if step.chunk {
-                match cache.find(step.key, end - start) {
+            let (start, end) = step.range();
+            if step.is_chunk() {
+                match cache.find_keyed(step.key) {
                     Ok(bits) => {
                         total += (bits >> 60) as usize;
                         if bits & MARKER_BIT != 0 {
@@ -940,8 +973,9 @@ impl TokenCounter {
         step: &Step,
         markers: &mut Option<&mut MarkerScan>,
     ) -> Option<usize> {
-        let (start, end) = (step.start, step.end);
+        let (start, end) = step.range();
         let len = end - start;
+        let key = [step.key[0], step.key[1] & !(0xf << 56)];
         let chunk = &text[start..end];
         let mut n = 0;
         let mut i = 0;
@@ -951,8 +985,8 @@ impl TokenCounter {
             i = end;
         }
         // The pieces may have taken the free slot: look again.
-        if let Err(at) = cache.find(step.key, len) {
-            cache.insert(at, step.key, len, n, chunk.as_bytes());
+        if let Err(at) = cache.find_keyed(step.key) {
+            cache.insert(at, key, len, n, chunk.as_bytes());
         }
         if let Some(m) = markers.as_deref_mut() {
             if reflection::matcher().may_start_in(chunk.as_bytes()) {
@@ -971,10 +1005,11 @@ impl TokenCounter {
         step: &Step,
         markers: &mut Option<&mut MarkerScan>,
     ) -> usize {
+        let (start, end) = step.range();
         if let Some(m) = markers.as_deref_mut() {
-            m.range(text.as_bytes(), step.start, step.end);
+            m.range(text.as_bytes(), start, end);
         }
-        cache.count(&self.tokenizer, self.canon, text, step.start, step.end)
+        cache.count(&self.tokenizer, self.canon, text, start, end)
     }
 
     /// The pieces of `text` as byte ranges (`None` where the scanner declines); for tests.
