@@ -19,7 +19,7 @@ use crate::signals::{AttemptOutcome, TaskStats, VerifierChoice};
 use crate::util::{hash64, normalize_answer, normalize_problem};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeSet, HashMap};
-use verity_core::record::Record;
+use verity_core::record::{Record, Signals};
 
 /// How rows are grouped into tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,10 +174,8 @@ impl Grouper {
     }
 }
 
-fn absent(signals: &mut Map<String, Value>, name: &str, reason: &str) {
-    let entry = signals
-        .entry("absent")
-        .or_insert_with(|| Value::Object(Map::new()));
+fn absent(signals: &mut Signals, name: &str, reason: &str) {
+    let entry = signals.get_or_insert_with("absent", || Value::Object(Map::new()));
     if let Value::Object(m) = entry {
         m.insert(name.into(), json!(reason));
     }

@@ -1,6 +1,6 @@
 //! Attempts: the behaviour recorded for a task (samples, chosen/rejected, trajectories).
 
-use super::{Feedback, Fields, Message};
+use super::{Feedback, Fields, Message, Signals};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -124,9 +124,9 @@ pub struct Attempt {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub feedback: Vec<Feedback>,
     /// Attempt-level utility signals written by `verity score`.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[serde(default, skip_serializing_if = "Signals::is_empty")]
     #[schemars(with = "Map<String, Value>")]
-    pub signals: Fields,
+    pub signals: Signals,
 }
 
 impl Attempt {

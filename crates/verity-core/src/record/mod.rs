@@ -9,10 +9,12 @@
 
 mod attempt;
 mod feedback;
+mod signals;
 mod task;
 
 pub use attempt::{Attempt, AttemptRole, Event, Generator, Step, StepLabel};
 pub use feedback::{Contract, Feedback, Granularity, Verdict, VerifierId};
+pub use signals::{SignalName, Signals};
 pub use task::{Message, Reference, Source, Task, TestCase, TestKind, Tests};
 
 use schemars::JsonSchema;
@@ -126,9 +128,9 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "is_default")]
     pub lineage: Lineage,
     /// Task-level utility signals written by `verity score` (pass rate, pass@k, band, ...).
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[serde(default, skip_serializing_if = "Signals::is_empty")]
     #[schemars(with = "Map<String, Value>")]
-    pub signals: Fields,
+    pub signals: Signals,
     /// Every input field the adapter did not map, verbatim.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     #[schemars(with = "Map<String, Value>")]
@@ -148,7 +150,7 @@ impl Record {
             task: Task::default(),
             attempts: Vec::new(),
             lineage: Lineage::default(),
-            signals: Map::new(),
+            signals: Signals::new(),
             meta: Map::new(),
         }
     }

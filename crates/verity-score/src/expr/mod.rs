@@ -149,7 +149,7 @@ pub fn resolve_path(record: &Record, path: &str) -> Option<Value> {
                 .map_or(Value::Null, |d| json!(d)),
         ),
         "attempt_count" => Cow::Owned(json!(record.attempts.len())),
-        "signals" => Cow::Owned(Value::Object(record.signals.clone())),
+        "signals" => Cow::Owned(Value::Object(record.signals.to_map())),
         "meta" => Cow::Owned(Value::Object(record.meta.clone())),
         "task" => Cow::Owned(serde_json::to_value(&record.task).ok()?),
         "lineage" => Cow::Owned(serde_json::to_value(&record.lineage).ok()?),

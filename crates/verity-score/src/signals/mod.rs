@@ -29,7 +29,7 @@ use rollout::{is_rollout, round6};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use text::SCRIPTS;
-use verity_core::record::{Attempt, Record};
+use verity_core::record::{Attempt, Record, Signals};
 use verity_core::tokens::Tokenizer;
 
 /// How to score.
@@ -126,7 +126,7 @@ impl Scorer {
 
     /// Attempt-level signals, written into `attempt.signals`.
     pub fn score_attempt(&self, attempt: &mut Attempt, code: bool) {
-        let mut s = Map::with_capacity(24);
+        let mut s = Signals::with_capacity(24);
         let mut absent = Map::new();
         let trace = attempt.trace.as_deref();
         let response = attempt.response.as_deref();
@@ -200,34 +200,34 @@ impl Scorer {
             )
         });
         if let Some(n) = chars[0] {
-            s.insert("trace_chars".into(), json!(n));
+            s.push("trace_chars", json!(n));
         }
         if let Some(n) = chars[1] {
-            s.insert("response_chars".into(), json!(n));
+            s.push("response_chars", json!(n));
         }
         if self.tokenizer.is_some() {
             if let Some(tt) = tt {
-                s.insert("trace_tokens".into(), json!(tt));
+                s.push("trace_tokens", json!(tt));
             }
             if let Some(rt) = rt {
-                s.insert("response_tokens".into(), json!(rt));
+                s.push("response_tokens", json!(rt));
             }
-            s.insert("tokens".into(), json!(tt.unwrap_or(0) + rt.unwrap_or(0)));
+            s.push("tokens", json!(tt.unwrap_or(0) + rt.unwrap_or(0)));
         }
         if blank && !has_actions {
             absent.insert(
                 "text".into(),
                 json!("empty trace and response: text signals absent"),
             );
-            s.insert("empty".into(), json!(true));
+            s.push("empty", json!(true));
         } else if !blank {
             let shape = text::think_shape(trace, response);
-            s.insert("think".into(), json!(shape.as_str()));
-            s.insert("think_wellformed".into(), json!(shape.well_formed()));
+            s.push("think", json!(shape.as_str()));
+            s.push("think_wellformed", json!(shape.well_formed()));
             // The final answer lives in the response when the trace is separate.
             let answer_text = response.or(trace).unwrap_or("");
             let marker = text::final_answer_marker(attempt.answer.as_deref(), answer_text, code);
-            s.insert("has_final_answer".into(), json!(marker.is_some()));
+            s.push("has_final_answer", json!(marker.is_some()));
             let mut reasons = Vec::new();
             if attempt.finish_reason.as_deref() == Some("length") {
                 reasons.push("finish_reason=length");
@@ -238,9 +238,9 @@ impl Scorer {
             if marker.is_none() {
                 reasons.push("no_final_answer");
             }
-            s.insert("truncated".into(), json!(!reasons.is_empty()));
+            s.push("truncated", json!(!reasons.is_empty()));
             if !reasons.is_empty() {
-                s.insert("truncation_reasons".into(), json!(reasons));
+                s.push("truncation_reasons", json!(reasons));
             }
             let consistency_trace = trace.or(if response.is_some() { None } else { Some("") });
             // With no separate trace the whole output is the trace and the stated answer is the
@@ -255,16 +255,16 @@ impl Scorer {
             };
             match consistency {
                 Ok(c) => {
-                    s.insert("answer_consistent".into(), json!(c));
+                    s.push("answer_consistent", json!(c));
                 }
                 Err(reason) => {
                     absent.insert("answer_consistent".into(), json!(reason));
                 }
             }
-            s.insert("words".into(), json!(rep.words));
-            s.insert("repeat_ngram_ratio".into(), json!(round6(rep.ngram_ratio)));
-            s.insert("tail_repeat_ratio".into(), json!(round6(rep.tail_ratio)));
-            s.insert("looping".into(), json!(rep.looping));
+            s.push("words", json!(rep.words));
+            s.push("repeat_ngram_ratio", json!(round6(rep.ngram_ratio)));
+            s.push("tail_repeat_ratio", json!(round6(rep.tail_ratio)));
+            s.push("looping", json!(rep.looping));
             let counts = reflection;
             let total: u32 = counts.iter().sum();
             let mut by = Map::new();
@@ -273,8 +273,8 @@ impl Scorer {
                     by.insert(REFLECTION_MARKERS[i].0.into(), json!(c));
                 }
             }
-            s.insert("reflection_count".into(), json!(total));
-            s.insert("reflection".into(), Value::Object(by));
+            s.push("reflection_count", json!(total));
+            s.push("reflection", Value::Object(by));
             let letters: u64 = mix.iter().sum();
             if letters > 0 {
                 let mut fractions = Map::new();
@@ -296,18 +296,18 @@ impl Scorer {
                 let mixed = ranked.iter().skip(1).any(|(i, c)| {
                     SCRIPTS[*i] != "greek" && *c >= 10 && *c as f64 / letters as f64 >= 0.05
                 });
-                s.insert("scripts".into(), Value::Object(fractions));
-                s.insert("dominant_script".into(), json!(SCRIPTS[dominant]));
-                s.insert("language_mixed".into(), json!(mixed));
+                s.push("scripts", Value::Object(fractions));
+                s.push("dominant_script", json!(SCRIPTS[dominant]));
+                s.push("language_mixed", json!(mixed));
             } else {
                 absent.insert("scripts".into(), json!("no letters in the text"));
             }
         }
         if let Some(agent) = agent::agent_signals(attempt) {
-            s.extend(agent);
+            s.extend(agent.into_iter().map(|(k, v)| (k.into(), v)));
         }
         if !absent.is_empty() {
-            s.insert("absent".into(), Value::Object(absent));
+            s.push("absent", Value::Object(absent));
         }
         if attempt.signals.is_empty() {
             attempt.signals = s;
@@ -328,10 +328,8 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
     }
 }
 
-fn insert_absent(signals: &mut Map<String, Value>, name: &str, reason: &str) {
-    let entry = signals
-        .entry("absent")
-        .or_insert_with(|| Value::Object(Map::new()));
+fn insert_absent(signals: &mut Signals, name: &str, reason: &str) {
+    let entry = signals.get_or_insert_with("absent", || Value::Object(Map::new()));
     if let Value::Object(m) = entry {
         m.insert(name.into(), json!(reason));
     }
@@ -398,7 +396,7 @@ impl ScoreSummary {
         }
     }
 
-    fn add_absent(&mut self, signals: &Map<String, Value>) {
+    fn add_absent(&mut self, signals: &Signals) {
         if let Some(Value::Object(m)) = signals.get("absent") {
             for (name, reason) in m {
                 let reasons = match self.absent.get_mut(name.as_str()) {

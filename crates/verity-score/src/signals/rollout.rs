@@ -11,7 +11,9 @@
 
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use verity_core::record::{Attempt, AttemptRole, Feedback, Granularity, Verdict, VerifierId};
+use verity_core::record::{
+    Attempt, AttemptRole, Feedback, Granularity, Signals, Verdict, VerifierId,
+};
 
 /// Which feedback counts as the pass/fail verdict of an attempt.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -224,7 +226,7 @@ impl TaskStats {
 
     /// Write the task-level signals into `signals`; reasons for absent signals go to
     /// `signals.absent`.
-    pub fn write(&self, ks: &[u64], signals: &mut Map<String, Value>) {
+    pub fn write(&self, ks: &[u64], signals: &mut Signals) {
         let mut absent = signals
             .remove("absent")
             .and_then(|v| match v {
@@ -376,7 +378,7 @@ mod tests {
                 verifier: p.map(|_| "math@1".to_string()),
             });
         }
-        let mut m = Map::new();
+        let mut m = Signals::new();
         s.write(&[1, 2, 8], &mut m);
         assert_eq!(m["attempts"], json!(4));
         assert_eq!(m["graded"], json!(3));
@@ -388,7 +390,7 @@ mod tests {
         assert_eq!(m["verifier"], json!("math@1"));
         assert!(m["pass_at_k"].get("8").is_none(), "k > n is absent");
         let empty = TaskStats::default();
-        let mut m = Map::new();
+        let mut m = Signals::new();
         empty.write(&[1], &mut m);
         assert!(m["absent"]["pass_rate"]
             .as_str()
