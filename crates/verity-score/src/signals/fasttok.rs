@@ -1007,7 +1007,14 @@ impl TokenCounter {
     ) -> usize {
         let (start, end) = step.range();
         if let Some(m) = markers.as_deref_mut() {
-            m.range(text.as_bytes(), start, end);
+            // A phrase starts with an ASCII letter: most pieces here (whitespace, digits,
+            // punctuation) cannot hold one.
+            if text.as_bytes()[start..end]
+                .iter()
+                .any(u8::is_ascii_alphabetic)
+            {
+                m.range(text.as_bytes(), start, end);
+            }
         }
         cache.count(&self.tokenizer, self.canon, text, start, end)
     }

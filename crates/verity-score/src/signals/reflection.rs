@@ -82,6 +82,9 @@ pub struct ReflectionMatcher {
     /// Lowercase phrases with their group, sorted by prefix slot, longest first in a slot.
     phrases: Vec<(Box<[u8]>, usize)>,
     slots: [Slot; SLOTS],
+    /// Per phrase (same order): its first eight bytes (lowercase, little-endian, zero-padded)
+    /// and the mask of those it has.
+    heads: Vec<(u64, u64)>,
     /// Multiplier of the prefix hash (found at build time so that no two prefixes collide).
     mul: u32,
 }
@@ -153,9 +156,22 @@ impl ReflectionMatcher {
             }
             slot.end = i as u16 + 1;
         }
+        let heads = phrases
+            .iter()
+            .map(|(phrase, _)| {
+                let mut head = [0u8; 8];
+                let mut mask = [0u8; 8];
+                for (k, &c) in phrase.iter().take(8).enumerate() {
+                    head[k] = c;
+                    mask[k] = 0xff;
+                }
+                (u64::from_le_bytes(head), u64::from_le_bytes(mask))
+            })
+            .collect();
         ReflectionMatcher {
             phrases,
             slots,
+            heads,
             mul,
         }
     }
@@ -190,7 +206,19 @@ impl ReflectionMatcher {
         if slot.prefix != prefix {
             return;
         }
-        for (phrase, group) in &self.phrases[usize::from(slot.first)..usize::from(slot.end)] {
+        // The eight bytes at `at`, ASCII letters lowercased, rule out most phrases of the slot
+        // with one comparison each.
+        let window = b.get(at..at + 8).map(|w| {
+            let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            x | (super::scan::ascii_letter8(x) >> 2)
+        });
+        let range = usize::from(slot.first)..usize::from(slot.end);
+        for ((phrase, group), &(head, mask)) in
+            self.phrases[range.clone()].iter().zip(&self.heads[range])
+        {
+            if window.is_some_and(|w| w & mask != head) {
+                continue;
+            }
             let end = at + phrase.len();
             if end <= b.len()
                 && b[at..end].eq_ignore_ascii_case(phrase)
