@@ -234,8 +234,31 @@ impl TaskStats {
                 _ => None,
             })
             .unwrap_or_default();
-        signals.insert("attempts".into(), json!(self.attempts));
-        signals.insert("graded".into(), json!(self.graded));
+        // On a record without any of these signals yet (the usual case) they are appended
+        // without a search; on a record scored before, each one replaces its old value.
+        const WRITTEN: [&str; 11] = [
+            "attempts",
+            "graded",
+            "passes",
+            "pass_rate",
+            "band",
+            "pass_at_k",
+            "verifier",
+            "majority_answer",
+            "majority_agreement",
+            "majority_passed",
+            "absent",
+        ];
+        let fresh = !WRITTEN.iter().any(|name| signals.contains_key(name));
+        let mut set = |name: &'static str, value: Value| {
+            if fresh {
+                signals.push(name, value);
+            } else {
+                signals.insert(name.into(), value);
+            }
+        };
+        set("attempts", json!(self.attempts));
+        set("graded", json!(self.graded));
         if self.attempts == 0 {
             absent.insert("pass_rate".into(), json!("the record has no attempts"));
         } else if self.graded == 0 {
@@ -245,35 +268,35 @@ impl TaskStats {
             );
         }
         if let Some(rate) = self.pass_rate() {
-            signals.insert("passes".into(), json!(self.passes));
-            signals.insert("pass_rate".into(), json!(round6(rate)));
-            signals.insert("band".into(), json!(band(rate)));
+            set("passes", json!(self.passes));
+            set("pass_rate", json!(round6(rate)));
+            set("band", json!(band(rate)));
             let mut at_k = Map::new();
             for &k in ks {
                 if let Some(v) = pass_at_k(self.graded, self.passes, k) {
                     at_k.insert(k.to_string(), json!(round6(v)));
                 }
             }
-            signals.insert("pass_at_k".into(), Value::Object(at_k));
+            set("pass_at_k", Value::Object(at_k));
             if self.verifiers.len() == 1 {
                 if let Some(v) = self.verifiers.keys().next() {
-                    signals.insert("verifier".into(), json!(v));
+                    set("verifier", json!(v));
                 }
             } else {
-                signals.insert("verifier".into(), json!(self.verifiers));
+                set("verifier", json!(self.verifiers));
             }
         }
         match self.majority() {
             Some((answer, count)) => {
                 let answered: u64 = self.answers.values().sum();
-                signals.insert("majority_answer".into(), json!(answer));
-                signals.insert(
-                    "majority_agreement".into(),
+                set("majority_answer", json!(answer));
+                set(
+                    "majority_agreement",
                     json!(round6(count as f64 / answered as f64)),
                 );
                 if let Some(&(p, f)) = self.answer_verdicts.get(answer) {
                     if p + f > 0 {
-                        signals.insert("majority_passed".into(), json!(p > 0 && f == 0));
+                        set("majority_passed", json!(p > 0 && f == 0));
                     }
                 }
             }
@@ -286,7 +309,7 @@ impl TaskStats {
             None => {}
         }
         if !absent.is_empty() {
-            signals.insert("absent".into(), Value::Object(absent));
+            set("absent", Value::Object(absent));
         }
     }
 }
@@ -389,6 +412,15 @@ mod tests {
         assert_eq!(m["majority_passed"], json!(true));
         assert_eq!(m["verifier"], json!("math@1"));
         assert!(m["pass_at_k"].get("8").is_none(), "k > n is absent");
+        // Written again (a record scored twice, with a signal of its own first): each signal
+        // is replaced in place, none is repeated.
+        let mut again = Signals::new();
+        again.push("tokenizer", json!("cl100k_base"));
+        s.write(&[1, 2, 8], &mut again);
+        let once = again.clone();
+        s.write(&[1, 2, 8], &mut again);
+        assert_eq!(again, once);
+        assert_eq!(again.len(), m.len() + 1);
         let empty = TaskStats::default();
         let mut m = Signals::new();
         empty.write(&[1], &mut m);

@@ -384,6 +384,13 @@ pub const SCRIPTS: [&str; 7] = [
 
 /// Script index of a non-ASCII letter (same order as [`SCRIPTS`]); `None` for a non-letter.
 fn script_of(c: char) -> Option<usize> {
+    // Common in traces and decided without the Unicode tables: Latin-1 and Latin Extended
+    // letters, and the punctuation, arrows and mathematical operators around them.
+    match c {
+        '\u{d7}' | '\u{f7}' | '\u{2010}'..='\u{205e}' | '\u{2190}'..='\u{22ff}' => return None,
+        '\u{c0}'..='\u{24f}' => return Some(0),
+        _ => {}
+    }
     if c.is_ascii() || !c.is_alphabetic() {
         return None;
     }
@@ -669,6 +676,14 @@ mod tests {
                 }
             }
             assert_eq!(script_mix(t), expected, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn script_shortcuts_agree_with_the_unicode_tables() {
+        for c in (0x80u32..0x3000).filter_map(char::from_u32) {
+            let letter = c.is_alphabetic();
+            assert_eq!(script_of(c).is_some(), letter, "{c:?} U+{:04X}", c as u32);
         }
     }
 
