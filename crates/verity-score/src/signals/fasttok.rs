@@ -821,6 +821,12 @@ impl TokenCounter {
             // its leading whitespace character) and the cache key.
             words.push(super::text::word_hash(b, s, e));
             let raw = (len <= SHORT).then(|| load_bytes(b, c, len));
+            // The gap before the chunk. Newlines alone (the usual line break) are one piece
+            // (`\s*[\r\n]`: the word follows), looked up whole like a chunk.
+            if pos < c && c - pos <= SHORT && b[pos..c].iter().all(|&x| x == b'\n' || x == b'\r') {
+                steps.push(Step::chunk(load_bytes(b, pos, c - pos), pos, c));
+                pos = c;
+            }
             while pos < c {
                 let end = classes.piece_end(text, pos)?;
                 steps.push(Step::piece(pos, end));
