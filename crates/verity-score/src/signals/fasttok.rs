@@ -817,10 +817,16 @@ impl TokenCounter {
             }
             let c = chunk_start(b, s);
             let len = e - c;
-            // A short chunk's bytes, loaded once, give both the word's hash (the chunk without
-            // its leading whitespace character) and the cache key.
-            words.push(super::text::word_hash(b, s, e));
             let raw = (len <= SHORT).then(|| load_bytes(b, c, len));
+            // A chunk of one ASCII whitespace character and the word: its bytes, loaded once,
+            // give both the cache key and the word's hash (that character made a space, see
+            // `word_hash`).
+            words.push(match raw {
+                Some([lo, hi]) if c + 1 == s => {
+                    super::text::short_word_hash((lo & !0xff) | 0x20, hi, len)
+                }
+                _ => super::text::word_hash(b, s, e),
+            });
             // The gap before the chunk. Newlines alone (the usual line break) are one piece
             // (`\s*[\r\n]`: the word follows), looked up whole like a chunk.
             if pos < c && c - pos <= SHORT && b[pos..c].iter().all(|&x| x == b'\n' || x == b'\r') {

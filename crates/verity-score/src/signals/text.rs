@@ -149,13 +149,16 @@ pub struct Repetition {
 
 const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
-/// Hash of the word `b[s..e]` (non-empty).
+/// Hash of the word `b[s..e]` (non-empty). A word of at most 15 bytes is hashed as a space
+/// followed by the word ([`short_word_hash`] of those bytes), so the token scan, which loads a
+/// word with the whitespace character before it, hashes the bytes it loaded with that
+/// character set to a space.
 #[inline]
 pub(crate) fn word_hash(b: &[u8], s: usize, e: usize) -> u64 {
     let len = e - s;
-    if len <= 16 {
+    if len <= 15 {
         let [lo, hi] = super::fasttok::load_bytes(b, s, len);
-        return short_word_hash(lo, hi, len);
+        return short_word_hash(lo << 8 | 0x20, hi << 8 | lo >> 56, len + 1);
     }
     let mut h = len as u64;
     let mut i = s;
@@ -173,9 +176,8 @@ pub(crate) fn word_hash(b: &[u8], s: usize, e: usize) -> u64 {
     crate::util::mix64(h)
 }
 
-/// Hash of a word of `len <= 16` bytes given as two little-endian words, zero-padded (what
-/// [`word_hash`] computes for such a word; the token scan calls it with the bytes it already
-/// loaded).
+/// Hash of `len <= 16` bytes given as two little-endian words, zero-padded ([`word_hash`]
+/// of a word of at most 15 bytes is this hash of a space and the word).
 #[inline(always)]
 pub(crate) fn short_word_hash(lo: u64, hi: u64, len: usize) -> u64 {
     // One folded 64x64 -> 128-bit multiply (wyhash's mixer): both halves of the product,
