@@ -64,16 +64,33 @@ def fresh(out):
     os.sync()
 
 
+ROUNDS = {}
+
+
 def best_of(named_cmds, env, out):
-    """Run every command REPEATS times, interleaved; keep each one's fastest wall time."""
+    """Run every command REPEATS times, interleaved; keep each one's fastest wall time, and
+    every round's times in ROUNDS (for the per-round ratios: a slow spell of the machine or
+    of the kernel's writeback hits the runs of one round alike)."""
     best = {}
     for _ in range(REPEATS):
         for name, cmd in named_cmds:
             fresh(out)
             r = timed(cmd, env=env)
+            ROUNDS.setdefault(name, []).append(r)
             if name not in best or r[0] < best[name][0]:
                 best[name] = r
     return [(name, best[name]) for name, _ in named_cmds]
+
+
+def per_round(name, base):
+    """Median over rounds of base/name by wall time and by CPU time (None without rounds)."""
+    runs, bases = ROUNDS.get(name, []), ROUNDS.get(base, [])
+    if not runs or len(runs) != len(bases):
+        return None, None
+    wall = sorted(b[0] / r[0] for r, b in zip(runs, bases))
+    cpu = sorted(b[2] / r[2] for r, b in zip(runs, bases) if r[2] > 0)
+    med = lambda xs: xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+    return med(wall), (med(cpu) if cpu else None)
 
 
 def count_lines(path):
@@ -129,17 +146,24 @@ def main(path, subset):
     print(f"\n{path}: {size / 1e6:.0f} MB, {rows} records; subset {sub_rows} records, {sub_size / 1e6:.0f} MB; "
           f"threads {THREADS}; best of {REPEATS}; commit {commit}; {os.cpu_count()} CPUs")
     print(f"{'run':<44} {'wall s':>8} {'CPU s':>7} {'rec/s':>9} {'MB/s':>7} {'peak MiB':>9} "
-          f"{'load':>5} {'of convert':>11} {'(CPU)':>6}")
+          f"{'load':>5} {'of convert':>11} {'(CPU)':>6} {'per round':>10} {'(CPU)':>6}")
     table = []
     for name, nbytes, nrows, wall, rss, cpu, load in results:
+        wall = max(wall, 0.01)  # /usr/bin/time reports to 10 ms: a tiny file can read in "0"
         frac = convert.get(nbytes, 0) / wall if "cat" not in name else None
         frac_cpu = convert_cpu.get(nbytes, 0) / cpu if "cat" not in name and cpu > 0 else None
+        base = "subset: convert --to verity" if name.startswith("subset") else "convert --to verity"
+        round_wall, round_cpu = per_round(name, base) if "cat" not in name else (None, None)
+        fmt = lambda x, w: "" if x is None else f"{x:>{w}.2f}"
         print(f"{name:<44} {wall:>8.2f} {cpu:>7.2f} {nrows / wall:>9.0f} {nbytes / 1e6 / wall:>7.1f} {rss:>9.0f} "
-              f"{load:>5.1f} {'' if frac is None else f'{frac:>10.2f}'} {'' if frac_cpu is None else f'{frac_cpu:>6.2f}'}")
+              f"{load:>5.1f} {fmt(frac, 11)} {fmt(frac_cpu, 6)} {fmt(round_wall, 10)} {fmt(round_cpu, 6)}")
         table.append({"run": name, "bytes": nbytes, "records": nrows, "wall_s": wall, "cpu_s": cpu,
                       "records_per_s": nrows / wall, "mb_per_s": nbytes / 1e6 / wall,
                       "peak_mib": rss, "load_avg_before": load,
-                      "fraction_of_convert": frac, "fraction_of_convert_cpu": frac_cpu})
+                      "fraction_of_convert": frac, "fraction_of_convert_cpu": frac_cpu,
+                      "fraction_of_convert_per_round_median": round_wall,
+                      "fraction_of_convert_cpu_per_round_median": round_cpu,
+                      "rounds": [{"wall_s": r[0], "cpu_s": r[2]} for r in ROUNDS.get(name, [])]})
     name = Path(path).name.split(".")[0]
     (ROOT / f"bench/score/results-{name}.json").write_text(
         json.dumps({"file": path, "threads": THREADS, "repeats": REPEATS, "commit": commit,
