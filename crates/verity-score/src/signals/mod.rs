@@ -156,14 +156,10 @@ impl Scorer {
                     scan::scan(t, &mut scratch.masks);
                 }
                 let masks = &scratch.masks;
-                *chars = Some(if masks.ascii {
-                    t.len()
-                } else {
-                    t.chars().count()
-                });
+                *chars = Some(t.len() - masks.continuation as usize);
                 mix[0] += masks.ascii_letters;
                 if !masks.ascii {
-                    text::add_non_ascii_scripts(t, &mut mix);
+                    text::add_non_ascii_scripts(t, &masks.lead, &mut mix);
                 }
                 match &self.tokenizer {
                     Some(tok) => {

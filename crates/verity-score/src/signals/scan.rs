@@ -21,6 +21,11 @@ pub struct Masks {
     pub ws: Vec<u64>,
     /// Bit set: the byte is an ASCII letter or digit.
     pub alnum: Vec<u64>,
+    /// Bit set: the byte starts a non-ASCII character (a byte >= 0xC0).
+    pub lead: Vec<u64>,
+    /// Bytes inside non-ASCII characters (0x80..=0xBF): the text has `len - continuation`
+    /// characters.
+    pub continuation: u64,
     /// ASCII letters in the text.
     pub ascii_letters: u64,
     /// The text is all ASCII.
@@ -79,6 +84,8 @@ struct Block {
     letter: u64,
     /// Not ASCII.
     non_ascii: u64,
+    /// A continuation byte of a non-ASCII character (0x80..=0xBF).
+    cont: u64,
 }
 
 /// The [`Block`] of 64 bytes.
@@ -102,11 +109,13 @@ fn classify64<const ALNUM: bool>(block: &[u8]) -> Block {
     let letter_limit = set_splat_i8_m128i(i8::MIN + 26);
     let digit_shift = set_splat_i8_m128i((0x80u8 - b'0') as i8);
     let digit_limit = set_splat_i8_m128i(i8::MIN + 10);
+    let lead_min = set_splat_i8_m128i(0xc0u8 as i8);
     let mut c = Block {
         ws: 0,
         alnum: 0,
         letter: 0,
         non_ascii: 0,
+        cont: 0,
     };
     for k in 0..4 {
         let load = |at: usize| {
@@ -126,6 +135,7 @@ fn classify64<const ALNUM: bool>(block: &[u8]) -> Block {
         c.ws |= mask(ws);
         c.letter |= mask(letter);
         c.non_ascii |= mask(v);
+        c.cont |= mask(cmp_lt_mask_i8_m128i(v, lead_min));
         if ALNUM {
             let digit = cmp_lt_mask_i8_m128i(add_i8_m128i(v, digit_shift), digit_limit);
             c.alnum |= mask(bitor_m128i(letter, digit));
@@ -150,12 +160,15 @@ fn classify64_swar(block: &[u8]) -> Block {
         alnum: 0,
         letter: 0,
         non_ascii: 0,
+        cont: 0,
     };
     for (k, w) in block.chunks_exact(8).enumerate() {
         let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
         let letter = ascii_letter8(x);
         c.letter |= pack8(letter) << (8 * k);
         c.non_ascii |= pack8(x & HIGH) << (8 * k);
+        // Bit 7 set and bit 6 clear.
+        c.cont |= pack8(x & !(x << 1) & HIGH) << (8 * k);
         c.ws |= pack8(ascii_ws8(x)) << (8 * k);
         c.alnum |= pack8(letter | ascii_digit8(x)) << (8 * k);
     }
@@ -178,14 +191,18 @@ fn scan_with<const ALNUM: bool>(text: &str, masks: &mut Masks) {
     let b = text.as_bytes();
     masks.ws.clear();
     masks.alnum.clear();
+    masks.lead.clear();
     let mut letters = 0u64;
     let mut high = 0u64;
+    let mut cont = 0u64;
     let mut blocks = b.chunks_exact(64);
     for block in &mut blocks {
         let c = classify64::<ALNUM>(block);
         letters += u64::from(c.letter.count_ones());
         high |= c.non_ascii;
+        cont += u64::from(c.cont.count_ones());
         masks.ws.push(c.ws);
+        masks.lead.push(c.non_ascii & !c.cont);
         if ALNUM {
             masks.alnum.push(c.alnum);
         }
@@ -195,6 +212,7 @@ fn scan_with<const ALNUM: bool>(text: &str, masks: &mut Masks) {
     let rest = blocks.remainder();
     let mut ws = u64::MAX;
     let mut alnum = 0u64;
+    let mut lead = 0u64;
     for (k, &c) in rest.iter().enumerate() {
         if !matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
             ws &= !(1u64 << k);
@@ -202,26 +220,48 @@ fn scan_with<const ALNUM: bool>(text: &str, masks: &mut Masks) {
         if c.is_ascii_alphanumeric() {
             alnum |= 1u64 << k;
         }
+        if c >= 0xc0 {
+            lead |= 1u64 << k;
+        }
+        cont += u64::from(c & 0xc0 == 0x80);
         letters += u64::from(c.is_ascii_alphabetic());
         high |= u64::from(c) << 56;
     }
     masks.ws.push(ws);
+    masks.lead.push(lead);
     if ALNUM {
         masks.alnum.push(alnum);
     }
     masks.ascii_letters = letters;
+    masks.continuation = cont;
     masks.ascii = high & HIGH == 0;
     if !masks.ascii {
-        mark_non_ascii_whitespace(text, &mut masks.ws);
+        mark_non_ascii_whitespace(text, &masks.lead, &mut masks.ws);
+    }
+}
+
+/// Call `f(at)` for the offset of every non-ASCII character of a text, given the `lead`
+/// bitmap [`scan`] made of it.
+#[inline]
+pub fn for_each_non_ascii(lead: &[u64], mut f: impl FnMut(usize)) {
+    for (block, &m) in lead.iter().enumerate() {
+        let mut m = m;
+        while m != 0 {
+            f(block * 64 + m.trailing_zeros() as usize);
+            m &= m - 1;
+        }
     }
 }
 
 /// Set the bits of the non-ASCII whitespace characters of `text` in `ws`.
-fn mark_non_ascii_whitespace(text: &str, ws: &mut [u64]) {
+fn mark_non_ascii_whitespace(text: &str, lead: &[u64], ws: &mut [u64]) {
     let b = text.as_bytes();
     // Non-ASCII whitespace (U+0085, U+00A0, U+1680, U+2000..U+200A, U+2028, U+2029, U+202F,
     // U+205F, U+3000) starts with one of these lead bytes.
-    let mut mark = |at: usize| {
+    for_each_non_ascii(lead, |at| {
+        if !matches!(b[at], 0xc2 | 0xe1 | 0xe2 | 0xe3) {
+            return;
+        }
         if let Some(c) = text.get(at..).and_then(|r| r.chars().next()) {
             if c.is_whitespace() {
                 for i in at..at + c.len_utf8() {
@@ -229,13 +269,7 @@ fn mark_non_ascii_whitespace(text: &str, ws: &mut [u64]) {
                 }
             }
         }
-    };
-    for at in memchr::memchr3_iter(0xc2, 0xe1, 0xe2, b) {
-        mark(at);
-    }
-    for at in memchr::memchr_iter(0xe3, b) {
-        mark(at);
-    }
+    });
 }
 
 /// Call `f(at)` for every start of a run of set bits in `bitmap` (a bit set after a clear one;
@@ -289,6 +323,19 @@ mod tests {
         }
         let letters = text.bytes().filter(u8::is_ascii_alphabetic).count() as u64;
         assert_eq!(masks.ascii_letters, letters, "{text:?}");
+        let mut leads = Vec::new();
+        for_each_non_ascii(&masks.lead, |at| leads.push(at));
+        let expected: Vec<usize> = text
+            .char_indices()
+            .filter(|(_, c)| !c.is_ascii())
+            .map(|(at, _)| at)
+            .collect();
+        assert_eq!(leads, expected, "{text:?}");
+        assert_eq!(
+            text.len() as u64 - masks.continuation,
+            text.chars().count() as u64,
+            "{text:?}"
+        );
         assert_eq!(masks.ascii, text.is_ascii(), "{text:?}");
     }
 
@@ -320,8 +367,18 @@ mod tests {
             assert_eq!(classify64::<true>(&block), portable, "{block:?}");
             let no_alnum = classify64::<false>(&block);
             assert_eq!(
-                (no_alnum.ws, no_alnum.letter, no_alnum.non_ascii),
-                (portable.ws, portable.letter, portable.non_ascii)
+                (
+                    no_alnum.ws,
+                    no_alnum.letter,
+                    no_alnum.non_ascii,
+                    no_alnum.cont
+                ),
+                (
+                    portable.ws,
+                    portable.letter,
+                    portable.non_ascii,
+                    portable.cont
+                )
             );
         }
     }

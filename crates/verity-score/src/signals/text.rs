@@ -287,10 +287,12 @@ fn repeats(hashes: &[u64], n: usize, table: &mut NgramTable, from: usize) -> (f6
     let mut acc = hashes[..n - 1]
         .iter()
         .fold(0u64, |acc, h| acc.rotate_left(13) ^ h);
-    for (i, &newest) in hashes[n - 1..].iter().enumerate() {
+    // Window i: its newest word is `hashes[i + n - 1]`, its oldest `hashes[i]`.
+    let windows = hashes[n - 1..].iter().zip(hashes).enumerate();
+    for (i, (&newest, &old)) in windows {
         acc = acc.rotate_left(13) ^ newest;
         let h = acc.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        acc ^= hashes[i].rotate_left(oldest);
+        acc ^= old.rotate_left(oldest);
         let g = (h & !0xff) | generation;
         let mut slot = (h >> 17) as usize & mask;
         loop {
@@ -414,30 +416,22 @@ fn script_of(c: char) -> Option<usize> {
 
 /// Letters per script in `text` (same order as [`SCRIPTS`]).
 ///
-/// ASCII letters are counted eight bytes at a time; only the non-ASCII characters (found by
-/// their lead bytes) are decoded.
+/// One byte scan counts the ASCII letters and finds the non-ASCII characters; only those are
+/// decoded.
 pub fn script_mix(text: &str) -> [u64; SCRIPTS.len()] {
     let mut counts = [0u64; SCRIPTS.len()];
-    let b = text.as_bytes();
-    let mut words = b.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        counts[0] += u64::from(super::scan::ascii_letter8(x).count_ones());
-    }
-    counts[0] += words
-        .remainder()
-        .iter()
-        .filter(|c| c.is_ascii_alphabetic())
-        .count() as u64;
-    add_non_ascii_scripts(text, &mut counts);
+    let mut masks = super::scan::Masks::default();
+    super::scan::scan_whitespace(text, &mut masks);
+    counts[0] = masks.ascii_letters;
+    add_non_ascii_scripts(text, &masks.lead, &mut counts);
     counts
 }
 
-/// Add the non-ASCII letters of `text` to `counts` (per script, same order as [`SCRIPTS`]);
-/// the ASCII letters come from [`super::scan::Masks::ascii_letters`].
-pub fn add_non_ascii_scripts(text: &str, counts: &mut [u64; SCRIPTS.len()]) {
-    let b = text.as_bytes();
-    let mut count_char_at = |at: usize| {
+/// Add the non-ASCII letters of `text` to `counts` (per script, same order as [`SCRIPTS`]),
+/// given the lead-byte bitmap of its scan ([`super::scan::Masks::lead`]); the ASCII letters
+/// come from [`super::scan::Masks::ascii_letters`].
+pub fn add_non_ascii_scripts(text: &str, lead: &[u64], counts: &mut [u64; SCRIPTS.len()]) {
+    super::scan::for_each_non_ascii(lead, |at| {
         if let Some(i) = text
             .get(at..)
             .and_then(|r| r.chars().next())
@@ -445,24 +439,7 @@ pub fn add_non_ascii_scripts(text: &str, counts: &mut [u64; SCRIPTS.len()]) {
         {
             counts[i] += 1;
         }
-    };
-    let mut words = b.chunks_exact(8);
-    let mut base = 0usize;
-    for w in &mut words {
-        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        // Lead bytes of non-ASCII characters: the two high bits set.
-        let mut lead = x & (x << 1) & 0x8080_8080_8080_8080;
-        while lead != 0 {
-            count_char_at(base + lead.trailing_zeros() as usize / 8);
-            lead &= lead - 1;
-        }
-        base += 8;
-    }
-    for (k, &c) in words.remainder().iter().enumerate() {
-        if c >= 0xc0 {
-            count_char_at(base + k);
-        }
-    }
+    });
 }
 
 #[cfg(test)]
