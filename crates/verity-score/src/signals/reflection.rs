@@ -257,30 +257,28 @@ impl ReflectionMatcher {
     /// with the whitespace character before it and the newlines after it, and followed in the
     /// text by whitespace or the end of the text when it ends in a letter or digit. Never
     /// false where [`ReflectionMatcher::count_range`] over the chunk could count a phrase (it
-    /// may be true where it counts none): a run start with three bytes left in the chunk
-    /// is looked up as the matcher looks it up; one closer to the end of the chunk is a
-    /// candidate when some phrase begins with its last bytes followed by a byte that is not
-    /// a letter or digit (what the whitespace after the chunk could be).
+    /// may be true where it counts none). A phrase can start at a run start when:
+    /// - it fits in the rest of the chunk, equals it there (ASCII case-insensitively) and is
+    ///   not followed by a letter or digit (the end of the chunk counts as neither); or
+    /// - it is longer than the rest of the chunk, begins with it, and goes on with a space (what
+    ///   the whitespace after the chunk could be; a chunk that ends in a newline cannot be
+    ///   continued by a phrase, which holds none).
     pub(crate) fn may_start_in(&self, chunk: &[u8]) -> bool {
         let mut prev_alnum = false;
         for (at, &c) in chunk.iter().enumerate() {
             let alnum = c.is_ascii_alphanumeric();
             if alnum && !prev_alnum {
-                let left = chunk.len() - at;
-                if left >= 3 {
-                    let prefix = prefix_at(chunk, at);
-                    if self.slots[slot_of(prefix, self.mul)].prefix == prefix {
-                        return true;
+                let tail = &chunk[at..];
+                let left = tail.len();
+                if self.phrases.iter().any(|(p, _)| {
+                    if p.len() <= left {
+                        tail[..p.len()].eq_ignore_ascii_case(p)
+                            && !tail.get(p.len()).is_some_and(u8::is_ascii_alphanumeric)
+                    } else {
+                        p[..left].eq_ignore_ascii_case(tail) && p[left] == b' '
                     }
-                } else {
-                    let tail = &chunk[at..];
-                    if self.phrases.iter().any(|(p, _)| {
-                        p.len() > left
-                            && p[..left].eq_ignore_ascii_case(tail)
-                            && !p[left].is_ascii_alphanumeric()
-                    }) {
-                        return true;
-                    }
+                }) {
+                    return true;
                 }
             }
             prev_alnum = alnum;
