@@ -112,7 +112,7 @@ impl Step {
 
 /// Per-thread cache from a pre-tokenized piece to its BPE token count.
 ///
-/// Pieces of at most 15 bytes (nearly all of them in natural text) are keyed by their bytes
+/// Pieces of at most 14 bytes (nearly all of them in natural text) are keyed by their bytes
 /// and length packed into two words in an open-addressing table, so a lookup is one multiply
 /// and one or two slot comparisons, with no allocation; longer pieces go to a hash map of owned
 /// strings. Keys hold the whole piece, so a hit returns exactly the count tiktoken gave that
@@ -716,7 +716,7 @@ impl TokenCounter {
     /// character before it (a "chunk", e.g. `" answer,"`) always starts at a piece boundary,
     /// and its pieces do not depend on what follows, unless it ends in a non-alphanumeric
     /// character before a newline (`[\r\n]*+` joins the newline to its last piece). Such
-    /// chunks of at most 15 bytes are looked up whole in the cache; everything else (whitespace
+    /// chunks of at most 14 bytes are looked up whole in the cache; everything else (whitespace
     /// runs, long or newline-joined chunks) is scanned piece by piece in place.
     pub fn count_with_words(&self, text: &str, ws: &[u64], words: &mut Vec<u64>) -> usize {
         self.count_with_words_and_markers(text, ws, words, None).0
@@ -1167,7 +1167,7 @@ mod tests {
     fn long_pieces_and_a_full_cache_stay_exact() {
         let tok = Tokenizer::by_name("cl100k_base").unwrap();
         let fast = TokenCounter::new(tok.clone());
-        // Pieces longer than 15 bytes go through the map of long pieces.
+        // Pieces longer than 14 bytes go through the map of long pieces.
         let long = "internationalization ------------------------ \\\\\\\\\\\\\\\\\\\\\n                        x\n";
         assert_eq!(fast.count(long), tok.count(long));
         assert_eq!(fast.count(long), tok.count(long));
