@@ -126,6 +126,15 @@ struct PieceCache {
     long: HashMap<Box<str>, u32>,
 }
 
+/// [`MARKER_BIT`] when a reflection marker may start in `bytes`, else 0.
+fn marker_bit(bytes: &[u8]) -> u64 {
+    if reflection::matcher().may_start_in(bytes) {
+        MARKER_BIT
+    } else {
+        0
+    }
+}
+
 /// A zeroed table of `N` slots on the heap (fixed size, so indexing by a masked hash needs no
 /// bounds check).
 fn table<const N: usize>() -> Box<[Slot; N]> {
@@ -186,8 +195,8 @@ impl PieceCache {
     }
 
     /// Cache `n` tokens for `key` in the free slot `at` found by [`PieceCache::find`], with
-    /// the marker bit of its bytes `text` (the bytes the key was loaded from).
-    fn insert(&mut self, at: usize, key: [u64; 2], len: usize, n: usize, text: &[u8]) {
+    /// the [`marker_bit`] of the bytes the key was loaded from.
+    fn insert(&mut self, at: usize, key: [u64; 2], len: usize, n: usize, marker: u64) {
         let mut at = at;
         if self.used >= SHORT_LIMIT {
             self.slots.fill(Slot::default());
@@ -203,11 +212,6 @@ impl PieceCache {
         if n > SHORT {
             return;
         }
-        let marker = if reflection::matcher().may_start_in(text) {
-            MARKER_BIT
-        } else {
-            0
-        };
         self.slots[at] = Slot([
             key[0],
             key[1] | marker | (len as u64) << 56 | (n as u64) << 60,
@@ -234,7 +238,7 @@ impl PieceCache {
             Ok(bits) => (bits >> 60) as usize,
             Err(at) => {
                 let n = tokenizer.count(&text[i..end]);
-                self.insert(at, key, len, n, &text.as_bytes()[i..end]);
+                self.insert(at, key, len, n, marker_bit(&text.as_bytes()[i..end]));
                 n
             }
         }
@@ -996,14 +1000,13 @@ impl TokenCounter {
             n += cache.count(&self.tokenizer, self.canon, chunk, i, end);
             i = end;
         }
+        let marker = marker_bit(chunk.as_bytes());
         // The pieces may have taken the free slot: look again.
         if let Err(at) = cache.find_keyed(step.key) {
-            cache.insert(at, key, len, n, chunk.as_bytes());
+            cache.insert(at, key, len, n, marker);
         }
-        if let Some(m) = markers.as_deref_mut() {
-            if reflection::matcher().may_start_in(chunk.as_bytes()) {
-                m.range(text.as_bytes(), start, end);
-            }
+        if let (Some(m), true) = (markers.as_deref_mut(), marker != 0) {
+            m.range(text.as_bytes(), start, end);
         }
         Some(n)
     }

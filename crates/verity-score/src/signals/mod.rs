@@ -65,7 +65,7 @@ impl Default for ScoreOptions {
 pub struct Scorer {
     options: ScoreOptions,
     tokenizer: Option<fasttok::TokenCounter>,
-    reflection: ReflectionMatcher,
+    reflection: &'static ReflectionMatcher,
 }
 
 impl Scorer {
@@ -78,7 +78,7 @@ impl Scorer {
         Ok(Scorer {
             options,
             tokenizer,
-            reflection: ReflectionMatcher::new(),
+            reflection: reflection::matcher(),
         })
     }
 

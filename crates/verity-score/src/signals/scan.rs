@@ -74,7 +74,7 @@ fn pack8(m: u64) -> u64 {
 }
 
 /// Byte classes of a 64-byte block, one bit per byte (bit k: byte k).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct Block {
     /// ASCII whitespace.
     ws: u64,
@@ -110,13 +110,7 @@ fn classify64<const ALNUM: bool>(block: &[u8]) -> Block {
     let digit_shift = set_splat_i8_m128i((0x80u8 - b'0') as i8);
     let digit_limit = set_splat_i8_m128i(i8::MIN + 10);
     let lead_min = set_splat_i8_m128i(0xc0u8 as i8);
-    let mut c = Block {
-        ws: 0,
-        alnum: 0,
-        letter: 0,
-        non_ascii: 0,
-        cont: 0,
-    };
+    let mut c = Block::default();
     for k in 0..4 {
         let load = |at: usize| {
             let w = &block[at..at + 8];
@@ -155,13 +149,7 @@ fn classify64<const ALNUM: bool>(block: &[u8]) -> Block {
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
 fn classify64_swar(block: &[u8]) -> Block {
-    let mut c = Block {
-        ws: 0,
-        alnum: 0,
-        letter: 0,
-        non_ascii: 0,
-        cont: 0,
-    };
+    let mut c = Block::default();
     for (k, w) in block.chunks_exact(8).enumerate() {
         let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
         let letter = ascii_letter8(x);
