@@ -83,6 +83,34 @@ fn main() {
         );
         return;
     }
+    if std::env::var("SIGNAL_PROFILE_ONLY").as_deref() == Ok("repeats") {
+        // Only the n-gram repetition over word hashes made beforehand.
+        let mut masks = verity_score::signals::scan::Masks::default();
+        let hashes: Vec<Vec<u64>> = records
+            .iter()
+            .filter_map(|r| r.attempts[0].trace.as_deref())
+            .map(|x| {
+                let mut words = Vec::new();
+                verity_score::signals::text::word_hashes(x, &mut words, &mut masks);
+                words
+            })
+            .collect();
+        let t = Instant::now();
+        let c = cpu();
+        let mut sum = 0.0;
+        for h in &hashes {
+            for _ in 0..5 {
+                let r = verity_score::signals::text::repetition_of_hashes(h, 4);
+                sum += r.ngram_ratio + r.tail_ratio;
+            }
+        }
+        println!(
+            "repeats x5: {:.3}s wall, {:.3}s CPU (checksum {sum:.6})",
+            t.elapsed().as_secs_f64(),
+            cpu() - c
+        );
+        return;
+    }
     let only = std::env::var("SIGNAL_PROFILE_ONLY").unwrap_or_default();
     let tokenizers: &[Option<&str>] = match only.as_str() {
         "none" => &[None],

@@ -99,7 +99,7 @@ impl Grouper {
             .iter()
             .filter(|a| crate::signals::rollout::is_rollout(a))
         {
-            state.stats.add(&AttemptOutcome::of(attempt, choice));
+            state.stats.add(AttemptOutcome::of(attempt, choice));
         }
     }
 

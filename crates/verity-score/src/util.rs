@@ -55,8 +55,8 @@ pub fn normalize_problem(text: &str) -> String {
 /// surrounding braces. A conservative string normalization, not mathematical equivalence
 /// (`1/2` and `\frac{1}{2}` stay different).
 pub fn normalize_answer(answer: &str) -> String {
-    // The replacements below only change texts with a backslash or `frac`.
-    if !answer.contains('\\') && !answer.contains("frac") {
+    // A text holding none of the patterns is left unchanged by every replacement.
+    if !has_replaced_pattern(answer.as_bytes()) {
         return finish_answer(answer.chars());
     }
     let replaced = answer
@@ -67,6 +67,24 @@ pub fn normalize_answer(answer: &str) -> String {
         .replace("dfrac", "frac")
         .replace("tfrac", "frac");
     finish_answer(replaced.chars())
+}
+
+/// Whether `b` holds one of the patterns [`normalize_answer`] replaces (`\left`, `\right`,
+/// `\!`, `\,`, `dfrac`, `tfrac`); one pass, no searcher to build (answers are short).
+fn has_replaced_pattern(b: &[u8]) -> bool {
+    b.iter().enumerate().any(|(i, &c)| {
+        let rest = &b[i + 1..];
+        match c {
+            b'\\' => {
+                rest.starts_with(b"left")
+                    || rest.starts_with(b"right")
+                    || rest.starts_with(b"!")
+                    || rest.starts_with(b",")
+            }
+            b'd' | b't' => rest.starts_with(b"frac"),
+            _ => false,
+        }
+    })
 }
 
 /// The rest of [`normalize_answer`] after the replacements.
@@ -185,5 +203,35 @@ mod tests {
         }
         assert_eq!(normalize_answer(r"\text{Monday}"), "Monday");
         assert_eq!(normalize_answer("{ 18 }"), "18");
+    }
+
+    fn full_replacements(a: &str) -> String {
+        finish_answer(
+            a.replace("\\left", "")
+                .replace("\\right", "")
+                .replace("\\!", "")
+                .replace("\\,", "")
+                .replace("dfrac", "frac")
+                .replace("tfrac", "frac")
+                .chars(),
+        )
+    }
+
+    proptest::proptest! {
+        /// The pattern check never skips a replacement that would change the answer: texts
+        /// made of pattern fragments (so near misses and overlaps are common).
+        #[test]
+        fn answer_normalization_equals_the_full_replacements(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "\\", "left", "right", "!", ",", "d", "t", "frac", "fra", "\\lef", "righ",
+                    "{", "}", "$", " ", ".", "1", "x", "é", "\\text{",
+                ]),
+                0..12,
+            )
+        ) {
+            let a: String = parts.concat();
+            proptest::prop_assert_eq!(normalize_answer(&a), full_replacements(&a), "{:?}", a);
+        }
     }
 }

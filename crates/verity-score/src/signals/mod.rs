@@ -104,7 +104,7 @@ impl Scorer {
                 tokens_total += t;
             }
             if is_rollout(attempt) {
-                stats.add(&AttemptOutcome::of(attempt, &self.options.verifier));
+                stats.add(AttemptOutcome::of(attempt, &self.options.verifier));
             }
         }
         let signals = &mut record.signals;

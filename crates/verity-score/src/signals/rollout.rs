@@ -185,8 +185,8 @@ pub struct TaskStats {
 }
 
 impl TaskStats {
-    /// Add one attempt outcome.
-    pub fn add(&mut self, outcome: &AttemptOutcome) {
+    /// Add one attempt outcome (its strings move into the maps).
+    pub fn add(&mut self, outcome: AttemptOutcome) {
         self.attempts += 1;
         if let Some(passed) = outcome.passed {
             self.graded += 1;
@@ -194,12 +194,12 @@ impl TaskStats {
                 self.passes += 1;
             }
         }
-        if let Some(v) = &outcome.verifier {
-            *self.verifiers.entry(v.clone()).or_insert(0) += 1;
+        if let Some(v) = outcome.verifier {
+            *self.verifiers.entry(v).or_insert(0) += 1;
         }
-        if let Some(a) = &outcome.answer {
+        if let Some(a) = outcome.answer {
             *self.answers.entry(a.clone()).or_insert(0) += 1;
-            let entry = self.answer_verdicts.entry(a.clone()).or_insert((0, 0));
+            let entry = self.answer_verdicts.entry(a).or_insert((0, 0));
             match outcome.passed {
                 Some(true) => entry.0 += 1,
                 Some(false) => entry.1 += 1,
@@ -395,7 +395,7 @@ mod tests {
             (Some(true), "4"),
             (None, "6"),
         ] {
-            s.add(&AttemptOutcome {
+            s.add(AttemptOutcome {
                 passed: p,
                 answer: Some(a.into()),
                 verifier: p.map(|_| "math@1".to_string()),

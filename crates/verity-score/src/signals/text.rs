@@ -46,7 +46,10 @@ impl ThinkShape {
 fn think_tags(text: &str) -> (usize, usize, Option<usize>, Option<usize>) {
     let bytes = text.as_bytes();
     let (mut opens, mut closes, mut first_open, mut first_close) = (0, 0, None, None);
-    for at in memchr::memmem::find_iter(bytes, b"think>") {
+    // The searcher is built once (building it took as long as searching a trace).
+    static TAG: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"think>"));
+    for at in TAG.find_iter(bytes) {
         if at >= 2 && &bytes[at - 2..at] == b"</" {
             closes += 1;
             first_close.get_or_insert(at - 2);
@@ -220,7 +223,7 @@ pub(crate) fn for_each_word(
 
 /// Word hashes of `text` (words split on whitespace, as `str::split_whitespace`), appended to
 /// `out`; `masks` is scratch space for the byte scan.
-pub(crate) fn word_hashes(text: &str, out: &mut Vec<u64>, masks: &mut super::scan::Masks) {
+pub fn word_hashes(text: &str, out: &mut Vec<u64>, masks: &mut super::scan::Masks) {
     super::scan::scan(text, masks);
     word_hashes_of(text, &masks.ws, out);
 }
@@ -236,18 +239,19 @@ pub(crate) fn word_hashes_of(text: &str, ws: &[u64], out: &mut Vec<u64>) {
 }
 
 /// The open-addressing set of [`repeated_share`], reused between calls without clearing: an
-/// entry holds the upper 56 bits of an n-gram hash and, in its low byte, the call (generation,
-/// 1..=255) that wrote it; entries of other calls count as empty. The slots are cleared once
-/// every 255 calls.
+/// entry holds 24 bits of an n-gram hash (bits 40..64; the slot index comes from bits 17..)
+/// and, in its low byte, the call (generation, 1..=255) that wrote it; entries of other calls
+/// count as empty. The slots are cleared once every 255 calls. Four bytes a slot keep the
+/// table of a long trace within the L1 cache.
 #[derive(Debug, Default)]
 pub(crate) struct NgramTable {
-    slots: Vec<u64>,
+    slots: Vec<u32>,
     generation: u8,
 }
 
 impl NgramTable {
     /// Start a call that needs `size` slots (a power of two): returns the generation tag.
-    fn begin(&mut self, size: usize) -> u64 {
+    fn begin(&mut self, size: usize) -> u32 {
         if self.slots.len() < size {
             self.slots.resize(size, 0);
         }
@@ -256,7 +260,7 @@ impl NgramTable {
             self.generation = 0;
         }
         self.generation += 1;
-        u64::from(self.generation)
+        u32::from(self.generation)
     }
 }
 
@@ -293,7 +297,7 @@ fn repeats(hashes: &[u64], n: usize, table: &mut NgramTable, from: usize) -> (f6
         acc = acc.rotate_left(13) ^ newest;
         let h = acc.wrapping_mul(0x9e37_79b9_7f4a_7c15);
         acc ^= old.rotate_left(oldest);
-        let g = (h & !0xff) | generation;
+        let g = ((h >> 32) as u32 & !0xff) | generation;
         let mut slot = (h >> 17) as usize & mask;
         loop {
             let v = table[slot];
@@ -371,6 +375,12 @@ pub(crate) fn repetition_of_words(hashes: &[u64], n: usize, table: &mut NgramTab
         tail_ratio,
         looping: tail.len() >= 64 && tail_ratio >= 0.5,
     }
+}
+
+/// [`repetition_of_words`] over word hashes already made (for the profiling example).
+#[doc(hidden)]
+pub fn repetition_of_hashes(hashes: &[u64], n: usize) -> Repetition {
+    with_scratch(|s| repetition_of_words(hashes, n, &mut s.table))
 }
 
 pub use super::reflection::{ReflectionMatcher, REFLECTION_MARKERS};
