@@ -111,6 +111,26 @@ fn main() {
         );
         return;
     }
+    if std::env::var("SIGNAL_PROFILE_ONLY").as_deref() == Ok("maps") {
+        let t = Instant::now();
+        let mut k = 0usize;
+        for i in 0..1_000_000u64 {
+            let mut m = serde_json::Map::new();
+            m.insert("wait".into(), serde_json::json!(i & 3));
+            m.insert("check".into(), serde_json::json!(1));
+            let v = std::hint::black_box(serde_json::Value::Object(m));
+            k += v.as_object().map_or(0, |m| m.len());
+        }
+        println!("1M two-entry maps: {:.3}s ({k})", t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let mut k = 0usize;
+        for i in 0..1_000_000u64 {
+            let v = std::hint::black_box(serde_json::json!(i));
+            k += v.as_u64().map_or(0, |_| 1);
+        }
+        println!("1M numbers: {:.3}s ({k})", t.elapsed().as_secs_f64());
+        return;
+    }
     let only = std::env::var("SIGNAL_PROFILE_ONLY").unwrap_or_default();
     let tokenizers: &[Option<&str>] = match only.as_str() {
         "none" => &[None],

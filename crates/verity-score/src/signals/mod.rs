@@ -263,7 +263,7 @@ impl Scorer {
             s.push("looping", json!(rep.looping));
             let counts = reflection;
             let total: u32 = counts.iter().sum();
-            let mut by = Map::new();
+            let mut by = Map::with_capacity(counts.iter().filter(|c| **c > 0).count());
             for (i, c) in counts.iter().enumerate() {
                 if *c > 0 {
                     by.insert(REFLECTION_MARKERS[i].0.into(), json!(c));
@@ -273,15 +273,16 @@ impl Scorer {
             s.push("reflection", Value::Object(by));
             let letters: u64 = mix.iter().sum();
             if letters > 0 {
-                let mut fractions = Map::new();
-                let mut ranked: Vec<(usize, u64)> = mix
-                    .iter()
-                    .copied()
-                    .enumerate()
-                    .filter(|(_, c)| *c > 0)
-                    .collect();
-                ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                for (i, c) in &ranked {
+                // The scripts present, most letters first (a fixed array: no allocation).
+                let mut all = [(0usize, 0u64); SCRIPTS.len()];
+                for (slot, (i, c)) in all.iter_mut().zip(mix.iter().enumerate()) {
+                    *slot = (i, *c);
+                }
+                all.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                let present = all.iter().take_while(|(_, c)| *c > 0).count();
+                let ranked = &all[..present];
+                let mut fractions = Map::with_capacity(present);
+                for (i, c) in ranked {
                     fractions.insert(
                         SCRIPTS[*i].into(),
                         json!(round6(*c as f64 / letters as f64)),
@@ -380,27 +381,35 @@ impl ScoreSummary {
         self.add_absent(signals);
         for attempt in &record.attempts {
             self.attempts += 1;
-            self.add_absent(&attempt.signals);
-            for flag in ["truncated", "looping", "language_mixed"] {
-                if attempt.signals.get(flag) == Some(&Value::Bool(true)) {
-                    bump(&mut self.flags, flag, 1);
+            // One pass over the attempt's signals (this runs for every scored attempt).
+            for (name, value) in attempt.signals.iter() {
+                match (name, value) {
+                    ("truncated" | "looping" | "language_mixed", Value::Bool(true)) => {
+                        bump(&mut self.flags, name, 1);
+                    }
+                    ("think_wellformed", Value::Bool(false)) => {
+                        bump(&mut self.flags, "think_malformed", 1);
+                    }
+                    ("absent", Value::Object(m)) => self.add_absent_map(m),
+                    _ => {}
                 }
-            }
-            if attempt.signals.get("think_wellformed") == Some(&Value::Bool(false)) {
-                bump(&mut self.flags, "think_malformed", 1);
             }
         }
     }
 
     fn add_absent(&mut self, signals: &Signals) {
         if let Some(Value::Object(m)) = signals.get("absent") {
-            for (name, reason) in m {
-                let reasons = match self.absent.get_mut(name.as_str()) {
-                    Some(reasons) => reasons,
-                    None => self.absent.entry(name.clone()).or_default(),
-                };
-                bump(reasons, reason.as_str().unwrap_or("?"), 1);
-            }
+            self.add_absent_map(m);
+        }
+    }
+
+    fn add_absent_map(&mut self, m: &Map<String, Value>) {
+        for (name, reason) in m {
+            let reasons = match self.absent.get_mut(name.as_str()) {
+                Some(reasons) => reasons,
+                None => self.absent.entry(name.clone()).or_default(),
+            };
+            bump(reasons, reason.as_str().unwrap_or("?"), 1);
         }
     }
 

@@ -138,6 +138,17 @@ fn summary_counts_bands_and_flags() {
     assert_eq!(j["bands"]["1"], json!(1));
     assert_eq!(j["bands"]["0"], json!(1));
     assert_eq!(j["flags"]["truncated"], json!(2));
+    assert_eq!(j["flags"]["think_malformed"], json!(2), "an unclosed think block");
+    assert!(j["flags"].get("looping").is_none());
+    // Absent signals of both levels: the attempts' and the records'.
+    assert_eq!(
+        j["absent"]["answer_consistent"]["the trace states no boxed answer"],
+        json!(2)
+    );
+    assert_eq!(
+        j["absent"]["majority_answer"]["no attempt states a final answer"],
+        json!(2)
+    );
     assert_eq!(j["verifiers"]["score (imported)"], json!(2));
     assert_eq!(j["tokens"], json!(2), "one whitespace token per attempt");
 }
