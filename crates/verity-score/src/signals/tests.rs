@@ -138,7 +138,11 @@ fn summary_counts_bands_and_flags() {
     assert_eq!(j["bands"]["1"], json!(1));
     assert_eq!(j["bands"]["0"], json!(1));
     assert_eq!(j["flags"]["truncated"], json!(2));
-    assert_eq!(j["flags"]["think_malformed"], json!(2), "an unclosed think block");
+    assert_eq!(
+        j["flags"]["think_malformed"],
+        json!(2),
+        "an unclosed think block"
+    );
     assert!(j["flags"].get("looping").is_none());
     // Absent signals of both levels: the attempts' and the records'.
     assert_eq!(
