@@ -31,7 +31,8 @@
 //! # Different answers are different tasks
 //!
 //! With `answer_guard` (the default) a near-duplicate link is refused when the two sides have
-//! reference answers that differ ([`answer_key`]: whitespace, `$` and case ignored): a
+//! reference answers that differ ([`answer_key`]: numbers by value, other answers with
+//! whitespace, `$` and case ignored): a
 //! problem and its variant with other numbers ("Find $f(3)$" / "Find $f(-7)$") are two tasks,
 //! however similar their text. On the MATH training problems (deepscaler `train/math.json`,
 //! view `problem`) 62 of the 68 records a similarity-only rule removed had a different answer
@@ -41,8 +42,9 @@
 //!
 //! # Known failure modes
 //!
-//! - The guard compares answer strings, not values: the same answer written two ways
-//!   (`1/2`, `\frac{1}{2}`) counts as different and keeps both records.
+//! - The guard compares plain numbers by value (`1/2`, `\frac{1}{2}` and `0.5` are one answer)
+//!   but other answers as text: the same expression written two ways (`\sqrt{2}/2`,
+//!   `\frac{\sqrt{2}}{2}`) counts as different and keeps both records.
 //! - Verification against a bucket's representatives (not every member) can miss a link when a
 //!   bucket holds more than [`MAX_REPRESENTATIVES`] mutually dissimilar records; other bands
 //!   usually supply it.
@@ -129,21 +131,7 @@ fn yes() -> bool {
     true
 }
 
-/// The key [`DedupConfig::answer_guard`] compares: a hash of the answer with whitespace and `$`
-/// removed and ASCII letters lowercased; 0 for no answer (or a blank one).
-pub fn answer_key(answer: Option<&str>) -> u64 {
-    let Some(answer) = answer else { return 0 };
-    let normalized: String = answer
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '$')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    if normalized.is_empty() {
-        return 0;
-    }
-    // Never 0 (0 means "no answer").
-    (exact_key(&normalized) as u64) | 1
-}
+pub use crate::answer::answer_key;
 
 impl Default for DedupConfig {
     fn default() -> Self {
@@ -758,6 +746,13 @@ mod tests {
             &[(&a, Some("$\\frac{1}{2}$")), (&a1, Some("\\frac {1}{2}"))],
         );
         assert_eq!(same.dup_of, vec![None, Some(0)]);
+        // The same number written another way: one task.
+        let value = dedup_answered(
+            &DedupConfig::default(),
+            &[(&a, Some("0.5")), (&a1, Some("\\dfrac{1}{2}"))],
+        );
+        assert_eq!(value.dup_of, vec![None, Some(0)]);
+        assert_eq!(value.stats.answer_conflicts, 0);
         // Another answer: two tasks, however similar the text.
         let rows = [(a.as_str(), Some("7")), (a1.as_str(), Some("-7"))];
         let guarded = dedup_answered(&DedupConfig::default(), &rows);

@@ -35,6 +35,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod answer;
 pub mod benchmarks;
 pub mod cluster;
 pub mod decontam;

@@ -1,0 +1,248 @@
+//! Reference answers as the answer guard compares them.
+//!
+//! What it does: [`answer_key`] turns a reference answer into a 64-bit key. A number is keyed by
+//! its value: an integer, a decimal or a fraction, with an optional sign and thousands
+//! separators. `1/2`, `\frac{1}{2}`, `\dfrac12`, `0.5` and `.50` share a key, and so do `1000`,
+//! `1,000` and `1\,000`, or `150` and `150.0`. Any other answer is keyed by its text, with
+//! whitespace and `$` removed and ASCII letters lowercased.
+//!
+//! Why: near-duplicate problems whose answers differ are different tasks (the guard refuses the
+//! link), but the same answer written two ways is the same task.
+//!
+//! Known failure modes: only plain numbers are compared by value. Expressions (`\sqrt{2}/2`,
+//! `2^{-1}`), units (`5\text{ cm}`), percentages and intervals are compared as text. A comma
+//! is read as a thousands separator only between groups of three digits (`1,234` is 1234;
+//! `1,2` stays text).
+
+use crate::exact::exact_key;
+
+/// The key the answer guard compares (0 for no answer or a blank one; never 0 otherwise).
+pub fn answer_key(answer: Option<&str>) -> u64 {
+    let Some(answer) = answer else { return 0 };
+    let normalized: String = answer
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '$')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if normalized.is_empty() {
+        return 0;
+    }
+    let key = match number_value(&normalized) {
+        // A prefix no answer text has after normalization (it holds a space).
+        Some((num, den)) => exact_key(&format!("number {num}/{den}")),
+        None => exact_key(&normalized),
+    };
+    (key as u64) | 1
+}
+
+/// The value of a plain number as a reduced fraction (denominator > 0), from the normalized
+/// answer text (no whitespace, no `$`); `None` for anything else or on overflow.
+pub fn number_value(text: &str) -> Option<(i128, i128)> {
+    // LaTeX thousands separators and spacing inside numbers.
+    let text = text
+        .replace("\\,", ",")
+        .replace("\\!", "")
+        .replace("{,}", ",");
+    let (negative, body) = sign(&text);
+    let (num, den) = if let Some(rest) = strip_frac(body) {
+        let (top, bottom) = frac_parts(rest)?;
+        divide(signed_decimal(top)?, signed_decimal(bottom)?)?
+    } else if let Some((top, bottom)) = body.split_once('/') {
+        divide(signed_decimal(top)?, signed_decimal(bottom)?)?
+    } else {
+        decimal(body)?
+    };
+    Some(if negative {
+        (num.checked_neg()?, den)
+    } else {
+        (num, den)
+    })
+}
+
+/// A leading `-` or `+` (`-` is negative), and the rest.
+fn sign(text: &str) -> (bool, &str) {
+    match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    }
+}
+
+/// The rest after `\frac`, `\dfrac` or `\tfrac`.
+fn strip_frac(text: &str) -> Option<&str> {
+    ["\\frac", "\\dfrac", "\\tfrac"]
+        .iter()
+        .find_map(|p| text.strip_prefix(p))
+}
+
+/// The two arguments of a fraction command: `{a}{b}`, or two single characters (`\frac12`).
+fn frac_parts(rest: &str) -> Option<(&str, &str)> {
+    if let Some(r) = rest.strip_prefix('{') {
+        let (top, r) = r.split_once('}')?;
+        let r = r.strip_prefix('{')?;
+        let (bottom, r) = r.split_once('}')?;
+        return r.is_empty().then_some((top, bottom));
+    }
+    let b = rest.as_bytes();
+    (b.len() == 2 && b.iter().all(u8::is_ascii_digit)).then(|| (&rest[..1], &rest[1..]))
+}
+
+/// `a / b` reduced, with a positive denominator; `None` when `b` is 0 or on overflow.
+fn divide((an, ad): (i128, i128), (bn, bd): (i128, i128)) -> Option<(i128, i128)> {
+    if bn == 0 {
+        return None;
+    }
+    let mut num = an.checked_mul(bd)?;
+    let mut den = ad.checked_mul(bn)?;
+    if den < 0 {
+        num = num.checked_neg()?;
+        den = den.checked_neg()?;
+    }
+    Some(reduce(num, den))
+}
+
+/// A decimal with an optional sign.
+fn signed_decimal(text: &str) -> Option<(i128, i128)> {
+    let (negative, body) = sign(text);
+    let (num, den) = decimal(body)?;
+    Some(if negative {
+        (num.checked_neg()?, den)
+    } else {
+        (num, den)
+    })
+}
+
+/// An unsigned decimal: digits (with thousands separators), an optional point and fraction
+/// digits; at least one digit. As a reduced fraction.
+fn decimal(text: &str) -> Option<(i128, i128)> {
+    let (whole, fraction) = match text.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (text, ""),
+    };
+    if (whole.is_empty() && fraction.is_empty()) || !fraction.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let whole = grouped_digits(whole)?;
+    // At most 30 digits in all: the value and the products in `divide` stay within i128.
+    if whole.len() + fraction.len() > 30 {
+        return None;
+    }
+    let mut num: i128 = 0;
+    for c in whole.bytes().chain(fraction.bytes()) {
+        num = num * 10 + i128::from(c - b'0');
+    }
+    let den = 10i128.pow(fraction.len() as u32);
+    Some(reduce(num, den))
+}
+
+/// The digits of `text` without thousands separators: plain digits, or groups of three after
+/// a first group of one to three, separated by commas. Empty text gives empty digits.
+fn grouped_digits(text: &str) -> Option<String> {
+    if text.bytes().all(|c| c.is_ascii_digit()) {
+        return Some(text.to_string());
+    }
+    let mut groups = text.split(',');
+    let first = groups.next()?;
+    if first.is_empty() || first.len() > 3 || !first.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut digits = first.to_string();
+    for group in groups {
+        if group.len() != 3 || !group.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        digits.push_str(group);
+    }
+    Some(digits)
+}
+
+fn reduce(num: i128, den: i128) -> (i128, i128) {
+    let g = gcd(num.unsigned_abs(), den.unsigned_abs()).max(1) as i128;
+    (num / g, den / g)
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &str, b: &str) -> bool {
+        answer_key(Some(a)) == answer_key(Some(b))
+    }
+
+    #[test]
+    fn numbers_are_keyed_by_value() {
+        for (a, b) in [
+            ("1/2", "\\frac{1}{2}"),
+            ("0.5", "\\dfrac12"),
+            (".50", "\\tfrac{1}{2}"),
+            ("$\\frac {1}{2}$", "1 / 2"),
+            ("-\\frac{1}{2}", "\\frac{-1}{2}"),
+            ("-0.5", "1/-2"),
+            ("1000", "1,000"),
+            ("1\\,000", "1{,}000"),
+            ("150", "150.0"),
+            ("+7", "7"),
+            ("5.", "5"),
+            ("2.5", "5/2"),
+            ("\\frac{1.5}{3}", "0.5"),
+            ("1,234,567", "1234567"),
+        ] {
+            assert!(same(a, b), "{a:?} and {b:?} are the same number");
+        }
+    }
+
+    #[test]
+    fn other_values_and_other_answers_stay_apart() {
+        for (a, b) in [
+            ("1/2", "2/1"),
+            ("0.5", "5"),
+            ("7", "-7"),
+            ("1,2", "12"),
+            ("12,34", "1234"),
+            ("x=5", "5"),
+            ("\\sqrt{2}", "2"),
+            ("5\\%", "5"),
+            ("(1,2)", "(2,1)"),
+            ("1/0", "0"),
+        ] {
+            assert!(!same(a, b), "{a:?} and {b:?} differ");
+        }
+        // Text answers: whitespace, `$` and case ignored, as before.
+        assert!(same("$\\text{Monday}$", "\\text{ monday }"));
+        assert!(!same("Monday", "Tuesday"));
+    }
+
+    #[test]
+    fn number_values_are_reduced_fractions() {
+        assert_eq!(number_value("0.25"), Some((1, 4)));
+        assert_eq!(number_value("-\\frac{6}{4}"), Some((-3, 2)));
+        assert_eq!(number_value("\\frac{2}{-4}"), Some((-1, 2)));
+        assert_eq!(number_value("0"), Some((0, 1)));
+        assert_eq!(number_value("-0"), Some((0, 1)));
+        assert_eq!(number_value("1/0"), None);
+        assert_eq!(number_value("."), None);
+        assert_eq!(number_value(""), None);
+        assert_eq!(number_value("1e5"), None);
+        assert_eq!(
+            number_value(&"9".repeat(40)),
+            None,
+            "too long: compared as text"
+        );
+        assert_eq!(number_value("\\frac{1}{2}x"), None);
+    }
+
+    #[test]
+    fn blank_answers_have_no_key() {
+        assert_eq!(answer_key(Some("  ")), 0);
+        assert_eq!(answer_key(Some("$$")), 0);
+        assert_eq!(answer_key(None), 0);
+        assert_ne!(answer_key(Some("0")), 0);
+    }
+}
