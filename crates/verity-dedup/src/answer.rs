@@ -238,6 +238,22 @@ mod tests {
         assert_eq!(number_value("\\frac{1}{2}x"), None);
     }
 
+    proptest::proptest! {
+        /// Any text gets a key without a panic, and a number's key is its value's: written as
+        /// a decimal or as a fraction over a power of ten, it keys the same.
+        #[test]
+        fn keys_never_panic_and_numbers_match_their_fractions(
+            text in "[-+0-9.,/{}\\\\a-z$ ]{0,16}",
+            whole in 0u64..1_000_000,
+            cents in 0u64..100,
+        ) {
+            let _ = answer_key(Some(&text));
+            let decimal = format!("{whole}.{cents:02}");
+            let fraction = format!("\\frac{{{}}}{{100}}", whole * 100 + cents);
+            proptest::prop_assert!(same(&decimal, &fraction), "{} vs {}", decimal, fraction);
+        }
+    }
+
     #[test]
     fn blank_answers_have_no_key() {
         assert_eq!(answer_key(Some("  ")), 0);
