@@ -38,11 +38,16 @@ pub fn answer_key(answer: Option<&str>) -> u64 {
 /// The value of a plain number as a reduced fraction (denominator > 0), from the normalized
 /// answer text (no whitespace, no `$`); `None` for anything else or on overflow.
 pub fn number_value(text: &str) -> Option<(i128, i128)> {
-    // LaTeX thousands separators and spacing inside numbers.
-    let text = text
-        .replace("\\,", ",")
-        .replace("\\!", "")
-        .replace("{,}", ",");
+    // LaTeX thousands separators and spacing inside numbers (copied only when present).
+    let text: std::borrow::Cow<str> =
+        if text.contains("\\,") || text.contains("\\!") || text.contains("{,}") {
+            text.replace("\\,", ",")
+                .replace("\\!", "")
+                .replace("{,}", ",")
+                .into()
+        } else {
+            text.into()
+        };
     let (negative, body) = sign(&text);
     let (num, den) = if let Some(rest) = strip_frac(body) {
         let (top, bottom) = frac_parts(rest)?;

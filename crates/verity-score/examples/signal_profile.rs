@@ -1,6 +1,8 @@
 //! Time each part of scoring on a corpus file (rows with `problem`, `trace`, `answer`):
 //! `cargo run --release -p verity-score --example signal_profile -- FILE [LIMIT]`.
 //! A development aid for `bench/score/`; prints seconds per part on one thread.
+//! `SIGNAL_PROFILE_ONLY=fused` times only the fused token + word scan, `=repeats` only the
+//! n-gram repetition, `=none` / `=cl100k` only scoring with that tokenizer.
 
 use std::io::BufRead;
 use std::time::Instant;
@@ -17,6 +19,13 @@ fn cpu() -> f64 {
                 .and_then(|n| n.parse::<f64>().ok())
         })
         .map_or(0.0, |ns| ns / 1e9)
+}
+
+/// Run `f`, returning its result with the wall and CPU seconds it took.
+fn timed<R>(f: impl FnOnce() -> R) -> (R, f64, f64) {
+    let (t, c) = (Instant::now(), cpu());
+    let r = f();
+    (r, t.elapsed().as_secs_f64(), cpu() - c)
 }
 
 fn main() {
@@ -61,13 +70,14 @@ fn main() {
             verity_core::tokens::Tokenizer::by_name("cl100k_base").expect("tok"),
         );
         let (mut words, mut masks) = (Vec::new(), verity_score::signals::scan::Masks::default());
-        let mut k = 0;
-        let t = Instant::now();
-        let c = cpu();
         let mut markers = [0u32; 7];
-        for _ in 0..3 {
-            for r in &records {
-                if let Some(x) = r.attempts[0].trace.as_deref() {
+        let (k, wall, cpu) = timed(|| {
+            let mut k = 0;
+            for _ in 0..3 {
+                for x in records
+                    .iter()
+                    .filter_map(|r| r.attempts[0].trace.as_deref())
+                {
                     words.clear();
                     verity_score::signals::scan::scan_whitespace(x, &mut masks);
                     k += fast
@@ -75,12 +85,9 @@ fn main() {
                         .0;
                 }
             }
-        }
-        println!(
-            "fused x3: {:.2}s wall, {:.2}s CPU ({k} tokens, markers {markers:?})",
-            t.elapsed().as_secs_f64(),
-            cpu() - c
-        );
+            k
+        });
+        println!("fused x3: {wall:.2}s wall, {cpu:.2}s CPU ({k} tokens, markers {markers:?})");
         return;
     }
     if std::env::var("SIGNAL_PROFILE_ONLY").as_deref() == Ok("repeats") {
@@ -95,40 +102,17 @@ fn main() {
                 words
             })
             .collect();
-        let t = Instant::now();
-        let c = cpu();
-        let mut sum = 0.0;
-        for h in &hashes {
-            for _ in 0..5 {
-                let r = verity_score::signals::text::repetition_of_hashes(h, 4);
-                sum += r.ngram_ratio + r.tail_ratio;
+        let (sum, wall, cpu) = timed(|| {
+            let mut sum = 0.0;
+            for h in &hashes {
+                for _ in 0..5 {
+                    let r = verity_score::signals::text::repetition_of_hashes(h, 4);
+                    sum += r.ngram_ratio + r.tail_ratio;
+                }
             }
-        }
-        println!(
-            "repeats x5: {:.3}s wall, {:.3}s CPU (checksum {sum:.6})",
-            t.elapsed().as_secs_f64(),
-            cpu() - c
-        );
-        return;
-    }
-    if std::env::var("SIGNAL_PROFILE_ONLY").as_deref() == Ok("maps") {
-        let t = Instant::now();
-        let mut k = 0usize;
-        for i in 0..1_000_000u64 {
-            let mut m = serde_json::Map::new();
-            m.insert("wait".into(), serde_json::json!(i & 3));
-            m.insert("check".into(), serde_json::json!(1));
-            let v = std::hint::black_box(serde_json::Value::Object(m));
-            k += v.as_object().map_or(0, |m| m.len());
-        }
-        println!("1M two-entry maps: {:.3}s ({k})", t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        let mut k = 0usize;
-        for i in 0..1_000_000u64 {
-            let v = std::hint::black_box(serde_json::json!(i));
-            k += v.as_u64().map_or(0, |_| 1);
-        }
-        println!("1M numbers: {:.3}s ({k})", t.elapsed().as_secs_f64());
+            sum
+        });
+        println!("repeats x5: {wall:.3}s wall, {cpu:.3}s CPU (checksum {sum:.6})");
         return;
     }
     let only = std::env::var("SIGNAL_PROFILE_ONLY").unwrap_or_default();

@@ -276,7 +276,7 @@ fn repeats(hashes: &[u64], n: usize, table: &mut NgramTable, from: usize) -> (f6
     }
     let total = hashes.len() - n + 1;
     // At most an eighth full: few probes meet an occupied slot (each is a likely branch
-    // misprediction). With 4-byte slots the table of a 600-word trace is 16-32 KiB (a quarter
+    // misprediction). With 4-byte slots the table of a 600-word trace is 32 KiB (a quarter
     // full: 1-2% more CPU for `score` on the 200k corpus; half full: 5% more).
     let size = (total * 8).next_power_of_two().max(16);
     let generation = table.begin(size);
