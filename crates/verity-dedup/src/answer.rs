@@ -3,18 +3,28 @@
 //! What it does: [`answer_key`] turns a reference answer into a 64-bit key. A number is keyed by
 //! its value: an integer, a decimal or a fraction, with an optional sign and thousands
 //! separators. `1/2`, `\frac{1}{2}`, `\dfrac12`, `0.5` and `.50` share a key, and so do `1000`,
-//! `1,000` and `1\,000`, or `150` and `150.0`. Any other answer is keyed by its text, with
-//! whitespace and `$` removed and ASCII letters lowercased.
+//! `1,000` and `1\,000`, or `150` and `150.0`. A constant expression (numbers, `\pi`, `e`, `i`,
+//! arithmetic, roots, powers, functions, logarithms, binomials, factorials; no free symbol) is
+//! parsed and evaluated by verity-math and keyed by its value: exactly when it is rational
+//! (`\sqrt{16}` and `4`; `2^{-1}` and `0.5`), else by its value to 12 significant digits
+//! (`\sqrt{2}/2`, `\frac{\sqrt2}{2}` and `\frac{1}{\sqrt{2}}`). Any other answer is keyed by its
+//! text, with whitespace and `$` removed and ASCII letters lowercased.
 //!
 //! Why: near-duplicate problems whose answers differ are different tasks (the guard refuses the
 //! link), but the same answer written two ways is the same task.
 //!
-//! Known failure modes: only plain numbers are compared by value. Expressions (`\sqrt{2}/2`,
-//! `2^{-1}`), units (`5\text{ cm}`), percentages and intervals are compared as text. A comma
-//! is read as a thousands separator only between groups of three digits (`1,234` is 1234;
-//! `1,2` stays text).
+//! Known failure modes: expressions with free symbols (`x+1` and `1+x`), units
+//! (`5\text{ cm}`), percentages, degrees, `\pm`, tuples, sets and intervals are compared as
+//! text. An irrational value that is rational in fact (`\sqrt{2}^2`) is keyed by its rounded
+//! float and does not meet `2`; two irrational answers equal to 12 significant digits share a
+//! key. A comma is read as a thousands separator only between groups of three digits (`1,234`
+//! is 1234; `1,2` stays text).
 
 use crate::exact::exact_key;
+use verity_math::ast::{Const, Node};
+use verity_math::budget::Budget;
+use verity_math::eval::{self, Point};
+use verity_math::parse::parse;
 
 /// The key the answer guard compares (0 for no answer or a blank one; never 0 otherwise).
 pub fn answer_key(answer: Option<&str>) -> u64 {
@@ -27,10 +37,13 @@ pub fn answer_key(answer: Option<&str>) -> u64 {
     if normalized.is_empty() {
         return 0;
     }
+    // Prefixes no answer text has after normalization (they hold a space).
     let key = match number_value(&normalized) {
-        // A prefix no answer text has after normalization (it holds a space).
         Some((num, den)) => exact_key(&format!("number {num}/{den}")),
-        None => exact_key(&normalized),
+        None => match expression_key(answer) {
+            Some(value) => exact_key(&value),
+            None => exact_key(&normalized),
+        },
     };
     (key as u64) | 1
 }
@@ -62,6 +75,58 @@ pub fn number_value(text: &str) -> Option<(i128, i128)> {
     } else {
         (num, den)
     })
+}
+
+/// Longest answer parsed as an expression (longer ones are compared as text).
+const MAX_EXPRESSION: usize = 256;
+
+/// Parse and evaluation steps allowed per answer (verity-math's budget for one answer).
+const EXPRESSION_STEPS: u64 = 20_000;
+
+/// The value of a constant expression as a key: `number a/b` when it is rational (the key of a
+/// plain number of that value), else `real x` or `complex x y` with 12 significant digits;
+/// `None` when `answer` does not parse, is not constant ([`is_constant`]), or has no finite
+/// value.
+fn expression_key(answer: &str) -> Option<String> {
+    let answer = answer.trim();
+    if answer.len() > MAX_EXPRESSION || !answer.bytes().any(|b| b.is_ascii_digit() || b == b'\\') {
+        return None;
+    }
+    let budget = Budget::new(EXPRESSION_STEPS);
+    let node = parse(answer, &budget).ok()?;
+    if !is_constant(&node) {
+        return None;
+    }
+    let point = Point::default();
+    if let Ok(Some(q)) = eval::exact(&node, &point, &budget) {
+        return Some(format!("number {}/{}", q.numer(), q.denom()));
+    }
+    let v = eval::float(&node, &point, &budget).ok()?;
+    if !v.is_finite() {
+        return None;
+    }
+    // `+ 0.0` turns -0 into 0.
+    let (re, im) = (v.re + 0.0, v.im + 0.0);
+    Some(if im == 0.0 {
+        format!("real {re:.11e}")
+    } else {
+        format!("complex {re:.11e} {im:.11e}")
+    })
+}
+
+/// Whether `node` is a constant expression: numbers, `\pi`, `e` and `i` under arithmetic,
+/// powers, functions, logarithms, binomials and factorials (no symbol, text, percentage,
+/// degree, `\pm`, list, set, relation or infinity).
+fn is_constant(node: &Node) -> bool {
+    match node {
+        Node::Num { .. } => true,
+        Node::Const(c) => !matches!(c, Const::Inf),
+        Node::Add(items) | Node::Mul(items) => items.iter().all(is_constant),
+        Node::Neg(a) | Node::Func(_, a) | Node::Factorial(a) => is_constant(a),
+        Node::Div(a, b) | Node::Pow(a, b) | Node::Binom(a, b) => is_constant(a) && is_constant(b),
+        Node::Log(a, base) => is_constant(a) && base.as_deref().is_none_or(is_constant),
+        _ => false,
+    }
 }
 
 /// A leading `-` or `+` (`-` is negative), and the rest.
@@ -222,6 +287,62 @@ mod tests {
         // Text answers: whitespace, `$` and case ignored, as before.
         assert!(same("$\\text{Monday}$", "\\text{ monday }"));
         assert!(!same("Monday", "Tuesday"));
+    }
+
+    #[test]
+    fn constant_expressions_are_keyed_by_value() {
+        for (a, b) in [
+            ("\\sqrt{2}/2", "\\frac{\\sqrt{2}}{2}"),
+            ("\\frac{\\sqrt2}2", "\\frac{1}{\\sqrt{2}}"),
+            ("\\sqrt{16}", "4"),
+            ("2^{-1}", "0.5"),
+            ("\\binom{5}{2}", "10"),
+            ("3!", "6"),
+            ("2\\pi", "\\pi \\cdot 2"),
+            ("\\frac{\\pi}{2}", "\\pi/2"),
+            ("2\\sqrt{3}", "\\sqrt{12}"),
+            ("$-\\frac{\\sqrt{3}}{2}$", "-\\frac{1}{2}\\sqrt{3}"),
+            ("\\log_2 8", "3"),
+            ("1+2i", "2i+1"),
+        ] {
+            assert!(same(a, b), "{a:?} and {b:?} are one value");
+        }
+        for (a, b) in [
+            ("\\sqrt{2}", "\\sqrt{3}"),
+            ("\\pi", "3.14"),
+            ("\\frac{1}{3}", "0.333"),
+            ("2\\pi", "-2\\pi"),
+            ("1+2i", "1-2i"),
+            ("\\sqrt{2}", "\\sqrt{2}x"),
+            ("x+1", "1+x"),
+            ("\\pm\\sqrt{2}", "\\sqrt{2}"),
+            ("\\infty", "-\\infty"),
+        ] {
+            assert!(!same(a, b), "{a:?} and {b:?} differ");
+        }
+        // Not constant or not finite: no value key.
+        for text in [
+            "x+1",
+            "\\infty",
+            "1/0",
+            "(1,2)",
+            "5\\%",
+            "x=5",
+            "\\text{odd}",
+            "e",
+        ] {
+            assert_eq!(expression_key(text), None, "{text:?}");
+        }
+        assert_eq!(expression_key("\\sqrt{4}").as_deref(), Some("number 2/1"));
+        assert_eq!(
+            expression_key("\\sqrt{2}").as_deref(),
+            Some("real 1.41421356237e0")
+        );
+        // Huge or deeply nested input stays within the budget: no value, no hang.
+        let nested = format!("{}1{}", "\\sqrt{".repeat(5000), "}".repeat(5000));
+        assert_eq!(expression_key(&nested), None);
+        let power = "9^{9^{9^{9^{9}}}}";
+        let _ = answer_key(Some(power));
     }
 
     #[test]

@@ -31,8 +31,8 @@
 //! # Different answers are different tasks
 //!
 //! With `answer_guard` (the default) a near-duplicate link is refused when the two sides have
-//! reference answers that differ ([`answer_key`]: numbers by value, other answers with
-//! whitespace, `$` and case ignored): a
+//! reference answers that differ ([`answer_key`]: numbers and constant expressions by value,
+//! other answers with whitespace, `$` and case ignored): a
 //! problem and its variant with other numbers ("Find $f(3)$" / "Find $f(-7)$") are two tasks,
 //! however similar their text. On the MATH training problems (deepscaler `train/math.json`,
 //! view `problem`) 62 of the 68 records a similarity-only rule removed had a different answer
@@ -42,9 +42,10 @@
 //!
 //! # Known failure modes
 //!
-//! - The guard compares plain numbers by value (`1/2`, `\frac{1}{2}` and `0.5` are one answer)
-//!   but other answers as text: the same expression written two ways (`\sqrt{2}/2`,
-//!   `\frac{\sqrt{2}}{2}`) counts as different and keeps both records.
+//! - The guard compares numbers and constant expressions by value (`1/2`, `\frac{1}{2}` and
+//!   `0.5` are one answer; so are `\sqrt{2}/2` and `\frac{1}{\sqrt{2}}`) but answers with free
+//!   symbols, units, tuples or sets as text: `x+1` and `1+x` count as different and keep both
+//!   records.
 //! - Verification against a bucket's representatives (not every member) can miss a link when a
 //!   bucket holds more than [`MAX_REPRESENTATIVES`] mutually dissimilar records; other bands
 //!   usually supply it.
@@ -753,6 +754,15 @@ mod tests {
         );
         assert_eq!(value.dup_of, vec![None, Some(0)]);
         assert_eq!(value.stats.answer_conflicts, 0);
+        // The same constant expression written another way: one task; another value: two.
+        let expression = |x: &str, y: &str| {
+            dedup_answered(&DedupConfig::default(), &[(&a, Some(x)), (&a1, Some(y))]).dup_of
+        };
+        assert_eq!(
+            expression("\\sqrt{2}/2", "\\frac{1}{\\sqrt{2}}"),
+            vec![None, Some(0)]
+        );
+        assert_eq!(expression("\\sqrt{2}/2", "\\sqrt{3}/2"), vec![None, None]);
         // Another answer: two tasks, however similar the text.
         let rows = [(a.as_str(), Some("7")), (a1.as_str(), Some("-7"))];
         let guarded = dedup_answered(&DedupConfig::default(), &rows);
