@@ -24,6 +24,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bytes;
 pub mod error;
 pub mod io;
 pub mod layout;

@@ -34,6 +34,7 @@
 
 use std::borrow::Cow;
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
+use verity_core::bytes::{ascii_alnum8, ascii_letter8, eq8, load8, pack8, HIGH};
 
 /// LaTeX commands dropped from the word stream (spacing and formatting that does not change
 /// the text's content).
@@ -126,12 +127,12 @@ fn skip_ascii(bytes: &[u8], mut i: usize) -> usize {
     let n = bytes.len();
     while i + 32 <= n
         && (load8(bytes, i) | load8(bytes, i + 8) | load8(bytes, i + 16) | load8(bytes, i + 24))
-            & HI_BITS
+            & HIGH
             == 0
     {
         i += 32;
     }
-    while i + 8 <= n && load8(bytes, i) & HI_BITS == 0 {
+    while i + 8 <= n && load8(bytes, i) & HIGH == 0 {
         i += 8;
     }
     i
@@ -615,7 +616,7 @@ fn ascii_word_hash(bytes: &[u8], start: usize, end: usize) -> u64 {
 fn ascii_word_end(bytes: &[u8], mut j: usize) -> usize {
     let n = bytes.len();
     while j + 8 <= n {
-        let ends = !alnum_bits(load8(bytes, j)) & HI_BITS;
+        let ends = !ascii_alnum8(load8(bytes, j)) & HIGH;
         if ends != 0 {
             return j + (ends.trailing_zeros() / 8) as usize;
         }
@@ -642,21 +643,12 @@ struct Classes {
 
 /// The [`Classes`] of `bytes[at..at + 64]`.
 ///
-/// SSE2 (part of the x86_64 baseline; `safe_arch` wraps the intrinsics): 16 bytes per
+/// SSE2 (part of the x86_64 baseline), with the primitives of `verity_core::bytes::sse2`: 16 bytes per
 /// compare; equal to [`classify64_swar`] (property-tested).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn classify64(bytes: &[u8], at: usize) -> Classes {
-    use safe_arch::{
-        add_i8_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i, move_mask_i8_m128i,
-        set_i64_m128i, set_splat_i8_m128i,
-    };
-    let digit_shift = set_splat_i8_m128i((0x80u8 - b'0') as i8);
-    let digit_limit = set_splat_i8_m128i(i8::MIN + 10);
-    let case = set_splat_i8_m128i(0x20);
-    let letter_shift = set_splat_i8_m128i((0x80u8 - b'a') as i8);
-    let letter_limit = set_splat_i8_m128i(i8::MIN + 26);
-    let backslash = set_splat_i8_m128i(b'\\' as i8);
+    use verity_core::bytes::sse2::{ascii_digit, ascii_letter, bits16, eq, load16, or};
     let mut c = Classes {
         alnum: 0,
         letter: 0,
@@ -664,21 +656,13 @@ fn classify64(bytes: &[u8], at: usize) -> Classes {
         backslash: 0,
     };
     for k in 0..4 {
-        let lo = load8(bytes, at + 16 * k);
-        let hi = load8(bytes, at + 16 * k + 8);
-        let v = set_i64_m128i(hi as i64, lo as i64);
-        // Shifted so each range starts at i8::MIN: one signed compare per range (bytes
-        // >= 0x80 land outside both ranges).
-        let digit = cmp_lt_mask_i8_m128i(add_i8_m128i(v, digit_shift), digit_limit);
-        let letter = cmp_lt_mask_i8_m128i(
-            add_i8_m128i(bitor_m128i(v, case), letter_shift),
-            letter_limit,
-        );
-        let mask = |m| u64::from(move_mask_i8_m128i(m) as u32 & 0xffff) << (16 * k);
-        c.alnum |= mask(bitor_m128i(digit, letter));
+        let v = load16(bytes, at + 16 * k);
+        let letter = ascii_letter(v);
+        let mask = |m| bits16(m) << (16 * k);
+        c.alnum |= mask(or(ascii_digit(v), letter));
         c.letter |= mask(letter);
         c.non_ascii |= mask(v);
-        c.backslash |= mask(cmp_eq_mask_i8_m128i(v, backslash));
+        c.backslash |= mask(eq(v, b'\\'));
     }
     c
 }
@@ -702,20 +686,12 @@ fn classify64_swar(bytes: &[u8], at: usize) -> Classes {
     };
     for k in 0..8 {
         let x = load8(bytes, at + 8 * k);
-        let v = x ^ (ONES * u64::from(b'\\'));
-        let backslash = !((((v & LO7_BITS) + LO7_BITS) | v) | LO7_BITS);
-        c.alnum |= gather(alnum_bits(x)) << (8 * k);
-        c.letter |= gather(letter_bits(x)) << (8 * k);
-        c.non_ascii |= gather(x & HI_BITS) << (8 * k);
-        c.backslash |= gather(backslash) << (8 * k);
+        c.alnum |= pack8(ascii_alnum8(x)) << (8 * k);
+        c.letter |= pack8(ascii_letter8(x)) << (8 * k);
+        c.non_ascii |= pack8(x & HIGH) << (8 * k);
+        c.backslash |= pack8(eq8(x, b'\\')) << (8 * k);
     }
     c
-}
-
-/// The eight bit-7 flags of `bits` (one per byte) as an 8-bit number, byte k to bit k.
-#[inline]
-fn gather(bits: u64) -> u64 {
-    ((bits >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
 }
 
 /// One step of the byte-wise tokenizer from `i`: skip separators, then read one token (an
@@ -734,7 +710,7 @@ fn step<S: WordSink>(
     loop {
         if i + 8 <= n {
             let x = load8(bytes, i);
-            let stops = alnum_bits(x) | (x & HI_BITS);
+            let stops = ascii_alnum8(x) | (x & HIGH);
             if stops == 0 {
                 i += 8;
                 continue;
@@ -759,7 +735,7 @@ fn step<S: WordSink>(
         }
         if i + 8 <= n {
             let x = load8(bytes, i);
-            let ends = !alnum_bits(x) & HI_BITS;
+            let ends = !ascii_alnum8(x) & HIGH;
             if ends != 0 {
                 // The word ends inside this load: hash it from the register.
                 let len = (ends.trailing_zeros() / 8) as usize;
@@ -774,7 +750,7 @@ fn step<S: WordSink>(
         }
         let mut j = i;
         while j + 8 <= n {
-            let ends = !alnum_bits(load8(bytes, j)) & HI_BITS;
+            let ends = !ascii_alnum8(load8(bytes, j)) & HIGH;
             if ends != 0 {
                 j += (ends.trailing_zeros() / 8) as usize;
                 break;
@@ -835,38 +811,6 @@ fn command_hash(name: &[u8]) -> Option<u64> {
     } else {
         hash_chunks(name, ASCII_LOWER)
     })
-}
-
-const HI_BITS: u64 = 0x8080_8080_8080_8080;
-const LO7_BITS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-const ONES: u64 = 0x0101_0101_0101_0101;
-
-/// Eight bytes from `at` (the caller checks `at + 8 <= bytes.len()`), little-endian.
-#[inline]
-fn load8(bytes: &[u8], at: usize) -> u64 {
-    let mut word = [0u8; 8];
-    word.copy_from_slice(&bytes[at..at + 8]);
-    u64::from_le_bytes(word)
-}
-
-/// Bit 7 of each byte of the result is set when that byte of `x` is an ASCII letter.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-#[inline]
-fn letter_bits(x: u64) -> u64 {
-    let z = (x & LO7_BITS) | (ONES * 0x20);
-    let letter = z.wrapping_add(ONES * (0x80 - 0x61)) & !z.wrapping_add(ONES * (0x7f - 0x7a));
-    letter & !x & HI_BITS
-}
-
-/// Bit 7 of each byte of the result is set when that byte of `x` is an ASCII letter or digit.
-#[inline]
-fn alnum_bits(x: u64) -> u64 {
-    // Per-byte range checks on the low seven bits (no carries cross bytes: every sum < 0x100).
-    let y = x & LO7_BITS;
-    let digit = y.wrapping_add(ONES * (0x80 - 0x30)) & !y.wrapping_add(ONES * (0x7f - 0x39));
-    let z = y | (ONES * 0x20);
-    let letter = z.wrapping_add(ONES * (0x80 - 0x61)) & !z.wrapping_add(ONES * (0x7f - 0x7a));
-    (digit | letter) & !x & HI_BITS
 }
 
 /// The length-dependent seeds of [`hash_le16`] (lengths 0..=16).

@@ -274,7 +274,7 @@ fn load_key(s: &[u8], i: usize, len: usize, canon: bool) -> [u64; 2] {
 /// bytes).
 #[inline(always)]
 fn zero_digits(x: u64) -> u64 {
-    let digit = super::scan::ascii_digit8(x);
+    let digit = verity_core::bytes::ascii_digit8(x);
     let mask = (digit >> 7).wrapping_mul(0xff);
     (x & !mask) | (0x3030_3030_3030_3030 & mask)
 }

@@ -210,7 +210,7 @@ impl ReflectionMatcher {
         // with one comparison each.
         let window = b.get(at..at + 8).map(|w| {
             let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-            x | (super::scan::ascii_letter8(x) >> 2)
+            x | (verity_core::bytes::ascii_letter8(x) >> 2)
         });
         let range = usize::from(slot.first)..usize::from(slot.end);
         for ((phrase, group), &(head, mask)) in

@@ -32,46 +32,7 @@ pub struct Masks {
     pub ascii: bool,
 }
 
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// High bit of each byte of `x` set iff the byte is ASCII whitespace (`\t \n \x0b \x0c \r`
-/// or space), exact for any byte values (SWAR, no carries between bytes).
-#[inline(always)]
-fn ascii_ws8(x: u64) -> u64 {
-    let t = x ^ 0x2020_2020_2020_2020;
-    let nonzero = ((t & LOW7) + LOW7) | t;
-    let space = !nonzero & HIGH;
-    let y = x & LOW7;
-    let ge9 = y + 0x7777_7777_7777_7777;
-    let ge14 = y + 0x7272_7272_7272_7272;
-    space | (ge9 & !ge14 & !x & HIGH)
-}
-
-/// High bit of each byte of `x` set iff the byte is an ASCII letter.
-#[inline(always)]
-pub(crate) fn ascii_letter8(x: u64) -> u64 {
-    // (byte | 0x20) in 'a'..='z', high bit clear.
-    let y = (x | 0x2020_2020_2020_2020) & LOW7;
-    let ge_a = y + 0x1f1f_1f1f_1f1f_1f1f;
-    let ge_brace = y + 0x0505_0505_0505_0505;
-    ge_a & !ge_brace & !x & HIGH
-}
-
-/// High bit of each byte of `x` set iff the byte is an ASCII digit.
-#[inline(always)]
-pub(crate) fn ascii_digit8(x: u64) -> u64 {
-    let y = x & LOW7;
-    let ge0 = y + 0x5050_5050_5050_5050;
-    let ge10 = y + 0x4646_4646_4646_4646;
-    ge0 & !ge10 & !x & HIGH
-}
-
-/// The high bits of the eight bytes of `m` packed into the low eight bits (byte k -> bit k).
-#[inline(always)]
-fn pack8(m: u64) -> u64 {
-    ((m >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
-}
+use verity_core::bytes::{ascii_alnum8, ascii_letter8, ascii_ws8, load8, pack8, HIGH};
 
 /// Byte classes of a 64-byte block, one bit per byte (bit k: byte k).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -90,49 +51,25 @@ struct Block {
 
 /// The [`Block`] of 64 bytes.
 ///
-/// SSE2 (part of the x86_64 baseline; `safe_arch` wraps the intrinsics): 16 bytes per
+/// SSE2 (part of the x86_64 baseline), with the primitives of `verity_core::bytes::sse2`: 16 bytes per
 /// compare, the bits straight from `movemask`; equal to [`classify64_swar`] (tested).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn classify64<const ALNUM: bool>(block: &[u8]) -> Block {
-    use safe_arch::{
-        add_i8_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i, move_mask_i8_m128i,
-        set_i64_m128i, set_splat_i8_m128i,
+    use verity_core::bytes::sse2::{
+        ascii_digit, ascii_letter, ascii_ws, bits16, continuation, load16, or,
     };
-    // Shifted so each range starts at i8::MIN: one signed compare per range (bytes >= 0x80
-    // land outside every range).
-    let ctrl_shift = set_splat_i8_m128i((0x80u8 - b'\t') as i8);
-    let ctrl_limit = set_splat_i8_m128i(i8::MIN + 5);
-    let space = set_splat_i8_m128i(b' ' as i8);
-    let case = set_splat_i8_m128i(0x20);
-    let letter_shift = set_splat_i8_m128i((0x80u8 - b'a') as i8);
-    let letter_limit = set_splat_i8_m128i(i8::MIN + 26);
-    let digit_shift = set_splat_i8_m128i((0x80u8 - b'0') as i8);
-    let digit_limit = set_splat_i8_m128i(i8::MIN + 10);
-    let lead_min = set_splat_i8_m128i(0xc0u8 as i8);
     let mut c = Block::default();
     for k in 0..4 {
-        let load = |at: usize| {
-            let w = &block[at..at + 8];
-            u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) as i64
-        };
-        let v = set_i64_m128i(load(16 * k + 8), load(16 * k));
-        let ws = bitor_m128i(
-            cmp_lt_mask_i8_m128i(add_i8_m128i(v, ctrl_shift), ctrl_limit),
-            cmp_eq_mask_i8_m128i(v, space),
-        );
-        let letter = cmp_lt_mask_i8_m128i(
-            add_i8_m128i(bitor_m128i(v, case), letter_shift),
-            letter_limit,
-        );
-        let mask = |m| u64::from(move_mask_i8_m128i(m) as u32 & 0xffff) << (16 * k);
-        c.ws |= mask(ws);
+        let v = load16(block, 16 * k);
+        let letter = ascii_letter(v);
+        let mask = |m| bits16(m) << (16 * k);
+        c.ws |= mask(ascii_ws(v));
         c.letter |= mask(letter);
         c.non_ascii |= mask(v);
-        c.cont |= mask(cmp_lt_mask_i8_m128i(v, lead_min));
+        c.cont |= mask(continuation(v));
         if ALNUM {
-            let digit = cmp_lt_mask_i8_m128i(add_i8_m128i(v, digit_shift), digit_limit);
-            c.alnum |= mask(bitor_m128i(letter, digit));
+            c.alnum |= mask(or(letter, ascii_digit(v)));
         }
     }
     c
@@ -150,15 +87,14 @@ fn classify64<const ALNUM: bool>(block: &[u8]) -> Block {
 #[inline(always)]
 fn classify64_swar(block: &[u8]) -> Block {
     let mut c = Block::default();
-    for (k, w) in block.chunks_exact(8).enumerate() {
-        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        let letter = ascii_letter8(x);
-        c.letter |= pack8(letter) << (8 * k);
+    for k in 0..8 {
+        let x = load8(block, 8 * k);
+        c.letter |= pack8(ascii_letter8(x)) << (8 * k);
         c.non_ascii |= pack8(x & HIGH) << (8 * k);
         // Bit 7 set and bit 6 clear.
         c.cont |= pack8(x & !(x << 1) & HIGH) << (8 * k);
         c.ws |= pack8(ascii_ws8(x)) << (8 * k);
-        c.alnum |= pack8(letter | ascii_digit8(x)) << (8 * k);
+        c.alnum |= pack8(ascii_alnum8(x)) << (8 * k);
     }
     c
 }
