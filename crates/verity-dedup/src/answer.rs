@@ -378,6 +378,26 @@ mod tests {
             let fraction = format!("\\frac{{{}}}{{100}}", whole * 100 + cents);
             proptest::prop_assert!(same(&decimal, &fraction), "{} vs {}", decimal, fraction);
         }
+
+        /// LaTeX made of expression fragments gets a key without a panic; a constant
+        /// expression keys the same written in another order and form, and not as another value.
+        #[test]
+        fn expressions_key_by_value(
+            fragments in proptest::collection::vec(proptest::sample::select(vec![
+                "\\frac", "\\sqrt", "\\binom", "\\pi", "\\log_", "{", "}", "(", ")", "^",
+                "-", "+", "/", "!", "2", "7", "0", ".", "i", "e", "x", "\\cdot", " ",
+            ]), 0..32),
+            a in -50i64..50,
+            b in 1i64..20,
+            c in 0i64..200,
+        ) {
+            let _ = answer_key(Some(&fragments.concat()));
+            let x = format!("\\frac{{{a}}}{{{b}}}+\\sqrt{{{c}}}");
+            let y = format!("\\sqrt{{{c}}}+({a})/{b}");
+            proptest::prop_assert!(same(&x, &y), "{} vs {}", x, y);
+            let z = format!("\\frac{{{a}}}{{{b}}}+\\sqrt{{{}}}", c + 1);
+            proptest::prop_assert!(!same(&x, &z), "{} vs {}", x, z);
+        }
     }
 
     #[test]
