@@ -643,8 +643,8 @@ struct Classes {
 
 /// The [`Classes`] of `bytes[at..at + 64]`.
 ///
-/// SSE2 (part of the x86_64 baseline), with the primitives of `verity_core::bytes::sse2`: 16 bytes per
-/// compare; equal to [`classify64_swar`] (property-tested).
+/// SSE2 (part of the x86_64 baseline) with the primitives of `verity_core::bytes::sse2`:
+/// 16 bytes per compare; equal to [`classify64_swar`] (property-tested).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn classify64(bytes: &[u8], at: usize) -> Classes {

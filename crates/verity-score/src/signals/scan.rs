@@ -51,8 +51,9 @@ struct Block {
 
 /// The [`Block`] of 64 bytes.
 ///
-/// SSE2 (part of the x86_64 baseline), with the primitives of `verity_core::bytes::sse2`: 16 bytes per
-/// compare, the bits straight from `movemask`; equal to [`classify64_swar`] (tested).
+/// SSE2 (part of the x86_64 baseline) with the primitives of `verity_core::bytes::sse2`:
+/// 16 bytes per compare, the bits straight from `movemask`; equal to [`classify64_swar`]
+/// (tested).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn classify64<const ALNUM: bool>(block: &[u8]) -> Block {
