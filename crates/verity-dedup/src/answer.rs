@@ -7,20 +7,25 @@
 //! arithmetic, roots, powers, functions, logarithms, binomials, factorials; no free symbol) is
 //! parsed and evaluated by verity-math and keyed by its value: exactly when it is rational
 //! (`\sqrt{16}` and `4`; `2^{-1}` and `0.5`), else by its value to 12 significant digits
-//! (`\sqrt{2}/2`, `\frac{\sqrt2}{2}` and `\frac{1}{\sqrt{2}}`). Any other answer is keyed by its
-//! text, with whitespace and `$` removed and ASCII letters lowercased.
+//! (`\sqrt{2}/2`, `\frac{\sqrt2}{2}` and `\frac{1}{\sqrt{2}}`). An expression in one to three
+//! free symbols is keyed by their names and its values at three fixed points with mixed signs
+//! (`x+1` and `1+x`; `(x+1)^2` and `x^2+2x+1`; not `x+1` and `y+1`). Any other answer is keyed by
+//! its text, with whitespace and `$` removed and ASCII letters lowercased.
 //!
 //! Why: near-duplicate problems whose answers differ are different tasks (the guard refuses the
 //! link), but the same answer written two ways is the same task.
 //!
-//! Known failure modes: expressions with free symbols (`x+1` and `1+x`), units
-//! (`5\text{ cm}`), percentages, degrees, `\pm`, tuples, sets and intervals are compared as
-//! text. An irrational value that is rational in fact (`\sqrt{2}^2`) is keyed by its rounded
-//! float and does not meet `2`; two irrational answers equal to 12 significant digits share a
-//! key. A comma is read as a thousands separator only between groups of three digits (`1,234`
-//! is 1234; `1,2` stays text).
+//! Known failure modes: a bare symbol (`A`), words (`odd` would parse as a product of symbols),
+//! expressions in more than three symbols, units (`5\text{ cm}`), percentages, degrees, `\pm`,
+//! tuples, sets and intervals are compared as text. A value that is rational at a point for one
+//! spelling and computed in floating point for another (`\sqrt{2}^2` and `2`, `\sqrt{x^2}` and
+//! `x`) keys apart; two irrational values equal to 12 significant digits, and two functions
+//! equal at the three points, share a key. A comma is read as a thousands separator only
+//! between groups of three digits (`1,234` is 1234; `1,2` stays text).
 
 use crate::exact::exact_key;
+use num_bigint::BigInt;
+use num_rational::BigRational;
 use verity_math::ast::{Const, Node};
 use verity_math::budget::Budget;
 use verity_math::eval::{self, Point};
@@ -83,25 +88,81 @@ const MAX_EXPRESSION: usize = 256;
 /// Parse and evaluation steps allowed per answer (verity-math's budget for one answer).
 const EXPRESSION_STEPS: u64 = 20_000;
 
-/// The value of a constant expression as a key: `number a/b` when it is rational (the key of a
-/// plain number of that value), else `real x` or `complex x y` with 12 significant digits;
-/// `None` when `answer` does not parse, is not constant ([`is_constant`]), or has no finite
-/// value.
+/// Most free symbols an expression is keyed over (more are compared as text).
+const MAX_SYMBOLS: usize = 3;
+
+/// Where an expression with free symbols is evaluated: point `j` gives its `k`-th symbol (in
+/// name order) the value `POINTS[j][k]` (numerator, denominator). Rationals with mixed signs,
+/// away from 0, 1 and each other, so functions that agree only on a region (`\sqrt{x^2}` and
+/// `x`, `|x|` and `x`) or at small integers (`x^2` and `x`) get different keys.
+const POINTS: [[(i64, i64); MAX_SYMBOLS]; 3] = [
+    [(13, 7), (29, 11), (41, 17)],
+    [(-5, 3), (23, 19), (-31, 23)],
+    [(19, 13), (-37, 29), (43, 31)],
+];
+
+/// The value of an expression as a key, or `None` when `answer` does not parse, is not an
+/// expression ([`is_expression`]) or has no finite value.
+///
+/// - Without free symbols: `number a/b` when the value is rational (the key of a plain number
+///   of that value), else `real x` or `complex x y` with 12 significant digits.
+/// - With one to [`MAX_SYMBOLS`] free symbols: the symbols' names and the values at the three
+///   [`POINTS`], each exact when rational, so `x+1` and `1+x`, or `(x+1)^2` and `x^2+2x+1`,
+///   share a key and `x+1` and `y+1` do not. A bare symbol (`A`, an option letter) and an
+///   answer with a run of three letters outside a command (a word: `odd` parses as `o d d`)
+///   stay text.
 fn expression_key(answer: &str) -> Option<String> {
     let answer = answer.trim();
-    if answer.len() > MAX_EXPRESSION || !answer.bytes().any(|b| b.is_ascii_digit() || b == b'\\') {
+    if answer.len() > MAX_EXPRESSION {
+        return None;
+    }
+    let digit_or_command = answer.bytes().any(|b| b.is_ascii_digit() || b == b'\\');
+    let operator = answer.bytes().any(|b| b"+-*/^".contains(&b));
+    if !digit_or_command && !operator {
         return None;
     }
     let budget = Budget::new(EXPRESSION_STEPS);
     let node = parse(answer, &budget).ok()?;
-    if !is_constant(&node) {
+    if !is_expression(&node) {
         return None;
     }
-    let point = Point::default();
-    if let Ok(Some(q)) = eval::exact(&node, &point, &budget) {
+    let mut symbols = Vec::new();
+    node.symbols(&mut symbols);
+    if symbols.is_empty() {
+        return digit_or_command
+            .then(|| value_key(&node, &Point::default(), &budget))
+            .flatten();
+    }
+    if symbols.len() > MAX_SYMBOLS || matches!(node, Node::Sym(_)) || has_word(answer) {
+        return None;
+    }
+    symbols.sort();
+    let mut key = format!("function {}:", symbols.join(","));
+    for values in &POINTS {
+        let point = Point {
+            vars: symbols
+                .iter()
+                .zip(values)
+                .map(|(name, &(num, den))| {
+                    let q = BigRational::new(BigInt::from(num), BigInt::from(den));
+                    (name.clone(), q, num as f64 / den as f64)
+                })
+                .collect(),
+            ..Point::default()
+        };
+        key.push(' ');
+        key.push_str(&value_key(&node, &point, &budget)?);
+    }
+    Some(key)
+}
+
+/// The value of `node` at `point` as a key (see [`expression_key`]); `None` when it is not
+/// finite or the budget runs out.
+fn value_key(node: &Node, point: &Point, budget: &Budget) -> Option<String> {
+    if let Ok(Some(q)) = eval::exact(node, point, budget) {
         return Some(format!("number {}/{}", q.numer(), q.denom()));
     }
-    let v = eval::float(&node, &point, &budget).ok()?;
+    let v = eval::float(node, point, budget).ok()?;
     if !v.is_finite() {
         return None;
     }
@@ -114,17 +175,38 @@ fn expression_key(answer: &str) -> Option<String> {
     })
 }
 
-/// Whether `node` is a constant expression: numbers, `\pi`, `e` and `i` under arithmetic,
-/// powers, functions, logarithms, binomials and factorials (no symbol, text, percentage,
+/// Whether `text` has a run of three or more ASCII letters that is not the name of a command
+/// (`\sqrt`): a word, which the parser would read as a product of symbols.
+fn has_word(text: &str) -> bool {
+    let mut run = 0;
+    let mut command = false;
+    for b in text.bytes() {
+        if b.is_ascii_alphabetic() {
+            run += 1;
+            if run >= 3 && !command {
+                return true;
+            }
+        } else {
+            run = 0;
+            command = b == b'\\';
+        }
+    }
+    false
+}
+
+/// Whether `node` is an expression: numbers, free symbols, `\pi`, `e` and `i` under
+/// arithmetic, powers, functions, logarithms, binomials and factorials (no text, percentage,
 /// degree, `\pm`, list, set, relation or infinity).
-fn is_constant(node: &Node) -> bool {
+fn is_expression(node: &Node) -> bool {
     match node {
-        Node::Num { .. } => true,
+        Node::Num { .. } | Node::Sym(_) => true,
         Node::Const(c) => !matches!(c, Const::Inf),
-        Node::Add(items) | Node::Mul(items) => items.iter().all(is_constant),
-        Node::Neg(a) | Node::Func(_, a) | Node::Factorial(a) => is_constant(a),
-        Node::Div(a, b) | Node::Pow(a, b) | Node::Binom(a, b) => is_constant(a) && is_constant(b),
-        Node::Log(a, base) => is_constant(a) && base.as_deref().is_none_or(is_constant),
+        Node::Add(items) | Node::Mul(items) => items.iter().all(is_expression),
+        Node::Neg(a) | Node::Func(_, a) | Node::Factorial(a) => is_expression(a),
+        Node::Div(a, b) | Node::Pow(a, b) | Node::Binom(a, b) => {
+            is_expression(a) && is_expression(b)
+        }
+        Node::Log(a, base) => is_expression(a) && base.as_deref().is_none_or(is_expression),
         _ => false,
     }
 }
@@ -314,23 +396,13 @@ mod tests {
             ("2\\pi", "-2\\pi"),
             ("1+2i", "1-2i"),
             ("\\sqrt{2}", "\\sqrt{2}x"),
-            ("x+1", "1+x"),
             ("\\pm\\sqrt{2}", "\\sqrt{2}"),
             ("\\infty", "-\\infty"),
         ] {
             assert!(!same(a, b), "{a:?} and {b:?} differ");
         }
         // Not constant or not finite: no value key.
-        for text in [
-            "x+1",
-            "\\infty",
-            "1/0",
-            "(1,2)",
-            "5\\%",
-            "x=5",
-            "\\text{odd}",
-            "e",
-        ] {
+        for text in ["\\infty", "1/0", "(1,2)", "5\\%", "x=5", "\\text{odd}", "e"] {
             assert_eq!(expression_key(text), None, "{text:?}");
         }
         assert_eq!(expression_key("\\sqrt{4}").as_deref(), Some("number 2/1"));
@@ -343,6 +415,45 @@ mod tests {
         assert_eq!(expression_key(&nested), None);
         let power = "9^{9^{9^{9^{9}}}}";
         let _ = answer_key(Some(power));
+    }
+
+    #[test]
+    fn expressions_with_symbols_are_keyed_by_their_values() {
+        for (a, b) in [
+            ("x+1", "1+x"),
+            ("$2x$", "x \\cdot 2"),
+            ("x+x", "2x"),
+            ("\\frac{x}{2}", "0.5x"),
+            ("(x+1)^2", "x^2+2x+1"),
+            ("\\frac{a+b}{2}", "\\frac{b}{2}+\\frac{a}{2}"),
+            ("2\\pi r", "2r\\pi"),
+            ("\\sqrt{2}x", "x\\sqrt{2}"),
+            ("\\frac{1}{x-1}", "\\frac{-1}{1-x}"),
+            ("n(n+1)/2", "\\frac{n^2+n}{2}"),
+        ] {
+            assert!(same(a, b), "{a:?} and {b:?} are one function");
+        }
+        for (a, b) in [
+            ("x+1", "y+1"),
+            ("x+1", "x+2"),
+            ("x^2", "x"),
+            // Equal for positive x only: the points have mixed signs.
+            ("\\sqrt{2x^2}", "\\sqrt{2}x"),
+            ("2a", "2b"),
+            ("x-y", "y-x"),
+            ("\\frac{x}{2}", "\\frac{2}{x}"),
+            ("x+1", "2"),
+            // Words stay text: `odd` and `dod` would be the same product of symbols.
+            ("odd", "dod"),
+        ] {
+            assert!(!same(a, b), "{a:?} and {b:?} differ");
+        }
+        // A bare symbol (an option letter) and a word stay text; so do too many symbols and a
+        // function that has no finite value at a point.
+        for text in ["A", "x", "odd", "abc+1", "a+b+c+d", "\\frac{1}{(x-13/7)}"] {
+            assert_eq!(expression_key(text), None, "{text:?}");
+        }
+        assert!(expression_key("x+1").is_some_and(|k| k.starts_with("function x: number 20/7 ")));
     }
 
     #[test]
@@ -396,6 +507,23 @@ mod tests {
             let y = format!("\\sqrt{{{c}}}+({a})/{b}");
             proptest::prop_assert!(same(&x, &y), "{} vs {}", x, y);
             let z = format!("\\frac{{{a}}}{{{b}}}+\\sqrt{{{}}}", c + 1);
+            proptest::prop_assert!(!same(&x, &z), "{} vs {}", x, z);
+        }
+    }
+
+    proptest::proptest! {
+        /// A polynomial in two symbols keys the same with its terms in another order, and not
+        /// with another coefficient.
+        #[test]
+        fn polynomials_key_by_value(
+            a in -20i64..20,
+            b in -20i64..20,
+            c in -20i64..20,
+        ) {
+            let x = format!("{a}x^2+({b})xy+({c})y");
+            let y = format!("({c})y+({b})yx+x^2\\cdot({a})");
+            proptest::prop_assert!(same(&x, &y), "{} vs {}", x, y);
+            let z = format!("{a}x^2+({})xy+({c})y", b + 1);
             proptest::prop_assert!(!same(&x, &z), "{} vs {}", x, z);
         }
     }

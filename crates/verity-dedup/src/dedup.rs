@@ -42,10 +42,11 @@
 //!
 //! # Known failure modes
 //!
-//! - The guard compares numbers and constant expressions by value (`1/2`, `\frac{1}{2}` and
-//!   `0.5` are one answer; so are `\sqrt{2}/2` and `\frac{1}{\sqrt{2}}`) but answers with free
-//!   symbols, units, tuples or sets as text: `x+1` and `1+x` count as different and keep both
-//!   records.
+//! - The guard compares numbers, constant expressions and expressions in up to three symbols
+//!   by value (`1/2`, `\frac{1}{2}` and `0.5` are one answer; so are `\sqrt{2}/2` and
+//!   `\frac{1}{\sqrt{2}}`, or `x+1` and `1+x`) but units, tuples, sets and words as text:
+//!   `(1,2)` and `(1, 2.0)` count as different and keep both records (see
+//!   [`crate::answer`]).
 //! - Verification against a bucket's representatives (not every member) can miss a link when a
 //!   bucket holds more than [`MAX_REPRESENTATIVES`] mutually dissimilar records; other bands
 //!   usually supply it.
