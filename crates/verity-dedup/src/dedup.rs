@@ -764,6 +764,10 @@ mod tests {
             vec![None, Some(0)]
         );
         assert_eq!(expression("\\sqrt{2}/2", "\\sqrt{3}/2"), vec![None, None]);
+        // The same function of symbols written another way: one task; another function: two.
+        assert_eq!(expression("x+1", "1 + x"), vec![None, Some(0)]);
+        assert_eq!(expression("(x+1)^2", "x^2+2x+1"), vec![None, Some(0)]);
+        assert_eq!(expression("x+1", "y+1"), vec![None, None]);
         // Another answer: two tasks, however similar the text.
         let rows = [(a.as_str(), Some("7")), (a1.as_str(), Some("-7"))];
         let guarded = dedup_answered(&DedupConfig::default(), &rows);
