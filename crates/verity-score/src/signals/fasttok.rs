@@ -815,6 +815,46 @@ impl TokenCounter {
         let mut pos = 0usize;
         let mut total = 0usize;
         let walked = super::text::for_each_word(ws, |s, e| {
+            // The common word: one space before it, where the last lookup ended, at most
+            // `SHORT` bytes with the space, and not joined to a newline after it (see below).
+            // Its chunk `text[s - 1..e]` is looked up now, after the lookups listed before it
+            // (the marker ranges are visited in order).
+            let len = e + 1 - s;
+            if pos + 1 == s
+                && b[pos] == b' '
+                && len <= SHORT
+                && !(e < b.len()
+                    && matches!(b[e], b'\n' | b'\r')
+                    && !b[e - 1].is_ascii_alphanumeric())
+            {
+                if !steps.is_empty() {
+                    total += self.resolve(classes, cache, text, &steps, markers.as_deref_mut())?;
+                    steps.clear();
+                }
+                let [lo, hi] = load_bytes(b, pos, len);
+                words.push(super::text::short_word_hash(lo, hi, len));
+                let key = if self.canon {
+                    [zero_digits(lo), zero_digits(hi)]
+                } else {
+                    [lo, hi]
+                };
+                let step = Step::chunk(key, pos, e);
+                match cache.find_keyed(step.key) {
+                    Ok(bits) => {
+                        total += (bits >> 60) as usize;
+                        if bits & MARKER_BIT != 0 {
+                            if let Some(m) = markers.as_deref_mut() {
+                                m.range(b, pos, e);
+                            }
+                        }
+                    }
+                    Err(_) => {
+                        total += self.missed_chunk(classes, cache, text, &step, &mut markers)?;
+                    }
+                }
+                pos = e;
+                return Some(());
+            }
             if steps.len() >= BATCH {
                 total += self.resolve(classes, cache, text, &steps, markers.as_deref_mut())?;
                 steps.clear();
