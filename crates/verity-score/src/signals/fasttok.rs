@@ -789,11 +789,14 @@ impl TokenCounter {
         }
     }
 
-    /// The fused scan, in two passes so that the cache lookups do not wait on each other:
-    /// the first walks the words (hashes for the repetition signal, chunk boundaries, pieces
-    /// of the gaps between chunks) and lists the lookups as [`Step`]s; the second makes them,
-    /// back to back, so the loads of the front table overlap instead of each stalling after a
-    /// mispredicted branch of the word walk.
+    /// The fused scan. It walks the words (hashes for the repetition signal, chunk
+    /// boundaries, pieces of the gaps between chunks). The common word (one space before it,
+    /// short, not joined to a newline: 86% of the words of the benchmark corpus's traces, 87%
+    /// of Sky-T1's) is looked up on the spot; the others (line starts and ends, runs of
+    /// whitespace, long words) list their lookups as [`Step`]s, made back to back before the
+    /// next common word, so the branches of the rare cases stay out of the common word's path.
+    /// (Listing every lookup and making them in a second pass, as before, cost 8% more on the
+    /// fused microbenchmark.)
     fn count_chunks(
         &self,
         classes: &Classes,
