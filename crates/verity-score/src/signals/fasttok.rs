@@ -842,19 +842,7 @@ impl TokenCounter {
                     [lo, hi]
                 };
                 let step = Step::chunk(key, pos, e);
-                match cache.find_keyed(step.key) {
-                    Ok(bits) => {
-                        total += (bits >> 60) as usize;
-                        if bits & MARKER_BIT != 0 {
-                            if let Some(m) = markers.as_deref_mut() {
-                                m.range(b, pos, e);
-                            }
-                        }
-                    }
-                    Err(_) => {
-                        total += self.missed_chunk(classes, cache, text, &step, &mut markers)?;
-                    }
-                }
+                total += self.chunk_step(classes, cache, text, &step, &mut markers)?;
                 pos = e;
                 return Some(());
             }
@@ -995,31 +983,41 @@ impl TokenCounter {
         steps: &[Step],
         mut markers: Option<&mut MarkerScan>,
     ) -> Option<usize> {
-        let b = text.as_bytes();
         let mut total = 0usize;
         // The common step (a chunk found in the cache, no marker in it) stays in this loop;
         // the others leave it.
         for step in steps {
-            let (start, end) = step.range();
             if step.is_chunk() {
-                match cache.find_keyed(step.key) {
-                    Ok(bits) => {
-                        total += (bits >> 60) as usize;
-                        if bits & MARKER_BIT != 0 {
-                            if let Some(m) = markers.as_deref_mut() {
-                                m.range(b, start, end);
-                            }
-                        }
-                    }
-                    Err(_) => {
-                        total += self.missed_chunk(classes, cache, text, step, &mut markers)?;
-                    }
-                }
+                total += self.chunk_step(classes, cache, text, step, &mut markers)?;
             } else {
                 total += self.piece_step(cache, text, step, &mut markers);
             }
         }
         Some(total)
+    }
+
+    /// Tokens of a chunk step (and its markers), from the cache or counted.
+    #[inline(always)]
+    fn chunk_step(
+        &self,
+        classes: &Classes,
+        cache: &mut PieceCache,
+        text: &str,
+        step: &Step,
+        markers: &mut Option<&mut MarkerScan>,
+    ) -> Option<usize> {
+        match cache.find_keyed(step.key) {
+            Ok(bits) => {
+                if bits & MARKER_BIT != 0 {
+                    if let Some(m) = markers.as_deref_mut() {
+                        let (start, end) = step.range();
+                        m.range(text.as_bytes(), start, end);
+                    }
+                }
+                Some((bits >> 60) as usize)
+            }
+            Err(_) => self.missed_chunk(classes, cache, text, step, markers),
+        }
     }
 
     /// Tokens of a chunk step not in the cache (counted piece by piece, then cached).
