@@ -512,6 +512,25 @@ fn verl_parquet_reads_through_io_and_round_trips() {
 }
 
 #[test]
+fn verl_messages_need_content_and_keep_a_null_one() {
+    // `content: null` (a message without text) reads and writes back as it was.
+    let row = json!({
+        "data_source": "custom/tools",
+        "prompt": [{"role": "user", "content": "2+2?"}, {"role": "assistant", "content": null}],
+        "ability": "math",
+        "reward_model": {"style": "rule", "ground_truth": "4"},
+    });
+    let records = assert_round_trip(layout("verl"), std::slice::from_ref(&row));
+    assert_eq!(records[0].task.messages[1].content, None);
+    // Without the key the message is refused, naming the field: read as `content: null` it
+    // would write back another row (found by `arbitrary_rows_never_panic`).
+    let mut missing = row.clone();
+    missing["prompt"][1] = json!({"role": "assistant"});
+    let err = read_row(layout("verl"), fields(&missing), &ctx()).unwrap_err();
+    assert!(err.to_string().contains("prompt[1].content"), "{err}");
+}
+
+#[test]
 fn verl_keeps_list_ground_truth_and_writes_from_other_layouts() {
     let row = json!({
         "data_source": "custom/multi",

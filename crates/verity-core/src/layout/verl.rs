@@ -47,9 +47,13 @@ fn message(value: &Value, i: usize) -> Result<Message, FieldError> {
         }
         None => return Err(FieldError::missing(format!("prompt[{i}].role"))),
     };
+    // verl's messages always carry `content` (null for a message without text): a message
+    // without the key is refused rather than read as one with `content: null`, which would
+    // write back differently.
     let content = match object.get("content") {
         Some(Value::String(s)) => Some(s.clone()),
-        None | Some(Value::Null) => None,
+        Some(Value::Null) => None,
+        None => return Err(FieldError::missing(format!("prompt[{i}].content"))),
         Some(other) => {
             return Err(FieldError::wrong_type(
                 format!("prompt[{i}].content"),
