@@ -415,6 +415,18 @@ mod tests {
         assert_eq!(expression_key(&nested), None);
         let power = "9^{9^{9^{9^{9}}}}";
         let _ = answer_key(Some(power));
+        // The same with free symbols: evaluated at three points, still within the budget.
+        for text in [
+            "(x+1)^{100000}",
+            "(x+1)^{99999999999}",
+            "x^{x^{x^{x^{x}}}}",
+            "((x+1)^{1000})^{1000}",
+            "\\binom{x}{100000}",
+            "(x!)!",
+            "(13x/7)^{2^{64}}",
+        ] {
+            let _ = answer_key(Some(text));
+        }
     }
 
     #[test]
