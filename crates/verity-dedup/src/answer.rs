@@ -328,9 +328,23 @@ mod tests {
         answer_key(Some(a)) == answer_key(Some(b))
     }
 
+    /// Every pair shares one key.
+    fn all_same(pairs: &[(&str, &str)]) {
+        for (a, b) in pairs {
+            assert!(same(a, b), "{a:?} and {b:?} should share a key");
+        }
+    }
+
+    /// No pair shares a key.
+    fn all_apart(pairs: &[(&str, &str)]) {
+        for (a, b) in pairs {
+            assert!(!same(a, b), "{a:?} and {b:?} should differ");
+        }
+    }
+
     #[test]
     fn numbers_are_keyed_by_value() {
-        for (a, b) in [
+        all_same(&[
             ("1/2", "\\frac{1}{2}"),
             ("0.5", "\\dfrac12"),
             (".50", "\\tfrac{1}{2}"),
@@ -345,14 +359,12 @@ mod tests {
             ("2.5", "5/2"),
             ("\\frac{1.5}{3}", "0.5"),
             ("1,234,567", "1234567"),
-        ] {
-            assert!(same(a, b), "{a:?} and {b:?} are the same number");
-        }
+        ]);
     }
 
     #[test]
     fn other_values_and_other_answers_stay_apart() {
-        for (a, b) in [
+        all_apart(&[
             ("1/2", "2/1"),
             ("0.5", "5"),
             ("7", "-7"),
@@ -363,9 +375,7 @@ mod tests {
             ("5\\%", "5"),
             ("(1,2)", "(2,1)"),
             ("1/0", "0"),
-        ] {
-            assert!(!same(a, b), "{a:?} and {b:?} differ");
-        }
+        ]);
         // Text answers: whitespace, `$` and case ignored, as before.
         assert!(same("$\\text{Monday}$", "\\text{ monday }"));
         assert!(!same("Monday", "Tuesday"));
@@ -373,7 +383,7 @@ mod tests {
 
     #[test]
     fn constant_expressions_are_keyed_by_value() {
-        for (a, b) in [
+        all_same(&[
             ("\\sqrt{2}/2", "\\frac{\\sqrt{2}}{2}"),
             ("\\frac{\\sqrt2}2", "\\frac{1}{\\sqrt{2}}"),
             ("\\sqrt{16}", "4"),
@@ -386,10 +396,8 @@ mod tests {
             ("$-\\frac{\\sqrt{3}}{2}$", "-\\frac{1}{2}\\sqrt{3}"),
             ("\\log_2 8", "3"),
             ("1+2i", "2i+1"),
-        ] {
-            assert!(same(a, b), "{a:?} and {b:?} are one value");
-        }
-        for (a, b) in [
+        ]);
+        all_apart(&[
             ("\\sqrt{2}", "\\sqrt{3}"),
             ("\\pi", "3.14"),
             ("\\frac{1}{3}", "0.333"),
@@ -398,9 +406,7 @@ mod tests {
             ("\\sqrt{2}", "\\sqrt{2}x"),
             ("\\pm\\sqrt{2}", "\\sqrt{2}"),
             ("\\infty", "-\\infty"),
-        ] {
-            assert!(!same(a, b), "{a:?} and {b:?} differ");
-        }
+        ]);
         // Not constant or not finite: no value key.
         for text in ["\\infty", "1/0", "(1,2)", "5\\%", "x=5", "\\text{odd}", "e"] {
             assert_eq!(expression_key(text), None, "{text:?}");
@@ -431,7 +437,7 @@ mod tests {
 
     #[test]
     fn expressions_with_symbols_are_keyed_by_their_values() {
-        for (a, b) in [
+        all_same(&[
             ("x+1", "1+x"),
             ("$2x$", "x \\cdot 2"),
             ("x+x", "2x"),
@@ -442,10 +448,8 @@ mod tests {
             ("\\sqrt{2}x", "x\\sqrt{2}"),
             ("\\frac{1}{x-1}", "\\frac{-1}{1-x}"),
             ("n(n+1)/2", "\\frac{n^2+n}{2}"),
-        ] {
-            assert!(same(a, b), "{a:?} and {b:?} are one function");
-        }
-        for (a, b) in [
+        ]);
+        all_apart(&[
             ("x+1", "y+1"),
             ("x+1", "x+2"),
             ("x^2", "x"),
@@ -457,9 +461,7 @@ mod tests {
             ("x+1", "2"),
             // Words stay text: `odd` and `dod` would be the same product of symbols.
             ("odd", "dod"),
-        ] {
-            assert!(!same(a, b), "{a:?} and {b:?} differ");
-        }
+        ]);
         // A bare symbol (an option letter) and a word stay text; so do too many symbols and a
         // function that has no finite value at a point.
         for text in ["A", "x", "odd", "abc+1", "a+b+c+d", "\\frac{1}{(x-13/7)}"] {
