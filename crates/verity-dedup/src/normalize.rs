@@ -15,6 +15,11 @@
 //!   spacing commands listed in [`DROPPED_COMMANDS`] (dropped) and `\dfrac`/`\tfrac` (read as
 //!   `frac`), and each character of a script written without spaces (CJK ideographs, kana,
 //!   Hangul syllables, Thai, ...) is a word on its own so such texts still yield n-grams.
+//!   Relation symbols and signs are kept: the **marks** `<` `>` `=` `+` `-` (and `≤` `≥` `≠`
+//!   `−` `±`) written before a word, with or without spaces, become part of that word, so
+//!   `k>0` and `k<0`, `sin 60°` and `sin(-60°)`, `x+y` and `x-y` give different words while
+//!   `x - 3` and `x-3` give the same ones. A mark changes its word's hash only (the word count
+//!   and spans are those of the words alone); the last four marks before a word count.
 //!   Each word is returned as a 64-bit hash plus its byte span in the (NFKC) text.
 //!
 //! # Why
@@ -22,12 +27,16 @@
 //! Duplicate and leaked problems differ in trivia (full-width digits, `\dfrac` vs `\frac`,
 //! `\,` thin spaces, capitalisation, doubled spaces): the normalization removes exactly those,
 //! so the exact key is stable and n-grams line up, while anything that can change a problem's
-//! meaning (numbers, operators for the exact key) is kept.
+//! meaning is kept: numbers, and operators (in the exact key) or relation symbols and signs (as
+//! marks on the words), because `Find all k such that k>0` and the same with `k<0` are
+//! different problems that share every letter and digit.
 //!
 //! # Known failure modes
 //!
-//! - Word tokens ignore punctuation, so `3.5` and `3 5` tokenize alike, and `x+y`/`x-y` give the
-//!   same words (the exact key keeps them apart; near-dup and n-gram matching do not).
+//! - Word tokens ignore punctuation other than the marks, so `3.5` and `3 5` tokenize alike,
+//!   and so do `x*y` and `x/y`. A hyphen is a mark like a minus sign: `two-digit` and
+//!   `two digit` give different words (`two - digit` and `two-digit` the same). LaTeX
+//!   relation commands are words of their own (`\le` is `le`, `\leq` is `leq`), not marks.
 //! - Lowercasing is Unicode simple-case per character; Turkish dotted/dotless i is not special.
 //! - Scripts without spaces use one character per word, so their n-grams span fewer "words" of
 //!   meaning than in English: a 13-gram is 13 characters.
@@ -471,9 +480,74 @@ pub fn words_nfkc_into<'a, S: WordSink>(text: &'a str, out: &mut S) -> Cow<'a, s
     normalized
 }
 
+/// The mark code of an ASCII byte (`<` `>` `=` `+` `-`), 0 for other bytes.
+#[inline]
+const fn ascii_mark(b: u8) -> u8 {
+    match b {
+        b'<' | b'>' | b'=' | b'+' | b'-' => b,
+        _ => 0,
+    }
+}
+
+/// The mark codes of a non-ASCII character: `≤` is `<=`, `≥` is `>=`, `≠` is its own, the
+/// minus sign `−` is `-`, `±` is `+-`.
+fn unicode_marks(c: char) -> &'static [u8] {
+    match c {
+        '≤' | '⩽' => b"<=",
+        '≥' | '⩾' => b">=",
+        '≠' => b"#",
+        '−' => b"-",
+        '±' => b"+-",
+        _ => b"",
+    }
+}
+
+/// `marks` with one more mark code (the last four are kept).
+#[inline]
+const fn push_mark(marks: u64, code: u8) -> u64 {
+    ((marks << 8) | code as u64) & 0xffff_ffff
+}
+
+/// The hash of a word written after the marks `marks` (non-zero).
+#[inline]
+const fn marked(hash: u64, marks: u64) -> u64 {
+    mix64(hash ^ marks.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}
+
+/// A [`WordSink`] that applies the pending marks to the next word it is given.
+struct Marked<'a, S> {
+    out: &'a mut S,
+    /// Mark codes seen since the last word (0: none).
+    marks: u64,
+}
+
+impl<S: WordSink> WordSink for Marked<'_, S> {
+    #[inline]
+    fn reset(&mut self, text_len: usize) {
+        self.marks = 0;
+        self.out.reset(text_len);
+    }
+
+    #[inline(always)]
+    fn word(&mut self, hash: u64, start: usize, end: usize) {
+        let hash = if self.marks == 0 {
+            hash
+        } else {
+            marked(hash, std::mem::take(&mut self.marks))
+        };
+        self.out.word(hash, start, end);
+    }
+}
+
 /// [`words_of_nfkc`] into `out` (reset first); true when the text has a non-ASCII character
 /// (within its first 4 GiB).
 fn tokenize<S: WordSink>(text: &str, out: &mut S) -> bool {
+    let mut sink = Marked { out, marks: 0 };
+    tokenize_marked(text, &mut sink)
+}
+
+/// [`tokenize`] with the pending marks in `out`.
+fn tokenize_marked<S: WordSink>(text: &str, out: &mut Marked<'_, S>) -> bool {
     let mut non_ascii = false;
     let bytes = text.as_bytes();
     let n = bytes.len().min(u32::MAX as usize);
@@ -492,11 +566,15 @@ fn tokenize<S: WordSink>(text: &str, out: &mut S) -> bool {
             // (on an ASCII separator) before the first non-ASCII byte.
             let class = classify64(bytes, i);
             let limit = class.non_ascii.trailing_zeros() as usize;
-            let words = if limit == 64 {
-                class.alnum
+            let below_limit = if limit == 64 {
+                u64::MAX
             } else {
-                class.alnum & ((1u64 << limit) - 1)
+                (1u64 << limit) - 1
             };
+            let words = class.alnum & below_limit;
+            // Marks not yet given to a word (consumed from the low end).
+            let mut marks = class.marks & below_limit;
+            let mut pending = out.marks;
             // First and last byte of every word; the k-th start pairs with the k-th end, so
             // the loop carries no dependency but two bit clears.
             let mut starts = words & !(words << 1);
@@ -521,12 +599,21 @@ fn tokenize<S: WordSink>(text: &str, out: &mut S) -> bool {
                     let e = ends.trailing_zeros() as usize + 1;
                     ends &= ends - 1;
                     let len = e.saturating_sub(s);
-                    hashes[k] = if len <= 16 {
+                    let hash = if len <= 16 {
                         let lo = load8(block, s);
                         let hi = load8(block, s + 8);
                         hash_le16_words(lo | ASCII_LOWER, hi | ASCII_LOWER, len)
                     } else {
                         hash_chunks(&block[s..e.min(64)], ASCII_LOWER)
+                    };
+                    let before = marks & ((1u64 << s) - 1);
+                    hashes[k] = if (before | pending) == 0 {
+                        hash
+                    } else {
+                        marks &= !before;
+                        let m = take_marks(block, before, pending);
+                        pending = 0;
+                        marked(hash, m)
                     };
                     word_starts[k] = (i + s) as u32;
                     word_ends[k] = (i + e) as u32;
@@ -547,7 +634,15 @@ fn tokenize<S: WordSink>(text: &str, out: &mut S) -> bool {
                         starts |= 1u64 << e;
                     }
                     if let Some(hash) = command_hash(&bytes[i + s..i + e]) {
-                        hashes[k] = hash;
+                        let before = marks & ((1u64 << s) - 1);
+                        hashes[k] = if (before | pending) == 0 {
+                            hash
+                        } else {
+                            marks &= !before;
+                            let m = take_marks(&bytes[i..], before, pending);
+                            pending = 0;
+                            marked(hash, m)
+                        };
                         word_starts[k] = (i + s) as u32;
                         word_ends[k] = (i + e) as u32;
                         k += 1;
@@ -557,12 +652,29 @@ fn tokenize<S: WordSink>(text: &str, out: &mut S) -> bool {
                 let e = ends.trailing_zeros() as usize + 1;
                 ends &= ends - 1;
                 let (start, end) = (i + s, i + e);
-                hashes[k] = ascii_word_hash(bytes, start, end);
+                let hash = ascii_word_hash(bytes, start, end);
+                let before = marks & ((1u64 << s) - 1);
+                hashes[k] = if (before | pending) == 0 {
+                    hash
+                } else {
+                    marks &= !before;
+                    let m = take_marks(&bytes[i..], before, pending);
+                    pending = 0;
+                    marked(hash, m)
+                };
                 word_starts[k] = start as u32;
                 word_ends[k] = end as u32;
                 k += 1;
             }
-            out.words(&hashes[..k], &word_starts[..k], &word_ends[..k]);
+            out.out
+                .words(&hashes[..k], &word_starts[..k], &word_ends[..k]);
+            // Marks after the last word of the block wait for the next word (an open word
+            // starts after all of them).
+            out.marks = if marks == 0 {
+                pending
+            } else {
+                take_marks(&bytes[i..], marks, pending)
+            };
             if open == 0 {
                 i += limit;
                 if limit == 64 {
@@ -593,6 +705,17 @@ fn tokenize<S: WordSink>(text: &str, out: &mut S) -> bool {
         i = step(text, n, i, &mut buffer, out, &mut non_ascii);
     }
     non_ascii
+}
+
+/// `pending` followed by the mark codes of the bytes of `block` at the bits of `bits`.
+#[inline(never)]
+fn take_marks(block: &[u8], mut bits: u64, mut pending: u64) -> u64 {
+    while bits != 0 {
+        let at = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        pending = push_mark(pending, block[at]);
+    }
+    pending
 }
 
 /// The hash of the ASCII alphanumeric word `bytes[start..end]` (lowercased).
@@ -639,6 +762,8 @@ struct Classes {
     non_ascii: u64,
     /// A backslash.
     backslash: u64,
+    /// A mark: `<` `>` `=` `+` `-`.
+    marks: u64,
 }
 
 /// The [`Classes`] of `bytes[at..at + 64]`.
@@ -654,6 +779,7 @@ fn classify64(bytes: &[u8], at: usize) -> Classes {
         letter: 0,
         non_ascii: 0,
         backslash: 0,
+        marks: 0,
     };
     for k in 0..4 {
         let v = load16(bytes, at + 16 * k);
@@ -663,6 +789,8 @@ fn classify64(bytes: &[u8], at: usize) -> Classes {
         c.letter |= mask(letter);
         c.non_ascii |= mask(v);
         c.backslash |= mask(eq(v, b'\\'));
+        let relations = or(or(eq(v, b'<'), eq(v, b'>')), eq(v, b'='));
+        c.marks |= mask(or(relations, or(eq(v, b'+'), eq(v, b'-'))));
     }
     c
 }
@@ -683,6 +811,7 @@ fn classify64_swar(bytes: &[u8], at: usize) -> Classes {
         letter: 0,
         non_ascii: 0,
         backslash: 0,
+        marks: 0,
     };
     for k in 0..8 {
         let x = load8(bytes, at + 8 * k);
@@ -690,6 +819,8 @@ fn classify64_swar(bytes: &[u8], at: usize) -> Classes {
         c.letter |= pack8(ascii_letter8(x)) << (8 * k);
         c.non_ascii |= pack8(x & HIGH) << (8 * k);
         c.backslash |= pack8(eq8(x, b'\\')) << (8 * k);
+        let marks = eq8(x, b'<') | eq8(x, b'>') | eq8(x, b'=') | eq8(x, b'+') | eq8(x, b'-');
+        c.marks |= pack8(marks) << (8 * k);
     }
     c
 }
@@ -702,23 +833,41 @@ fn step<S: WordSink>(
     n: usize,
     mut i: usize,
     buffer: &mut Vec<u8>,
-    out: &mut S,
+    out: &mut Marked<'_, S>,
     non_ascii: &mut bool,
 ) -> usize {
     let bytes = &text.as_bytes()[..n];
-    // Skip ASCII separators.
+    // Skip ASCII separators, keeping marks.
     loop {
         if i + 8 <= n {
             let x = load8(bytes, i);
             let stops = ascii_alnum8(x) | (x & HIGH);
-            if stops == 0 {
-                i += 8;
+            let marks = eq8(x, b'<') | eq8(x, b'>') | eq8(x, b'=') | eq8(x, b'+') | eq8(x, b'-');
+            let first_stop = if stops == 0 {
+                8
+            } else {
+                (stops.trailing_zeros() / 8) as usize
+            };
+            let mut marks = marks & (u64::MAX >> (64 - 8 * first_stop).min(63)).wrapping_shl(0);
+            if first_stop < 8 {
+                marks &= (1u64 << (8 * first_stop)) - 1;
+            }
+            while marks != 0 {
+                let at = (marks.trailing_zeros() / 8) as usize;
+                marks &= marks - 1;
+                out.marks = push_mark(out.marks, bytes[i + at]);
+            }
+            i += first_stop;
+            if first_stop == 8 {
                 continue;
             }
-            i += (stops.trailing_zeros() / 8) as usize;
             break;
         }
         while i < n && bytes[i] < 0x80 && !bytes[i].is_ascii_alphanumeric() {
+            let code = ascii_mark(bytes[i]);
+            if code != 0 {
+                out.marks = push_mark(out.marks, code);
+            }
             i += 1;
         }
         if i >= n {
@@ -775,6 +924,9 @@ fn step<S: WordSink>(
     };
     let width = c.len_utf8();
     if !c.is_alphanumeric() {
+        for &code in unicode_marks(c) {
+            out.marks = push_mark(out.marks, code);
+        }
         return i + width;
     }
     if is_unspaced_script(c) {
@@ -986,11 +1138,25 @@ fn words_of_nfkc_reference(text: &str, out: &mut Vec<Word>) {
     let bytes = text.as_bytes();
     let n = bytes.len().min(u32::MAX as usize);
     let mut buffer: Vec<u8> = Vec::new();
+    // Mark codes since the last word; given to the next word pushed.
+    let mut marks = 0u64;
+    let mark_new_word = |out: &mut Vec<Word>, before: usize, marks: &mut u64| {
+        if out.len() > before && *marks != 0 {
+            if let Some(last) = out.last_mut() {
+                last.hash = marked(last.hash, *marks);
+            }
+            *marks = 0;
+        }
+    };
     let mut i = 0usize;
     while i < n {
         let b = bytes[i];
+        let before = out.len();
         if b < 0x80 {
             if !b.is_ascii_alphanumeric() {
+                if matches!(b, b'<' | b'>' | b'=' | b'+' | b'-') {
+                    marks = ((marks << 8) | u64::from(b)) & 0xffff_ffff;
+                }
                 i += 1;
                 continue;
             }
@@ -1014,6 +1180,7 @@ fn words_of_nfkc_reference(text: &str, out: &mut Vec<Word>) {
                         end: j as u32,
                     });
                 }
+                mark_new_word(out, before, &mut marks);
                 i = j;
                 continue;
             }
@@ -1031,6 +1198,7 @@ fn words_of_nfkc_reference(text: &str, out: &mut Vec<Word>) {
                 });
                 i = j;
             }
+            mark_new_word(out, before, &mut marks);
             continue;
         }
         let Some(c) = text[i..].chars().next() else {
@@ -1038,6 +1206,17 @@ fn words_of_nfkc_reference(text: &str, out: &mut Vec<Word>) {
         };
         let width = c.len_utf8();
         if !c.is_alphanumeric() {
+            let codes: &[u8] = match c {
+                '≤' | '⩽' => b"<=",
+                '≥' | '⩾' => b">=",
+                '≠' => b"#",
+                '−' => b"-",
+                '±' => b"+-",
+                _ => b"",
+            };
+            for &code in codes {
+                marks = ((marks << 8) | u64::from(code)) & 0xffff_ffff;
+            }
             i += width;
             continue;
         }
@@ -1049,10 +1228,12 @@ fn words_of_nfkc_reference(text: &str, out: &mut Vec<Word>) {
                 start: i as u32,
                 end: (i + width) as u32,
             });
+            mark_new_word(out, before, &mut marks);
             i += width;
             continue;
         }
         i = slow_word(text, i, i, n, &mut buffer, out);
+        mark_new_word(out, before, &mut marks);
     }
 }
 
@@ -1118,6 +1299,70 @@ mod tests {
         assert!(word_texts("?!... --").is_empty());
     }
 
+    fn hashes(text: &str) -> Vec<u64> {
+        let mut out = Vec::new();
+        words(text, &mut out);
+        out.iter().map(|w| w.hash).collect()
+    }
+
+    #[test]
+    fn relation_symbols_and_signs_keep_problems_apart() {
+        // issue 22: different problems that share every letter and digit
+        let pairs = [
+            (
+                "Find all k such that k>0 and f(k)=1.",
+                "Find all k such that k<0 and f(k)=1.",
+            ),
+            ("Compute sin 60°.", "Compute sin(-60°)."),
+            ("Compute $x+y$.", "Compute $x-y$."),
+            ("Solve x \u{2264} 3.", "Solve x \u{2265} 3."),
+            ("Find f(-1).", "Find f(1)."),
+            ("Solve 2x = 6.", "Solve 2x + 6."),
+        ];
+        for (a, b) in pairs {
+            assert_ne!(hashes(a), hashes(b), "{a:?} / {b:?}");
+            assert_eq!(word_texts(a).len(), word_texts(b).len(), "{a:?} / {b:?}");
+        }
+    }
+
+    #[test]
+    fn marks_do_not_depend_on_spacing_or_on_the_minus_character() {
+        let same = [
+            ("x - 3 = 0", "x-3=0"),
+            ("k > 0", "k>0"),
+            ("sin(-60°)", "sin (- 60°)"),
+            ("x \u{2212} 1", "x - 1"),
+            ("x \u{2264} 1", "x <= 1"),
+            ("$=\\text{5}$", "= 5"),
+        ];
+        for (a, b) in same {
+            assert_eq!(hashes(a), hashes(b), "{a:?} / {b:?}");
+        }
+        // a mark changes the hash of the word after it only
+        let (plain, signed) = (hashes("so 60 is it"), hashes("so -60 is it"));
+        assert_eq!(plain.len(), signed.len());
+        assert_eq!(plain[0], signed[0]);
+        assert_ne!(plain[1], signed[1]);
+        assert_eq!(plain[2..], signed[2..]);
+    }
+
+    #[test]
+    fn marks_reach_words_across_the_fast_path_blocks() {
+        // marks before, inside and after 64-byte blocks, before commands and long words
+        let base = "a".repeat(61);
+        for sep in ["-", " - ", "=", "<=", "+ ", "\u{2212}"] {
+            for tail in ["7", "\\frac12", "abcdefghijklmnopqrstuvwxyz", "é"] {
+                let text = format!("{base} {sep}{tail} and so on {sep} 5 then more words here");
+                let text = nfkc(&text);
+                assert_eq!(fast_words(&text), reference_words(&text), "{text:?}");
+                let unsigned =
+                    nfkc(&format!("{base} {tail} and so on 5 then more words here")).into_owned();
+                let hash_list = |t: &str| fast_words(t).iter().map(|w| w.hash).collect::<Vec<_>>();
+                assert_ne!(hash_list(&text), hash_list(&unsigned), "{text:?}");
+            }
+        }
+    }
+
     #[test]
     fn dfrac_and_frac_hash_alike() {
         let mut a = Vec::new();
@@ -1178,6 +1423,16 @@ mod tests {
             "}",
             "$",
             "-",
+            "=",
+            "<",
+            ">",
+            "+",
+            " = -",
+            "≤",
+            "≥",
+            "≠",
+            "−",
+            "±",
             "\n",
             "\t",
             "é",
@@ -1256,14 +1511,14 @@ mod tests {
 
         #[test]
         fn fast_tokenizer_equals_reference_on_mostly_ascii_text(
-            text in "[a-zA-Z0-9 ,.()=+\\\\\n]{0,400}(é|小|\\\\frac)?[a-zA-Z0-9 ,.]{0,200}"
+            text in "[a-zA-Z0-9 ,.()=+<>\\-\\\\\n]{0,400}(é|小|≤|\\\\frac)?[a-zA-Z0-9 ,.=-]{0,200}"
         ) {
             proptest::prop_assert_eq!(fast_words(&text), reference_words(&text));
         }
 
         #[test]
         fn fast_tokenizer_equals_reference_on_latex_heavy_text(
-            text in "(\\\\?[a-zA-Z0-9]{0,12}[ ,{}\\\\]{0,2}){0,60}"
+            text in "(\\\\?[a-zA-Z0-9]{0,12}[ ,{}=<>+\\-\\\\]{0,2}){0,60}"
         ) {
             proptest::prop_assert_eq!(fast_words(&text), reference_words(&text));
         }
@@ -1300,6 +1555,7 @@ mod tests {
             letter: bit(&|b| b.is_ascii_alphabetic()),
             non_ascii: bit(&|b| b >= 0x80),
             backslash: bit(&|b| b == b'\\'),
+            marks: bit(&|b| ascii_mark(b) != 0),
         }
     }
 

@@ -98,11 +98,12 @@ pub enum Node {
     PlusMinus(Box<Node>, Box<Node>),
     /// Free text (`\text{odd}`, words).
     Text(String),
-    /// Bracketed list of two or more items, or one item in mismatched brackets.
+    /// Bracketed list of two or more items, or one item in mismatched brackets; a ratio
+    /// `a:b` (or `a:b:c`) is a group with `open` and `close` both `:`.
     Group {
-        /// Opening bracket: `(` or `[`.
+        /// Opening bracket: `(` or `[` (`:` for a ratio).
         open: u8,
-        /// Closing bracket: `)` or `]`.
+        /// Closing bracket: `)` or `]` (`:` for a ratio).
         close: u8,
         /// Items.
         items: Vec<Node>,
@@ -181,6 +182,49 @@ impl Node {
                 v
             }
         }
+    }
+
+    /// True for a name that an answer gives a value to, rather than a value or an expression:
+    /// a symbol (`x`, `x_1`, `m_{\max}`), text (`\text{Area}`), a product of symbols (`AB`,
+    /// `xy`), a function of one argument (`f(x)`, `g(2)`, `\sin\theta`), or a ratio of labels
+    /// (`A_1:A_2`). `x = 3` states the value 3 of the label `x`; `2x + y = 5` is an equation.
+    pub fn is_label(&self) -> bool {
+        match self {
+            Node::Sym(_) | Node::Text(_) => true,
+            Node::Mul(v) => match v.as_slice() {
+                [Node::Sym(head), arg] => {
+                    // `f(x+1)` is an application, `x(x+1)` a product
+                    let mut inner = Vec::new();
+                    arg.symbols(&mut inner);
+                    arg.is_scalar_argument() && !inner.contains(head)
+                }
+                _ => v.iter().all(|f| matches!(f, Node::Sym(_))),
+            },
+            Node::Func(_, a) => a.is_label(),
+            Node::Group {
+                open: b':', items, ..
+            } => items.iter().all(Node::is_label),
+            _ => false,
+        }
+    }
+
+    /// A plain expression that can be a function argument (no relation or container).
+    fn is_scalar_argument(&self) -> bool {
+        !matches!(
+            self,
+            Node::Rel(..)
+                | Node::List(_)
+                | Node::Set(_)
+                | Node::Union(_)
+                | Node::Matrix(_)
+                | Node::Group { .. }
+                | Node::EmptySet
+        )
+    }
+
+    /// True for a ratio `a:b`.
+    pub fn is_ratio(&self) -> bool {
+        matches!(self, Node::Group { open: b':', .. })
     }
 
     /// Free symbols, sorted and deduplicated.

@@ -51,6 +51,17 @@ pub struct EquivOptions {
     pub step_budget: u64,
     /// Longest extracted answer considered, in bytes. Default 20,000.
     pub max_answer_bytes: usize,
+    /// Round both sides to this many decimal places when a side is a decimal approximation,
+    /// and accept equal roundings (in addition to [`EquivOptions::rel_tol`]): with `Some(2)`,
+    /// `0.33` matches `\frac{1}{3}` and `7.78` matches `\frac{70}{9}`. Exact values on both
+    /// sides (`\pi` vs `\frac{22}{7}`) are never rounded. Default `None`.
+    #[serde(default)]
+    pub precision: Option<u32>,
+    /// Read a comma between digits as a decimal comma (`3,25` is 3.25) unless it groups
+    /// thousands (several groups of three digits, `7,425,000`, or one group of three after a
+    /// non-zero integer part, `1,000`). Default `false`: `3,25` is the list 3, 25.
+    #[serde(default)]
+    pub decimal_comma: bool,
 }
 
 impl Default for EquivOptions {
@@ -62,6 +73,8 @@ impl Default for EquivOptions {
             points: 5,
             step_budget: 200_000,
             max_answer_bytes: 20_000,
+            precision: None,
+            decimal_comma: false,
         }
     }
 }
@@ -206,6 +219,12 @@ pub fn equivalent(gold: &str, pred: &str, opts: &EquivOptions) -> Outcome {
             opts.max_answer_bytes
         ));
     }
+    let (gold, pred) = if opts.decimal_comma {
+        (decimal_commas(gold), decimal_commas(pred))
+    } else {
+        (gold.to_string(), pred.to_string())
+    };
+    let (gold, pred) = (gold.as_str(), pred.as_str());
     let tg = norm_text(gold);
     let tp = norm_text(pred);
     if tg.is_empty() {
@@ -232,8 +251,14 @@ pub fn equivalent(gold: &str, pred: &str, opts: &EquivOptions) -> Outcome {
             return Outcome::no(Some(format!("prediction not parsed ({e}); texts differ")));
         }
     };
-    let g = strip_units(g);
-    let p = strip_units(p);
+    let g = assignments_as_tuples(strip_units(g));
+    let p = assignments_as_tuples(strip_units(p));
+    // `x=7, y=6` against `(7,6)`: the values of the assignments, in order
+    let (g, p) = match (assignment_values(&g), assignment_values(&p)) {
+        (Some(values), None) if !is_relation_list(&p) => (values, p),
+        (None, Some(values)) if !is_relation_list(&g) => (g, values),
+        _ => (g, p),
+    };
     let ctx = Ctx {
         opts,
         budget: &budget,
@@ -303,6 +328,123 @@ fn strip_units(n: Node) -> Node {
     }
 }
 
+/// `x=7, y=6` (two or more assignments `symbol = value` to distinct symbols): the tuple of
+/// the values, `(7, 6)`.
+fn assignment_values(n: &Node) -> Option<Node> {
+    let Node::List(items) = n else {
+        return None;
+    };
+    if items.len() < 2 {
+        return None;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    let mut values = Vec::new();
+    for item in items {
+        match item {
+            Node::Rel(parts, ops) if ops.as_slice() == [RelOp::Eq] => match &parts[0] {
+                Node::Sym(name) if !names.contains(&name.as_str()) => {
+                    names.push(name);
+                    values.push(parts[1].clone());
+                }
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    Some(Node::Group {
+        open: b'(',
+        close: b')',
+        items: values,
+    })
+}
+
+/// Inside a list of `;`-separated groups (`m=3,n=1; m=5,n=1`), each group of assignments
+/// becomes the tuple of its values (`(3,1),(5,1)`).
+fn assignments_as_tuples(n: Node) -> Node {
+    match n {
+        Node::List(items) if items.iter().any(|i| assignment_values(i).is_some()) => Node::List(
+            items
+                .into_iter()
+                .map(|i| assignment_values(&i).unwrap_or(i))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// A bare list whose items are all relations (`f(x)=x, f(x)=-x`).
+fn is_relation_list(n: &Node) -> bool {
+    matches!(n, Node::List(items) if items.iter().all(|i| matches!(i, Node::Rel(..))))
+}
+
+/// A tuple: a parenthesised group of two or more items.
+fn is_tuple(n: &Node) -> bool {
+    matches!(n, Node::Group { open: b'(', close: b')', items } if items.len() >= 2)
+}
+
+/// The value a relation states for a label: `x = 3` -> `3`, `5 = x` -> `5`, `35 + 70 = 105`
+/// -> `105` (no free symbol: a computation ending in its value). `None` for an equation
+/// (`2x + y = 5`, `4 = 3b - d`): it is not a value.
+fn stated_value(parts: &[Node]) -> Option<&Node> {
+    let last = parts.last()?;
+    if parts[0].is_label() {
+        return Some(last);
+    }
+    if parts.len() == 2 && last.is_label() {
+        return Some(&parts[0]);
+    }
+    let mut symbols = Vec::new();
+    for part in parts {
+        part.symbols(&mut symbols);
+    }
+    symbols.is_empty().then_some(last)
+}
+
+/// Rewrite decimal commas as points (see [`EquivOptions::decimal_comma`]).
+fn decimal_commas(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && (b[i - 1].is_ascii_digit() || b[i - 1] == b'.')) {
+            let c = s[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+            continue;
+        }
+        // a number starts at i: integer digits, then comma groups
+        let mut j = i;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        let int_part = &s[i..j];
+        let mut groups: Vec<&str> = Vec::new();
+        let mut k = j;
+        while k + 1 < b.len() && b[k] == b',' && b[k + 1].is_ascii_digit() {
+            let mut e = k + 1;
+            while e < b.len() && b[e].is_ascii_digit() {
+                e += 1;
+            }
+            groups.push(&s[k + 1..e]);
+            k = e;
+        }
+        let thousands = groups.len() > 1
+            || groups
+                .first()
+                .is_some_and(|g| g.len() == 3 && int_part != "0");
+        let followed_by_point = b.get(k) == Some(&b'.');
+        if groups.len() == 1 && !thousands && !followed_by_point {
+            out.push_str(int_part);
+            out.push('.');
+            out.push_str(groups[0]);
+        } else {
+            out.push_str(&s[i..k]);
+        }
+        i = k;
+    }
+    out
+}
+
 struct Ctx<'a> {
     opts: &'a EquivOptions,
     budget: &'a Budget,
@@ -317,6 +459,7 @@ enum Kind {
     Set,
     Union,
     Matrix,
+    Ratio,
 }
 
 fn container(n: &Node) -> Option<(Kind, Vec<Node>)> {
@@ -324,6 +467,7 @@ fn container(n: &Node) -> Option<(Kind, Vec<Node>)> {
         Node::List(v) => (Kind::Bare, v.clone()),
         Node::Group { open, close, items } => {
             let k = match (open, close) {
+                (b':', _) => Kind::Ratio,
                 (b'(', b')') => Kind::Paren,
                 (b'[', b']') => Kind::Bracket,
                 (o, c) => Kind::Mixed(*o, *c),
@@ -370,7 +514,7 @@ type Iv = (Node, Node, bool, bool);
 
 fn as_interval(n: &Node) -> Option<Iv> {
     match n {
-        Node::Group { open, close, items } if items.len() == 2 => Some((
+        Node::Group { open, close, items } if items.len() == 2 && *open != b':' => Some((
             items[0].clone(),
             items[1].clone(),
             *open == b'[',
@@ -379,7 +523,7 @@ fn as_interval(n: &Node) -> Option<Iv> {
         Node::Rel(parts, ops) => {
             let inf = Node::Const(Const::Inf);
             let ninf = Node::Neg(Box::new(Node::Const(Const::Inf)));
-            let is_var = |x: &Node| matches!(x, Node::Sym(_));
+            let is_var = |x: &Node| x.is_label() && !x.is_ratio();
             let strict = |o: &RelOp| matches!(o, RelOp::Lt | RelOp::Gt);
             match (parts.len(), ops.as_slice()) {
                 (2, [op]) if op != &RelOp::Eq && op != &RelOp::Ne && op != &RelOp::In => {
@@ -403,6 +547,8 @@ fn as_interval(n: &Node) -> Option<Iv> {
                         _ => Some((c.clone(), inf, !strict(&op), false)),
                     }
                 }
+                // `x \in [1,2]`
+                (2, [RelOp::In]) if is_var(&parts[0]) => as_interval(&parts[1]),
                 (3, [a, b]) if is_var(&parts[1]) => {
                     let lt = |o: &RelOp| matches!(o, RelOp::Lt | RelOp::Le);
                     let gt = |o: &RelOp| matches!(o, RelOp::Gt | RelOp::Ge);
@@ -450,6 +596,7 @@ impl Ctx<'_> {
             (Node::Rel(_, _), Node::Rel(_, _)) => return self.rel_cmp(g, p),
             (Node::Rel(parts, ops), other) | (other, Node::Rel(parts, ops))
                 if container(other).is_none()
+                    || other.is_ratio()
                     || as_interval(g).is_some()
                     || as_interval(p).is_some() =>
             {
@@ -459,20 +606,13 @@ impl Ctx<'_> {
                         return self.interval_cmp(&a, &b);
                     }
                 }
-                // `x = 5` vs `5`, `35 + 70 = 105` vs `105`, `x \in [1,2]` vs `[1,2]`
+                // `x = 5` vs `5`, `35 + 70 = 105` vs `105`, `x \in [1,2]` vs `[1,2]`; an
+                // equation (`2x + y = 5`) is not a value
                 if ops.iter().all(|o| matches!(o, RelOp::Eq | RelOp::In)) {
-                    let last = &parts[parts.len() - 1];
-                    let r = self.cmp_oriented(g, p, other, last);
-                    if r == Tri::T {
-                        return r;
-                    }
-                    if parts.len() >= 2 && !matches!(parts[0], Node::Sym(_)) {
-                        let r0 = self.cmp_oriented(g, p, other, &parts[0]);
-                        if r0 == Tri::T {
-                            return r0;
-                        }
-                    }
-                    return r;
+                    return match stated_value(parts) {
+                        Some(value) => self.cmp_oriented(g, p, other, value),
+                        None => Tri::F,
+                    };
                 }
                 return Tri::F;
             }
@@ -532,7 +672,17 @@ impl Ctx<'_> {
         };
         use Kind::*;
         match (kg, kp) {
+            (Ratio, Ratio) => self.ordered(&ig, &ip),
+            (Ratio, _) | (_, Ratio) => Tri::F,
             (Set, Set) | (Set, Bare) | (Bare, Set) => self.unordered(&ig, &ip),
+            // several solutions: a list of tuples, or of relations (`f(x)=x, f(x)=-x`), is
+            // a set of them
+            (Bare, Bare)
+                if (ig.iter().all(is_tuple) && ip.iter().all(is_tuple))
+                    || (is_relation_list(g) && is_relation_list(p)) =>
+            {
+                self.unordered(&ig, &ip)
+            }
             (Union, Union) => self.unordered_intervals(&ig, &ip),
             (Union, _) | (_, Union) => {
                 // a bare list of inequalities ("x \le -2 or x \ge 2") is a union too
@@ -644,18 +794,19 @@ impl Ctx<'_> {
         }
         let mut used = vec![false; b.len()];
         for x in a {
-            let Some(ix) = as_interval(x) else {
-                return Tri::F;
-            };
+            let ix = as_interval(x);
             let mut found = false;
             for (j, y) in b.iter().enumerate() {
                 if used[j] {
                     continue;
                 }
-                let Some(iy) = as_interval(y) else {
-                    return Tri::F;
+                // intervals as intervals; points and sets (`\{1\}`) as themselves
+                let same = match (&ix, as_interval(y)) {
+                    (Some(ix), Some(iy)) => self.interval_cmp(ix, &iy),
+                    (None, None) => self.cmp(x, y),
+                    _ => Tri::F,
                 };
-                if self.interval_cmp(&ix, &iy) == Tri::T {
+                if same == Tri::T {
                     used[j] = true;
                     found = true;
                     break;
@@ -685,7 +836,7 @@ impl Ctx<'_> {
         let all_eq = |o: &[RelOp]| o.iter().all(|x| *x == RelOp::Eq);
         if all_eq(go) && all_eq(po) {
             // `x = 5` vs `x = 10/2 = 5`: compare first = last of each chain
-            let lhs_sym = |v: &[Node]| matches!(v[0], Node::Sym(_));
+            let lhs_sym = |v: &[Node]| v[0].is_label();
             if lhs_sym(gp) && lhs_sym(pp) && gp[0] == pp[0] {
                 return self.cmp(&gp[gp.len() - 1], &pp[pp.len() - 1]);
             }
@@ -894,6 +1045,7 @@ impl Ctx<'_> {
                     || (approx
                         && close_exact(a, b, &tol_q)
                         && unit.as_ref().is_none_or(|u| (a - b).abs() <= *u))
+                    || (approx && self.rounded_equal_exact(a, b))
                 {
                     ok += 1;
                     continue;
@@ -913,7 +1065,9 @@ impl Ctx<'_> {
                     };
                     d.abs() <= u * (1.0 + 1e-9)
                 });
-                if close(fa, fb, t) && (within_unit || !approx) {
+                if (close(fa, fb, t) && (within_unit || !approx))
+                    || (approx && self.rounded_equal_float(fa, fb))
+                {
                     ok += 1;
                     continue;
                 }
@@ -948,6 +1102,29 @@ impl Ctx<'_> {
         } else {
             Tri::U(why)
         }
+    }
+}
+
+impl Ctx<'_> {
+    /// Equal after rounding both to [`EquivOptions::precision`] decimal places (half away
+    /// from zero); false when the option is off.
+    fn rounded_equal_exact(&self, a: &BigRational, b: &BigRational) -> bool {
+        let Some(k) = self.opts.precision else {
+            return false;
+        };
+        let scale = BigRational::from_integer(BigInt::from(10).pow(k.min(60)));
+        (a * &scale).round() == (b * &scale).round()
+    }
+
+    /// [`Self::rounded_equal_exact`] for floating-point values (real parts; imaginary parts
+    /// must round alike too).
+    fn rounded_equal_float(&self, a: C64, b: C64) -> bool {
+        let Some(k) = self.opts.precision else {
+            return false;
+        };
+        let scale = 10f64.powi(k.min(60) as i32);
+        let r = |x: f64| (x * scale).round();
+        r(a.re) == r(b.re) && r(a.im) == r(b.im)
     }
 }
 

@@ -229,7 +229,15 @@ fn is_connector(between: &str) -> bool {
         .replace("\\quad", "")
         .replace("\\,", "")
         .replace(['{', '}', '$', '(', ')', '\\', ' ', ',', ';'], "");
-    let t = t.trim().to_ascii_lowercase();
+    let mut t = t.trim().to_ascii_lowercase();
+    // `\boxed{-2}$, $n = \boxed{0}`: the same one-letter label before each box
+    if let Some(rest) = t.strip_suffix('=') {
+        let mut rest = rest.to_string();
+        if rest.ends_with(|c: char| c.is_ascii_alphabetic()) {
+            rest.pop();
+            t = rest;
+        }
+    }
     t.is_empty() || t == "and" || t == "or"
 }
 

@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 /// Name of the math verifier (goes into every feedback it writes).
 pub const MATH_NAME: &str = "math";
 /// Version of the math verifier. Bump on any change that can flip a verdict.
-pub const MATH_VERSION: &str = "1.0.0";
+pub const MATH_VERSION: &str = "1.1.0";
 
 /// Options of the math verifier.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -12,6 +12,8 @@ use crate::budget::{Budget, Exhausted};
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use num_traits::Zero;
+use regex::Regex;
+use std::sync::LazyLock;
 
 /// Why parsing failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,15 +99,21 @@ pub fn preprocess(s: &str) -> String {
                     }
                     b'(' | b')' | b'[' | b']' => i += 2,
                     b'!' => {
-                        // `56,\!017`: a digit-group comma
+                        // `56,\!017` and `11,\! 111`: a digit-group comma
+                        let mut next = i + 2;
+                        while b.get(next) == Some(&b' ') {
+                            next += 1;
+                        }
                         if out.ends_with(',')
                             && out.len() >= 2
                             && out.as_bytes()[out.len() - 2].is_ascii_digit()
-                            && b.get(i + 2).is_some_and(|d| d.is_ascii_digit())
+                            && b.get(next).is_some_and(|d| d.is_ascii_digit())
                         {
                             out.pop();
+                            i = next;
+                        } else {
+                            i += 2;
                         }
-                        i += 2;
                     }
                     b'\\'
                         if b.get(i + 2).is_some_and(|d| d.is_ascii_alphabetic())
@@ -151,13 +159,27 @@ pub fn preprocess(s: &str) -> String {
             }
         }
     }
-    let mut t = out.trim().to_string();
+    let mut t = percent_words(out.trim());
     while t.ends_with('.') || t.ends_with('\\') {
         t.pop();
         let n = t.trim_end().len();
         t.truncate(n);
     }
     t
+}
+
+/// `15 pct`, `15 percent`, `15\text{ pct}` -> `15%`.
+fn percent_words(s: &str) -> String {
+    static PERCENT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(\d)\s*(?:\\(?:text|textrm|mbox|mathrm)\s*\{\s*(?:percent|pct)\s*\}|(?:percent|pct)\b)",
+        )
+        .unwrap_or_else(|e| unreachable!("valid regex: {e}"))
+    });
+    if !s.contains("pct") && !s.contains("percent") {
+        return s.to_string();
+    }
+    PERCENT.replace_all(s, "${1}%").into_owned()
 }
 
 /// Parse an answer string (already extracted) into a tree. The string is preprocessed first.
@@ -404,9 +426,12 @@ impl<'a> Parser<'a> {
     }
 
     /// items separated by `,` / `;` / "and" / "or"; terminated by one of `terms` or end.
+    /// When `;` separates groups of several comma items (`m=3,n=1; m=5,n=1`), the result is a
+    /// list of those groups.
     fn list(&mut self, terms: &[u8]) -> PResult<Node> {
         self.enter()?;
         let mut items = Vec::new();
+        let mut groups: Vec<Vec<Node>> = Vec::new();
         loop {
             self.ws();
             if self.at_end(terms) || self.at_set_close() {
@@ -420,7 +445,12 @@ impl<'a> Parser<'a> {
             items.push(it);
             self.ws();
             let c = self.peek();
-            if c == b',' || c == b';' {
+            if c == b';' {
+                self.pos += 1;
+                groups.push(std::mem::take(&mut items));
+                continue;
+            }
+            if c == b',' {
                 self.pos += 1;
                 continue;
             }
@@ -438,7 +468,18 @@ impl<'a> Parser<'a> {
             break;
         }
         self.leave();
-        Ok(one_or(items, Node::List))
+        if groups.is_empty() {
+            return Ok(one_or(items, Node::List));
+        }
+        if !items.is_empty() {
+            groups.push(items);
+        }
+        if groups.iter().all(|g| g.len() <= 1) {
+            return Ok(one_or(groups.into_iter().flatten().collect(), Node::List));
+        }
+        Ok(Node::List(
+            groups.into_iter().map(|g| one_or(g, Node::List)).collect(),
+        ))
     }
 
     fn union(&mut self) -> PResult<Node> {
@@ -485,20 +526,25 @@ impl<'a> Parser<'a> {
 
     fn rel(&mut self) -> PResult<Node> {
         self.enter()?;
-        let first = self.sum()?;
+        let first = self.ratio()?;
         let mut parts = vec![first];
         let mut ops = Vec::new();
         loop {
             if self.peek_command() == Some("approx") {
-                // keep the exact left side, drop the approximation
+                // keep the exact left side, drop the approximation; after a bare label
+                // (`y \approx 7`) the approximation is the stated value
                 self.eat_command("approx");
-                let _ = self.sum()?;
+                let approximation = self.ratio()?;
+                if ops.is_empty() && parts.len() == 1 && parts[0].is_label() {
+                    ops.push(RelOp::Eq);
+                    parts.push(approximation);
+                }
                 continue;
             }
             match self.relop() {
                 Some(op) => {
                     ops.push(op);
-                    parts.push(self.sum()?);
+                    parts.push(self.ratio()?);
                 }
                 None => break,
             }
@@ -508,6 +554,30 @@ impl<'a> Parser<'a> {
             parts.pop().unwrap_or(Node::EmptySet)
         } else {
             Node::Rel(parts, ops)
+        })
+    }
+
+    /// `a:b` (a ratio, or a time `09:30`): a group opened and closed by `:`.
+    fn ratio(&mut self) -> PResult<Node> {
+        let first = self.sum()?;
+        let mut items = vec![first];
+        loop {
+            self.ws();
+            if self.peek() == b':' && self.peek_at(1) != b'=' {
+                self.pos += 1;
+                items.push(self.sum()?);
+            } else {
+                break;
+            }
+        }
+        Ok(if items.len() == 1 {
+            items.pop().unwrap_or(Node::EmptySet)
+        } else {
+            Node::Group {
+                open: b':',
+                close: b':',
+                items,
+            }
         })
     }
 

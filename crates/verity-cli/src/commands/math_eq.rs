@@ -61,6 +61,14 @@ pub struct Args {
     /// Compare bare comma lists as sets instead of in order.
     #[arg(long)]
     pub unordered_lists: bool,
+    /// Also accept a decimal approximation that equals the other side when both are rounded
+    /// to this many decimal places.
+    #[arg(long, value_name = "K")]
+    pub precision: Option<u32>,
+    /// Read a comma between digits as a decimal comma (`3,25` is 3.25) unless it groups
+    /// thousands.
+    #[arg(long)]
+    pub decimal_comma: bool,
     /// Do not fall back to the last number when no answer marker is found.
     #[arg(long)]
     pub no_last_number: bool,
@@ -74,6 +82,8 @@ fn options(args: &Args) -> Result<MathOptions> {
     o.extract.last_number = !args.no_last_number;
     o.equiv.rel_tol = args.rel_tol;
     o.equiv.unordered_lists = args.unordered_lists;
+    o.equiv.precision = args.precision;
+    o.equiv.decimal_comma = args.decimal_comma;
     o.equiv.percent = match args.percent {
         PercentArg::Either => verity_math::PercentPolicy::Either,
         PercentArg::Fraction => verity_math::PercentPolicy::Fraction,

@@ -84,6 +84,14 @@ pub struct Args {
     /// math: compare bare comma lists as sets instead of in order.
     #[arg(long)]
     pub unordered_lists: bool,
+    /// math: also accept a decimal approximation that equals the other side when both are
+    /// rounded to this many decimal places.
+    #[arg(long, value_name = "K")]
+    pub precision: Option<u32>,
+    /// math: read a comma between digits as a decimal comma (`3,25` is 3.25) unless it groups
+    /// thousands.
+    #[arg(long)]
+    pub decimal_comma: bool,
     /// math/exact/choice: do not fall back to the last number when no answer marker is found.
     #[arg(long)]
     pub no_last_number: bool,
@@ -149,6 +157,8 @@ fn build(args: &Args) -> Result<(Box<dyn Verifier>, serde_json::Value)> {
         rel_tol: args.rel_tol,
         percent,
         unordered_lists: args.unordered_lists,
+        precision: args.precision,
+        decimal_comma: args.decimal_comma,
         ..verity_math::EquivOptions::default()
     };
     Ok(match args.verifier {

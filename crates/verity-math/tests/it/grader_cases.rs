@@ -11,7 +11,7 @@ fn suite_of(source: &str) -> String {
 
 #[test]
 fn grader_cases_agreement_per_suite() {
-    let data = include_str!("data/cases.jsonl");
+    let data = include_str!("../data/cases.jsonl");
     let opts = MathOptions::default();
     // suite -> (agree, total) for active cases; removed-upstream reported apart
     let mut active: BTreeMap<String, (usize, usize)> = BTreeMap::new();

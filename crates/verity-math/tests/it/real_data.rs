@@ -8,7 +8,7 @@ use verity_math::{check, MathOptions, Verdict};
 
 #[test]
 fn real_pairs_agreement() {
-    let data = include_str!("data/real_pairs.jsonl");
+    let data = include_str!("../data/real_pairs.jsonl");
     let opts = MathOptions::default();
     let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for line in data.lines().filter(|l| !l.trim().is_empty()) {
