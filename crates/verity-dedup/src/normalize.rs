@@ -1326,6 +1326,30 @@ mod tests {
     }
 
     #[test]
+    fn sign_variants_are_not_near_duplicates_but_spacing_variants_are() {
+        use crate::dedup::{dedup_texts, DedupConfig};
+        let config = DedupConfig::default();
+        for (a, b) in [
+            (
+                "Find all k such that k>0 and f(k)=1.",
+                "Find all k such that k<0 and f(k)=1.",
+            ),
+            ("Compute sin 60°.", "Compute sin(-60°)."),
+        ] {
+            let outcome = dedup_texts(&config, &[a, b]);
+            assert_eq!(outcome.dup_of, [None, None], "{a:?} / {b:?}");
+        }
+        let outcome = dedup_texts(
+            &config,
+            &[
+                "Find all k such that k > 0 and f(k) = 1.",
+                "Find all k such that k>0 and f(k)=1.",
+            ],
+        );
+        assert_eq!(outcome.dup_of, [None, Some(0)]);
+    }
+
+    #[test]
     fn marks_do_not_depend_on_spacing_or_on_the_minus_character() {
         let same = [
             ("x - 3 = 0", "x-3=0"),
