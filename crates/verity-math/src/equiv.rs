@@ -4,7 +4,11 @@
 //! comparison, numeric comparison with a relative tolerance when a decimal approximation is
 //! involved, symbolic equivalence of expressions with free variables by evaluation at several
 //! deterministic pseudo-random rational points, equations as equations (`a=b` ≡ `b=a` ≡ `2a=2b`),
-//! inequalities and intervals as sets, sets unordered, tuples in order.
+//! inequalities and intervals as sets, sets unordered, tuples in order. A relation matches a
+//! value only when it states that value for a label (`x = 3`, `f(x) = 2x`, `P:Q = 2`); other
+//! equations (`2x + y = 5`) never match a value. Lists of tuples or of relations are sets of
+//! solutions; ratios and times (`3:5`, `09:30`) compare term by term; `precision` and
+//! `decimal_comma` are options (decisions per answer family: `docs/math-equivalence.md`).
 //! Why: this is the verdict RLVR rewards and rejection sampling depend on.
 //! Known failure modes: randomized evaluation can call two different functions equal when they
 //! agree at every sampled point (vanishingly unlikely for polynomials and rational functions,
