@@ -40,6 +40,11 @@ pub struct Diagnosis {
     pub python: Option<String>,
     /// The checks.
     pub checks: Vec<Check>,
+    /// How memory and processes of a whole run are bounded here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<crate::sandbox::limits_mode::LimitsMode>,
+    /// The languages of the `code` verifier and whether this machine has them.
+    pub languages: Vec<Check>,
 }
 
 impl Diagnosis {
@@ -48,6 +53,14 @@ impl Diagnosis {
         self.available && self.checks.iter().all(|c| c.ok)
     }
 }
+
+/// Six processes touching 1.5 GiB each: 9 GiB in all, six times the per-process limit would
+/// allow with 2 GiB each; the whole-tree limit (2 GiB) must stop it.
+pub const MULTI_PROCESS_HOG: &str = "import os, time\n\
+for _ in range(5):\n    if os.fork() == 0:\n        break\n\
+block = bytearray(1536 << 20)\n\
+for i in range(0, len(block), 4096):\n    block[i] = 1\n\
+time.sleep(10)\n";
 
 const PROBE: &str = r#"
 import json, os
@@ -76,6 +89,16 @@ result['shadow_visible'] = os.path.exists('/etc/shadow')
 result['root_home'] = sorted(os.listdir('/root')) if os.path.isdir('/root') else None
 result['pid'] = os.getpid()
 result['ppid'] = os.getppid()
+def read(path):
+    try:
+        with open(path, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+    except OSError as error:
+        return 'unreadable: %s' % error.strerror
+result['init_cmdline'] = read('/proc/1/cmdline')
+result['init_environ'] = read('/proc/1/environ')
+result['own_environ'] = sorted(os.environ)
+result['shm'] = os.path.isdir('/dev/shm') and os.access('/dev/shm', os.W_OK)
 print(json.dumps(result))
 "#;
 
@@ -89,6 +112,8 @@ pub fn diagnose(python: &str, isolation: Isolation) -> Diagnosis {
                 error: Some(error.to_string()),
                 python: None,
                 checks: Vec::new(),
+                limits: None,
+                languages: Vec::new(),
             }
         }
     };
@@ -105,6 +130,8 @@ pub fn diagnose(python: &str, isolation: Isolation) -> Diagnosis {
                 error: Some(error.to_string()),
                 python: Some(language.interpreter().to_string()),
                 checks: Vec::new(),
+                limits: None,
+                languages: Vec::new(),
             }
         }
     };
@@ -183,6 +210,24 @@ pub fn diagnose(python: &str, isolation: Isolation) -> Diagnosis {
                 probe["shadow_visible"] == false,
                 format!("/etc/shadow visible: {}", probe["shadow_visible"]),
             );
+            let hidden = |key: &str| {
+                probe[key]
+                    .as_str()
+                    .is_some_and(|t| t.trim_matches('\0').is_empty() || t.starts_with("unreadable"))
+            };
+            check(
+                "host command line hidden",
+                hidden("init_cmdline") && hidden("init_environ"),
+                format!(
+                    "/proc/1/cmdline = {}, /proc/1/environ = {}",
+                    probe["init_cmdline"], probe["init_environ"]
+                ),
+            );
+            check(
+                "writable /dev/shm",
+                probe["shm"] == true,
+                format!("/dev/shm writable: {}", probe["shm"]),
+            );
             check(
                 "own pid namespace",
                 probe["pid"] == 2 && probe["ppid"] == 1,
@@ -216,6 +261,7 @@ pub fn diagnose(python: &str, isolation: Isolation) -> Diagnosis {
         ("network socket killed", "import socket\nsocket.socket(socket.AF_INET).connect(('1.1.1.1', 80))\n", Outcome::SandboxViolation),
         ("fork bomb contained", "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n", Outcome::Timeout),
         ("memory hog stopped", "x = bytearray(1 << 40)\n", Outcome::MemoryLimit),
+        ("multi-process memory hog stopped", MULTI_PROCESS_HOG, Outcome::MemoryLimit),
     ];
     for (name, code, expected) in attacks {
         match runner.run(code, &stdio(vec![(String::new(), "ok".into())])) {
@@ -227,10 +273,30 @@ pub fn diagnose(python: &str, isolation: Isolation) -> Diagnosis {
             Err(error) => check(name, false, error.to_string()),
         }
     }
+    let languages = crate::code_verifier::LANGUAGES
+        .iter()
+        .map(|name| match crate::toolchains::discover(name) {
+            Ok(found) => Check {
+                name: name.to_string(),
+                ok: true,
+                evidence: found
+                    .compile
+                    .as_ref()
+                    .map_or_else(|| found.interpreter().to_string(), |c| c.script.clone()),
+            },
+            Err(error) => Check {
+                name: name.to_string(),
+                ok: false,
+                evidence: error.to_string(),
+            },
+        })
+        .collect();
     Diagnosis {
         available: true,
         error: None,
         python: Some(language.interpreter().to_string()),
         checks,
+        limits: Some(crate::sandbox::limits_mode::detect()),
+        languages,
     }
 }
