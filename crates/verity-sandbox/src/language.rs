@@ -51,7 +51,7 @@ pub enum LanguageError {
 }
 
 /// How candidate programs of one language are run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Language {
     /// Name (`python`).
     pub name: String,

@@ -33,7 +33,7 @@ const JVM_OPTIONS: &[&str] = &[
 ];
 
 /// Find `program` on `PATH` (or take it as a path) and resolve symbolic links.
-pub(crate) fn find_program(program: &str) -> Option<PathBuf> {
+pub fn find_program(program: &str) -> Option<PathBuf> {
     let candidates: Vec<PathBuf> = if program.contains('/') {
         vec![PathBuf::from(program)]
     } else {

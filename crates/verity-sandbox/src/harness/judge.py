@@ -474,7 +474,7 @@ def main():
                 finish()
                 return
     try:
-        ready = remote.receive(per_test + 10.0)
+        ready = remote.receive(per_test + 5.0)
     except CandidateGone as error:
         emit({"stage": "candidate", "status": "lost", "message": str(error)})
         finish()

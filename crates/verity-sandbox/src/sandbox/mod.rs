@@ -638,6 +638,7 @@ impl Sandbox {
         &self,
         spec: &RunSpec,
         channel: Option<RawFd>,
+        cancel: Option<&AtomicBool>,
     ) -> Result<RunOutput, SandboxError> {
         let dir = TempDir::new("verity-run")?;
         for file in &spec.files {
