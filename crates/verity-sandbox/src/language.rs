@@ -73,6 +73,8 @@ pub struct Language {
     /// Address-space limit of runs in this language, when it must differ from the harness's
     /// (a JVM reserves far more virtual memory than it uses).
     pub address_space_bytes: Option<u64>,
+    /// The runtime opens network sockets at start-up (the JVM): they fail instead of killing it.
+    pub network_probe: bool,
 }
 
 /// A compile step: a shell script run in the sandbox with the source in `/code`; it writes the
@@ -143,6 +145,7 @@ impl Language {
             compile: None,
             time_factor: 1.0,
             address_space_bytes: None,
+            network_probe: false,
         })
     }
 
@@ -171,6 +174,7 @@ impl Language {
             compile: None,
             time_factor: 1.0,
             address_space_bytes: None,
+            network_probe: false,
         }
     }
 

@@ -34,6 +34,12 @@ const JVM_OPTIONS: &[&str] = &[
 
 /// Find `program` on `PATH` (or take it as a path) and resolve symbolic links.
 pub fn find_program(program: &str) -> Option<PathBuf> {
+    find_on_path(program).and_then(|path| std::fs::canonicalize(path).ok())
+}
+
+/// Find `program` on `PATH` (or take it as a path), without resolving links (a rustup proxy
+/// is a link to `rustup`, which behaves as the tool only under the tool's name).
+fn find_on_path(program: &str) -> Option<PathBuf> {
     let candidates: Vec<PathBuf> = if program.contains('/') {
         vec![PathBuf::from(program)]
     } else {
@@ -45,10 +51,7 @@ pub fn find_program(program: &str) -> Option<PathBuf> {
             })
             .unwrap_or_default()
     };
-    candidates
-        .into_iter()
-        .find(|path| path.is_file())
-        .and_then(|path| std::fs::canonicalize(path).ok())
+    candidates.into_iter().find(|path| path.is_file())
 }
 
 fn missing(language: &str, what: &str) -> LanguageError {
@@ -85,6 +88,7 @@ fn compiled(
         }),
         time_factor: 1.0,
         address_space_bytes: None,
+        network_probe: false,
     }
 }
 
@@ -116,7 +120,7 @@ pub fn discover(canonical: &str) -> Result<Language, LanguageError> {
             Ok(language)
         }
         "rust" => {
-            let rustc = find_program("rustc").ok_or_else(|| missing("rust", "rustc"))?;
+            let rustc = find_on_path("rustc").ok_or_else(|| missing("rust", "rustc"))?;
             let sysroot = Command::new(&rustc)
                 .args(["--print", "sysroot"])
                 .output()
@@ -129,10 +133,13 @@ pub fn discover(canonical: &str) -> Result<Language, LanguageError> {
                     reason: "`rustc --print sysroot` failed".into(),
                 })?;
             let real = sysroot.join("bin/rustc");
-            find_program("cc").ok_or_else(|| missing("rust", "cc (the linker)"))?;
+            // The linker by its real path (`cc` is often a link through /etc/alternatives).
+            let linker = find_program("cc").ok_or_else(|| missing("rust", "cc (the linker)"))?;
             let script = format!(
-                "{} -O --edition 2021 -C codegen-units=4 -o /tmp/main.bin {{file}} >&2 && cat /tmp/main.bin",
-                real.display()
+                "{} -O --edition 2021 -C codegen-units=4 -C linker={} -o /tmp/main.bin {{file}} >&2 \
+                 && cat /tmp/main.bin",
+                real.display(),
+                linker.display()
             );
             let mut language = compiled(
                 "rust",
@@ -208,6 +215,7 @@ pub fn discover(canonical: &str) -> Result<Language, LanguageError> {
             language.read_only_paths.extend(outside_links(&home));
             language.time_factor = 2.0;
             language.address_space_bytes = Some(8 << 30);
+            language.network_probe = true;
             Ok(language)
         }
         "javascript" => {

@@ -110,6 +110,7 @@ fn compile_limits() -> Limits {
         scratch_bytes: 512 << 20,
         shm_bytes: 16 << 20,
         tree_memory_bytes: 4 << 30,
+        inet_sockets_fail: false,
     }
 }
 
@@ -131,7 +132,10 @@ pub fn compile(
         files: vec![SandboxFile::new(source_file, source)],
         stdin: Vec::new(),
         env: language.env.clone(),
-        limits: compile_limits(),
+        limits: Limits {
+            inet_sockets_fail: language.network_probe,
+            ..compile_limits()
+        },
     };
     let output = sandbox.run(&spec)?;
     let message = |reason: &str| {

@@ -212,6 +212,7 @@ impl CodeRunner<'_> {
         limit: Duration,
     ) -> Result<(TestResult, String, Duration), SandboxError> {
         let mut limits = self.limits(limit);
+        limits.inet_sockets_fail = program.language.network_probe;
         if let Some(bytes) = program.language.address_space_bytes {
             limits.address_space_bytes = limits.address_space_bytes.max(bytes);
         }
@@ -294,6 +295,7 @@ impl CodeRunner<'_> {
                 .map(|f| format!("{{code}}/{f}")),
         );
         let mut limits = self.limits(Duration::from_secs(30));
+        limits.inet_sockets_fail = checker.language.network_probe;
         if let Some(bytes) = checker.language.address_space_bytes {
             limits.address_space_bytes = limits.address_space_bytes.max(bytes);
         }

@@ -171,6 +171,10 @@ pub struct Limits {
     /// Resident memory of the whole process tree of a run (all its processes together), bytes;
     /// past it the tree is killed ([`Termination::MemoryLimit`]).
     pub tree_memory_bytes: u64,
+    /// `AF_INET`/`AF_INET6` sockets fail with `EACCES` instead of killing the program (for
+    /// runtimes that probe the network at start-up, such as the JVM). The network namespace is
+    /// empty either way.
+    pub inet_sockets_fail: bool,
 }
 
 impl Default for Limits {
@@ -186,6 +190,7 @@ impl Default for Limits {
             scratch_bytes: 64 << 20,
             shm_bytes: 64 << 20,
             tree_memory_bytes: 2 << 30,
+            inet_sockets_fail: false,
         }
     }
 }
@@ -293,6 +298,8 @@ pub struct Sandbox {
     _root_dir: Option<TempDir>,
     plan: Option<Arc<MountPlan>>,
     seccomp: Arc<Vec<libc::sock_filter>>,
+    /// The filter with failing (not killing) inet sockets.
+    seccomp_inet_fails: Arc<Vec<libc::sock_filter>>,
     drop_to: Option<(libc::uid_t, libc::gid_t)>,
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
@@ -391,7 +398,8 @@ impl Sandbox {
             Isolation::None => (None, None),
         };
         let sandbox = Sandbox {
-            seccomp: Arc::new(seccomp::build_filter(config.loopback_network)),
+            seccomp: Arc::new(seccomp::build_filter(config.loopback_network, false)),
+            seccomp_inet_fails: Arc::new(seccomp::build_filter(config.loopback_network, true)),
             plan,
             drop_to,
             uid_map: format!("{id} {outside_uid} 1\n").into_bytes(),
@@ -612,7 +620,11 @@ impl Sandbox {
         })?;
         let child = Arc::new(IsolatedChild {
             plan: Arc::clone(plan),
-            seccomp: Arc::clone(&self.seccomp),
+            seccomp: Arc::clone(if spec.limits.inet_sockets_fail {
+                &self.seccomp_inet_fails
+            } else {
+                &self.seccomp
+            }),
             drop_to: self.drop_to,
             uid_map: self.uid_map.clone(),
             gid_map: self.gid_map.clone(),

@@ -80,7 +80,16 @@ fn every_available_language_compiles_once_and_passes_and_compile_errors_are_repo
         let report = runner
             .run(sum_solution(&name), &stdio(SUM_CASES))
             .expect("run");
-        assert_eq!(report.outcome, Outcome::Pass, "{name}: {report:#?}");
+        assert_eq!(
+            report.outcome,
+            Outcome::Pass,
+            "{name}: {report:#?} {}",
+            report
+                .tests
+                .first()
+                .and_then(|t| t.message.clone())
+                .unwrap_or_default()
+        );
         assert_eq!(report.passed, 3, "{name}");
         let compiled = usize::from(language.compile.is_some());
         assert_eq!(

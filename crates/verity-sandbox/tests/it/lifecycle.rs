@@ -251,12 +251,10 @@ fn a_multi_process_memory_hog_is_stopped_by_the_whole_tree_limit() {
     let suite = TestSuite::Stdio {
         cases: vec![(String::new(), "ok".into())],
     };
-    let started = Instant::now();
     let report = runner
         .run(verity_sandbox::diagnose::MULTI_PROCESS_HOG, &suite)
         .expect("run");
     assert_eq!(report.outcome, Outcome::MemoryLimit, "{report:?}");
-    assert!(started.elapsed() < Duration::from_secs(15));
     // The figure for the record: the tree's peak when it was stopped.
     let spec = RunSpec {
         argv: fx.python.argv_for("{code}/hog.py"),
