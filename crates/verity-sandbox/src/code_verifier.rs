@@ -32,11 +32,16 @@
 //! Known failure modes: problems with several valid outputs need a special checker (use the
 //! `command` verifier); see also the harness and sandbox docs.
 
-use crate::extract::extract_code;
-use crate::harness::{AttemptReport, CodeRunner, HarnessOptions, TestSuite, LEETCODE_PRELUDE};
-use crate::language::{Language, LanguageError};
+use crate::extract::{extract_code, extract_program};
+use crate::harness::compile::CompileCache;
+use crate::harness::{
+    AttemptReport, CodeRunner, ContestCase, ContestSuite, HarnessOptions, TestSuite,
+    LEETCODE_PRELUDE,
+};
+use crate::language::{canonical_name, Language, LanguageError};
 use crate::sandbox::{Isolation, Sandbox, SandboxConfig, SandboxError};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use verity_core::record::{
     Attempt, Contract, Feedback, Granularity, Task, TestKind, Verdict, VerifierId,
@@ -73,6 +78,9 @@ pub struct CodeVerifierOptions {
     pub read_only_paths: Vec<PathBuf>,
     /// LeetCode prelude policy.
     pub prelude: PreludePolicy,
+    /// Language of stdin/stdout programs, overriding the data (`cpp`, `java`, `GNU C++17`,
+    /// ...); `None` = from the response's fence tag, else the tests' `language` field.
+    pub language: Option<String>,
 }
 
 impl Default for CodeVerifierOptions {
@@ -84,6 +92,7 @@ impl Default for CodeVerifierOptions {
             python: "python3".to_string(),
             read_only_paths: Vec::new(),
             prelude: PreludePolicy::Auto,
+            language: None,
         }
     }
 }
@@ -107,15 +116,45 @@ pub enum VerifierBuildError {
 pub struct CodeVerifier {
     sandbox: Sandbox,
     python: Language,
+    /// Every known language, discovered at construction (or why it is unavailable).
+    languages: BTreeMap<&'static str, Result<Language, String>>,
+    cache: CompileCache,
     options: CodeVerifierOptions,
 }
+
+/// The languages the `code` verifier knows.
+pub const LANGUAGES: &[&str] = &["python", "c", "cpp", "java", "javascript", "rust", "go"];
 
 impl CodeVerifier {
     /// Discover Python, prepare the sandbox and check it works on this machine. Fails with a
     /// clear error (and a hint about `--unsafe-no-sandbox`) when isolation is unavailable.
     pub fn new(options: CodeVerifierOptions) -> Result<CodeVerifier, VerifierBuildError> {
         let python = Language::python(&options.python)?;
-        let mut read_only_paths = python.read_only_paths.clone();
+        if let Some(label) = &options.language {
+            if canonical_name(label).is_none() {
+                return Err(VerifierBuildError::Config(format!(
+                    "unknown language `{label}` (known: {})",
+                    LANGUAGES.join(", ")
+                )));
+            }
+        }
+        let mut languages = BTreeMap::new();
+        for name in LANGUAGES {
+            let found = if *name == "python" {
+                Ok(python.clone())
+            } else {
+                crate::toolchains::discover(name).map_err(|e| e.to_string())
+            };
+            languages.insert(*name, found);
+        }
+        let mut read_only_paths = Vec::new();
+        for language in languages.values().flatten() {
+            for path in &language.read_only_paths {
+                if !read_only_paths.contains(path) {
+                    read_only_paths.push(path.clone());
+                }
+            }
+        }
         read_only_paths.extend(options.read_only_paths.iter().cloned());
         let config = SandboxConfig {
             isolation: options.isolation,
@@ -126,6 +165,8 @@ impl CodeVerifier {
         Ok(CodeVerifier {
             sandbox,
             python,
+            languages,
+            cache: CompileCache::new(),
             options,
         })
     }
@@ -150,6 +191,12 @@ impl CodeVerifier {
             "isolation": isolation_name(self.options.isolation),
             "python": self.python.interpreter(),
             "prelude": format!("{:?}", self.options.prelude).to_lowercase(),
+            "language": self.options.language,
+            "languages": self
+                .languages
+                .iter()
+                .map(|(name, found)| (name.to_string(), json!(found.is_ok())))
+                .collect::<serde_json::Map<_, _>>(),
         })
     }
 
@@ -160,18 +207,33 @@ impl CodeVerifier {
             .tests
             .as_ref()
             .ok_or_else(|| "task has no tests (task.reference.tests)".to_string())?;
-        if !matches!(tests.language.as_str(), "python" | "python3" | "py") {
-            return Err(format!(
-                "unsupported language `{}` (supported: python)",
-                tests.language
-            ));
-        }
         let text = attempt
             .response
             .as_deref()
             .or(attempt.answer.as_deref())
             .filter(|t| !t.trim().is_empty())
             .ok_or_else(|| "attempt has no response to take a program from".to_string())?;
+        if matches!(tests.kind, TestKind::Stdio) {
+            let (program, fence) = extract_program(text);
+            let label = self
+                .options
+                .language
+                .as_deref()
+                .or(fence)
+                .unwrap_or(tests.language.as_str());
+            let language = self.language(label)?;
+            let suite = self.suite(tests, &program)?;
+            return CodeRunner::new(&self.sandbox, language, self.options.harness.clone())
+                .with_cache(&self.cache)
+                .run(&program, &suite)
+                .map_err(|error| format!("sandbox error: {error}"));
+        }
+        if canonical_name(&tests.language) != Some("python") {
+            return Err(format!(
+                "{:?} tests run in Python only; the tests' language is `{}`",
+                tests.kind, tests.language
+            ));
+        }
         let mut program = extract_code(text);
         if let Some(entry) = &tests.entry_point {
             let defines = |code: &str| code.contains(&format!("def {entry}"));
@@ -190,6 +252,21 @@ impl CodeVerifier {
         runner
             .run(&program, &suite)
             .map_err(|error| format!("sandbox error: {error}"))
+    }
+
+    /// The language a label names, when this machine has it.
+    fn language(&self, label: &str) -> Result<Language, String> {
+        let name = canonical_name(label).ok_or_else(|| {
+            format!(
+                "unsupported language `{label}` (known: {})",
+                LANGUAGES.join(", ")
+            )
+        })?;
+        match self.languages.get(name) {
+            Some(Ok(language)) => Ok(language.clone()),
+            Some(Err(reason)) => Err(reason.clone()),
+            None => Err(format!("unsupported language `{label}`")),
+        }
     }
 
     fn suite(
@@ -228,13 +305,27 @@ impl CodeVerifier {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                TestSuite::Stdio {
+                // An array of strings as the output: several accepted outputs.
+                let accepted = |value: &Value| match value {
+                    Value::Array(items)
+                        if !items.is_empty() && items.iter().all(Value::is_string) =>
+                    {
+                        items.iter().map(text).collect()
+                    }
+                    other => vec![text(other)],
+                };
+                TestSuite::Contest(ContestSuite {
                     cases: tests
                         .cases
                         .iter()
-                        .map(|case| (text(&case.input), text(&case.output)))
+                        .map(|case| ContestCase {
+                            input: text(&case.input),
+                            accepted: accepted(&case.output),
+                        })
                         .collect(),
-                }
+                    checker: None,
+                    time_limit: None,
+                })
             }
             TestKind::FunctionCall => {
                 let entry_point = tests
@@ -284,7 +375,16 @@ pub fn report_feedback(id: VerifierId, report: &AttemptReport) -> Feedback {
             "stderr": report.stderr,
             "wall_ms": report.wall_ms,
             "isolation": if report.isolated { "namespaces" } else { "none (unsafe)" },
+            "reward_hack_suspected": !report.reward_hack_evidence.is_empty(),
         }));
+    if !report.reward_hack_evidence.is_empty() {
+        if let Some(detail) = feedback.detail.as_mut().and_then(Value::as_object_mut) {
+            detail.insert(
+                "reward_hack_evidence".into(),
+                json!(report.reward_hack_evidence),
+            );
+        }
+    }
     feedback.label = Some(report.outcome.as_str().to_string());
     feedback
 }

@@ -334,6 +334,10 @@ impl Verifier for CommandVerifier {
             Termination::Signaled(signal) => {
                 Some(format!("the checker was killed by signal {signal}"))
             }
+            Termination::MemoryLimit => {
+                Some("the checker exceeded the memory limit of its process tree".to_string())
+            }
+            Termination::Cancelled => Some("the checker's run was cancelled".to_string()),
         };
         if let Some(problem) = problem {
             return self.fail_unknown(format!("{problem}; stderr: {stderr_tail}"));

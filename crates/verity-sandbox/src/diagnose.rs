@@ -40,6 +40,11 @@ pub struct Diagnosis {
     pub python: Option<String>,
     /// The checks.
     pub checks: Vec<Check>,
+    /// How memory and processes of a whole run are bounded here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<crate::sandbox::limits_mode::LimitsMode>,
+    /// The languages of the `code` verifier and whether this machine has them.
+    pub languages: Vec<Check>,
 }
 
 impl Diagnosis {
@@ -48,6 +53,14 @@ impl Diagnosis {
         self.available && self.checks.iter().all(|c| c.ok)
     }
 }
+
+/// Six processes touching 1.5 GiB each: 9 GiB in all, six times the per-process limit would
+/// allow with 2 GiB each; the whole-tree limit (2 GiB) must stop it.
+pub const MULTI_PROCESS_HOG: &str = "import os, time\n\
+for _ in range(5):\n    if os.fork() == 0:\n        break\n\
+block = bytearray(1536 << 20)\n\
+for i in range(0, len(block), 4096):\n    block[i] = 1\n\
+time.sleep(10)\n";
 
 const PROBE: &str = r#"
 import json, os
@@ -76,6 +89,16 @@ result['shadow_visible'] = os.path.exists('/etc/shadow')
 result['root_home'] = sorted(os.listdir('/root')) if os.path.isdir('/root') else None
 result['pid'] = os.getpid()
 result['ppid'] = os.getppid()
+def read(path):
+    try:
+        with open(path, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+    except OSError as error:
+        return 'unreadable: %s' % error.strerror
+result['init_cmdline'] = read('/proc/1/cmdline')
+result['init_environ'] = read('/proc/1/environ')
+result['own_environ'] = sorted(os.environ)
+result['shm'] = os.path.isdir('/dev/shm') and os.access('/dev/shm', os.W_OK)
 print(json.dumps(result))
 "#;
 
@@ -89,6 +112,8 @@ pub fn diagnose(python: &str, isolation: Isolation) -> Diagnosis {
                 error: Some(error.to_string()),
                 python: None,
                 checks: Vec::new(),
+                limits: None,
+                languages: Vec::new(),
             }
         }
     };
@@ -105,6 +130,8 @@ pub fn diagnose(python: &str, isolation: Isolation) -> Diagnosis {
                 error: Some(error.to_string()),
                 python: Some(language.interpreter().to_string()),
                 checks: Vec::new(),
+                limits: None,
+                languages: Vec::new(),
             }
         }
     };
@@ -183,6 +210,24 @@ pub fn diagnose(python: &str, isolation: Isolation) -> Diagnosis {
                 probe["shadow_visible"] == false,
                 format!("/etc/shadow visible: {}", probe["shadow_visible"]),
             );
+            let hidden = |key: &str| {
+                probe[key]
+                    .as_str()
+                    .is_some_and(|t| t.trim_matches('\0').is_empty() || t.starts_with("unreadable"))
+            };
+            check(
+                "host command line hidden",
+                hidden("init_cmdline") && hidden("init_environ"),
+                format!(
+                    "/proc/1/cmdline = {}, /proc/1/environ = {}",
+                    probe["init_cmdline"], probe["init_environ"]
+                ),
+            );
+            check(
+                "writable /dev/shm",
+                probe["shm"] == true,
+                format!("/dev/shm writable: {}", probe["shm"]),
+            );
             check(
                 "own pid namespace",
                 probe["pid"] == 2 && probe["ppid"] == 1,
@@ -227,10 +272,53 @@ pub fn diagnose(python: &str, isolation: Isolation) -> Diagnosis {
             Err(error) => check(name, false, error.to_string()),
         }
     }
+    // The multi-process hog needs time to touch its pages on a loaded machine.
+    let patient = CodeRunner::new(
+        &sandbox,
+        language.clone(),
+        HarnessOptions {
+            per_test_timeout: Duration::from_secs(30),
+            ..HarnessOptions::default()
+        },
+    );
+    match patient.run(
+        MULTI_PROCESS_HOG,
+        &stdio(vec![(String::new(), "ok".into())]),
+    ) {
+        Ok(report) => check(
+            "multi-process memory hog stopped",
+            report.outcome == Outcome::MemoryLimit,
+            format!(
+                "6 processes x 1.5 GiB under a 2 GiB limit for the whole run: verdict {}",
+                report.outcome.as_str()
+            ),
+        ),
+        Err(error) => check("multi-process memory hog stopped", false, error.to_string()),
+    }
+    let languages = crate::code_verifier::LANGUAGES
+        .iter()
+        .map(|name| match crate::toolchains::discover(name) {
+            Ok(found) => Check {
+                name: name.to_string(),
+                ok: true,
+                evidence: found
+                    .compile
+                    .as_ref()
+                    .map_or_else(|| found.interpreter().to_string(), |c| c.script.clone()),
+            },
+            Err(error) => Check {
+                name: name.to_string(),
+                ok: false,
+                evidence: error.to_string(),
+            },
+        })
+        .collect();
     Diagnosis {
         available: true,
         error: None,
         python: Some(language.interpreter().to_string()),
         checks,
+        limits: Some(crate::sandbox::limits_mode::detect()),
+        languages,
     }
 }

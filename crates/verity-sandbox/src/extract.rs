@@ -11,8 +11,28 @@
 //! solution, yields that block; blocks labelled with another language are ignored when a
 //! Python block exists, and used otherwise.
 
-/// The program inside `response` (see the module docs).
-pub fn extract_code(response: &str) -> String {
+/// The program inside `response` and the language its fence names: the last fenced block
+/// whose tag is a language [`crate::language::canonical_name`] knows (or that has no tag),
+/// with the canonical name; a response without fences is taken whole, with `None`.
+pub fn extract_program(response: &str) -> (String, Option<&'static str>) {
+    let blocks = fenced_blocks(response);
+    if blocks.is_empty() {
+        return (response.to_string(), None);
+    }
+    let chosen = blocks
+        .iter()
+        .rev()
+        .find(|(label, _)| label.is_empty() || crate::language::canonical_name(label).is_some());
+    match chosen {
+        Some((label, code)) => (
+            format!("{code}\n"),
+            crate::language::canonical_name(label).filter(|_| !label.is_empty()),
+        ),
+        None => (extract_code(response), None),
+    }
+}
+
+fn fenced_blocks(response: &str) -> Vec<(String, String)> {
     let mut blocks: Vec<(String, String)> = Vec::new();
     let mut current: Option<(String, Vec<&str>)> = None;
     for line in response.lines() {
@@ -32,6 +52,12 @@ pub fn extract_code(response: &str) -> String {
         // Unclosed final fence (truncated generation): take what is there.
         blocks.push((label, lines.join("\n")));
     }
+    blocks
+}
+
+/// The program inside `response` (see the module docs).
+pub fn extract_code(response: &str) -> String {
+    let blocks = fenced_blocks(response);
     if blocks.is_empty() {
         return response.to_string();
     }
@@ -60,6 +86,18 @@ mod tests {
             extract_code("def f():\n    return 1\n"),
             "def f():\n    return 1\n"
         );
+    }
+
+    #[test]
+    fn the_language_comes_from_the_fence() {
+        let response =
+            "```python\nprint(1)\n```\nIn C++:\n```cpp\nint main(){}\n```\n```text\nout\n```\n";
+        assert_eq!(
+            extract_program(response),
+            ("int main(){}\n".to_string(), Some("cpp"))
+        );
+        assert_eq!(extract_program("```\nx = 1\n```"), ("x = 1\n".into(), None));
+        assert_eq!(extract_program("x = 1"), ("x = 1".into(), None));
     }
 
     #[test]

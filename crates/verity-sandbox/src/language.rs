@@ -38,12 +38,20 @@ pub enum LanguageError {
         answer: String,
     },
     /// Unknown language name.
-    #[error("unknown language `{0}` (supported: python)")]
+    #[error("unknown language `{0}` (supported: python, c, cpp, java, javascript, rust, go)")]
     Unknown(String),
+    /// A known language whose toolchain this machine lacks.
+    #[error("language `{language}` is not available on this machine: {reason}")]
+    Unavailable {
+        /// The language.
+        language: String,
+        /// What is missing.
+        reason: String,
+    },
 }
 
 /// How candidate programs of one language are run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Language {
     /// Name (`python`).
     pub name: String,
@@ -58,6 +66,28 @@ pub struct Language {
     pub env: Vec<(String, String)>,
     /// Whether the in-process harnesses (assert-style, function-call) exist for this language.
     pub in_process_harness: bool,
+    /// How to compile, for compiled languages (run in the sandbox, once per distinct source).
+    pub compile: Option<Compile>,
+    /// Factor applied to per-test time limits (a JVM starts slower than a C++ binary).
+    pub time_factor: f64,
+    /// Address-space limit of runs in this language, when it must differ from the harness's
+    /// (a JVM reserves far more virtual memory than it uses).
+    pub address_space_bytes: Option<u64>,
+    /// The runtime opens network sockets at start-up (the JVM): they fail instead of killing it.
+    pub network_probe: bool,
+}
+
+/// A compile step: a shell script run in the sandbox with the source in `/code`; it writes the
+/// artifact to stdout (compiler messages go to stderr), which the runs then find as
+/// `/code/<artifact>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compile {
+    /// `/bin/sh -c` script; `{file}` is the source's path.
+    pub script: String,
+    /// File name of the artifact in `/code` for the runs.
+    pub artifact: String,
+    /// Whether the artifact is an executable (mode 0755) rather than data (a jar).
+    pub executable: bool,
 }
 
 /// Python's discovery script: real executable and the prefixes its library lives under.
@@ -112,15 +142,19 @@ impl Language {
                 ("PYTHONIOENCODING".into(), "utf-8".into()),
             ],
             in_process_harness: true,
+            compile: None,
+            time_factor: 1.0,
+            address_space_bytes: None,
+            network_probe: false,
         })
     }
 
-    /// A language known by name, discovered on this machine (`python`, `python3`).
+    /// A language known by name (any spelling [`canonical_name`] accepts), discovered on this
+    /// machine. A language whose toolchain is missing is [`LanguageError::Unavailable`].
     pub fn by_name(name: &str) -> Result<Language, LanguageError> {
-        match name {
-            "python" | "python3" | "py" => Language::python("python3"),
-            other => Err(LanguageError::Unknown(other.to_string())),
-        }
+        let canonical =
+            canonical_name(name).ok_or_else(|| LanguageError::Unknown(name.to_string()))?;
+        crate::toolchains::discover(canonical)
     }
 
     /// Any interpreter for stdin/stdout tests: `run_argv` uses `{file}` for the source path.
@@ -137,6 +171,10 @@ impl Language {
             read_only_paths,
             env: Vec::new(),
             in_process_harness: false,
+            compile: None,
+            time_factor: 1.0,
+            address_space_bytes: None,
+            network_probe: false,
         }
     }
 
@@ -151,5 +189,91 @@ impl Language {
             .iter()
             .map(|arg| arg.replace("{file}", file))
             .collect()
+    }
+}
+
+/// The canonical name (`python`, `c`, `cpp`, `java`, `javascript`, `rust`, `go`) of a language
+/// label as datasets and responses write it: names and fence tags (`c++`, `cpp17`, `js`,
+/// `node`, `py3`), Codeforces compiler names (`GNU C++17`, `Java 11`, `PyPy 3`, `Rust 2021`,
+/// `Node.js 15.8.0`, `Go 1.19.5`, `GNU C11`) and CodeContests language ids (`1` Python 2,
+/// `2` C++, `3` Python 3, `4` Java). `python2` (and id 1) is not Python 3: `None`.
+pub fn canonical_name(label: &str) -> Option<&'static str> {
+    let lower = label.trim().to_ascii_lowercase();
+    let word = lower.as_str();
+    match word {
+        "2" => return Some("cpp"),
+        "3" => return Some("python"),
+        "4" => return Some("java"),
+        "1" | "python2" | "py2" | "python 2" => return None,
+        _ => {}
+    }
+    if word.contains("c++")
+        || word.starts_with("cpp")
+        || word.starts_with("g++")
+        || word == "cc"
+        || word == "cxx"
+        || word.contains("clang++")
+    {
+        return Some("cpp");
+    }
+    if word.contains("python 2") || word.contains("pypy 2") {
+        return None;
+    }
+    if word.starts_with("python") || word.starts_with("pypy") || word == "py" || word == "py3" {
+        return Some("python");
+    }
+    if word.starts_with("java") && !word.starts_with("javascript") {
+        return Some("java");
+    }
+    if word.starts_with("javascript") || word.starts_with("node") || word == "js" {
+        return Some("javascript");
+    }
+    if word.starts_with("rust") || word == "rs" {
+        return Some("rust");
+    }
+    if word == "go" || word.starts_with("go ") || word == "golang" {
+        return Some("go");
+    }
+    if word == "c"
+        || word.starts_with("gnu c1")
+        || word.starts_with("gnu c ")
+        || word == "c11"
+        || word == "c99"
+        || word == "c17"
+    {
+        return Some("c");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_name;
+
+    #[test]
+    fn labels_of_datasets_and_fences_map_to_languages() {
+        for (label, want) in [
+            ("GNU C++17", Some("cpp")),
+            ("c++", Some("cpp")),
+            ("cpp", Some("cpp")),
+            ("2", Some("cpp")),
+            ("GNU C11", Some("c")),
+            ("c", Some("c")),
+            ("Java 11", Some("java")),
+            ("4", Some("java")),
+            ("JavaScript V8", Some("javascript")),
+            ("Node.js 15.8.0", Some("javascript")),
+            ("js", Some("javascript")),
+            ("Rust 2021", Some("rust")),
+            ("Go 1.19.5", Some("go")),
+            ("PyPy 3", Some("python")),
+            ("Python 3", Some("python")),
+            ("3", Some("python")),
+            ("Python 2", None),
+            ("1", None),
+            ("Kotlin 1.7", None),
+        ] {
+            assert_eq!(canonical_name(label), want, "{label}");
+        }
     }
 }

@@ -60,10 +60,11 @@ pub mod extract;
 pub mod harness;
 pub mod language;
 pub mod sandbox;
+pub mod toolchains;
 
 pub use code_verifier::{CodeVerifier, CodeVerifierOptions, PreludePolicy, CODE_VERIFIER_VERSION};
 pub use command_verifier::{CommandVerifier, CommandVerifierOptions, COMMAND_VERIFIER_VERSION};
-pub use extract::extract_code;
+pub use extract::{extract_code, extract_program};
 pub use harness::{AttemptReport, CodeRunner, HarnessOptions, Outcome, TestResult, TestSuite};
 pub use language::Language;
 pub use sandbox::{

@@ -15,28 +15,50 @@
 //!   is positional arguments, an object keyword arguments, anything else one argument — and the
 //!   result compared with the expected output (tuples as lists; optional float tolerance).
 //!
-//! The in-process harnesses (assert, function-call) run all tests in one sandboxed process
-//! with a per-test timer; the driver script reports through the original stdout with a per-run
-//! nonce while the candidate's own prints go to stderr.
+//! **Judge separation** (assert-style and function-call): the tests never run where the
+//! candidate runs. Two processes in two sandboxes ([`Sandbox::run_pair`]) are connected by a
+//! private socket: the candidate's side (`server.py`) holds only the candidate and answers
+//! calls; the judge (`judge.py`) holds the tests, the expected values and the result channel
+//! (its stdout, lines tagged with a per-run nonce). Each name the candidate defines is a proxy in
+//! the judge; arguments and results cross as plain data (None, bool, int, float, str, bytes,
+//! lists, tuples, dicts, sets; LeetCode `ListNode`/`TreeNode` as structure) rebuilt on the
+//! receiving side, so an object with a rigged `__eq__`, a patched module or a forged result
+//! line in the candidate's process cannot reach the verdict; a non-plain result fails
+//! ("returned a non-plain object of type X"). Exceptions cross as type and message (builtin
+//! types are rebuilt as themselves, so tests expecting `ValueError` work). Objects made by
+//! calling a candidate class (`Solution()`, MBPP's `Node`) stay in the candidate's process and
+//! are used through handles; in-place changes to list, dict and set arguments are copied back
+//! (LeetCode "modify nums in-place"). The judge also records evidence of reward hacking
+//! ([`AttemptReport::reward_hack_evidence`]): a static scan of the candidate's source and
+//! audit events of its process.
 //!
-//! Known failure modes: a candidate that deliberately subverts the in-process driver (patching
-//! its functions, reading the nonce from the driver's frames and printing fake results) can
-//! forge a pass; exiting early (`os._exit(0)`) cannot (missing results are runtime errors).
-//! Use the stdin/stdout harness, which keeps the judge outside the candidate's process, when
-//! adversarial candidates matter. A test that swallows `BaseException` defeats the per-test
-//! timer; the wall-clock limit of the whole run then applies.
+//! Known failure modes: values that are not plain data (generators, numpy scalars, callables
+//! passed as arguments) cannot cross and fail the test with that reason; a candidate that ignores
+//! its per-call timer makes every later test of the attempt fail as a timeout ("stopped
+//! answering"). A test that swallows `BaseException` defeats the judge's per-test timer; the
+//! wall-clock limit of the whole run then applies.
 
 pub mod compare;
+pub mod compile;
+pub mod contest;
 
 use crate::language::Language;
 use crate::sandbox::{Limits, RunOutput, RunSpec, Sandbox, SandboxError, SandboxFile, Termination};
 use compare::CompareOptions;
+use compile::CompileCache;
+pub use contest::{Checker, ContestCase, ContestSuite};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-/// The Python driver of the in-process harnesses.
-pub const PYTHON_DRIVER: &str = include_str!("driver.py");
+/// The judge of the in-process harnesses: holds the tests, reaches the candidate through the
+/// channel (runs in a sandbox of its own).
+pub const PYTHON_JUDGE: &str = include_str!("judge.py");
+/// The candidate's side of the in-process harnesses: loads the candidate and answers the
+/// judge's calls (runs in the candidate's sandbox, holds nothing of the tests).
+pub const PYTHON_SERVER: &str = include_str!("server.py");
+/// The plain-data codec and message framing shared by the judge and the candidate's side.
+pub const PYTHON_PLAIN: &str = include_str!("plain.py");
 
 /// Imports that LeetCode's Python environment provides implicitly (`List`, `Optional`,
 /// `collections`, `heapq`, ...). Use as the `setup` of LeetCode-style tests; never added
@@ -76,6 +98,8 @@ pub enum Outcome {
     OutputLimit,
     /// Called a system call the sandbox forbids (killed by seccomp).
     SandboxViolation,
+    /// The program did not compile (compiled languages).
+    CompileError,
 }
 
 impl Outcome {
@@ -89,6 +113,7 @@ impl Outcome {
             Outcome::MemoryLimit => "memory_limit",
             Outcome::OutputLimit => "output_limit",
             Outcome::SandboxViolation => "sandbox_violation",
+            Outcome::CompileError => "compile_error",
         }
     }
 }
@@ -146,6 +171,11 @@ pub struct AttemptReport {
     pub wall_ms: u64,
     /// Whether the runs were isolated.
     pub isolated: bool,
+    /// Evidence that the candidate reached for the harness's machinery (frames, `gc`,
+    /// tracing, `ctypes`, patched modules, constant `__eq__`, exits, harness paths); empty
+    /// when none was seen. Verdicts never depend on it: it flags the attempt for review.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reward_hack_evidence: Vec<String>,
 }
 
 impl AttemptReport {
@@ -180,6 +210,8 @@ pub enum TestSuite {
         /// The cases.
         cases: Vec<(String, String)>,
     },
+    /// stdin/stdout cases with several accepted outputs, a checker or a time limit.
+    Contest(ContestSuite),
     /// Function-call cases: (arguments, expected result).
     FunctionCall {
         /// Code run before the candidate.
@@ -199,6 +231,7 @@ impl TestSuite {
         match self {
             TestSuite::Assert { .. } => 1,
             TestSuite::Stdio { cases } => cases.len(),
+            TestSuite::Contest(suite) => suite.cases.len(),
             TestSuite::FunctionCall { cases, .. } => cases.len(),
         }
     }
@@ -221,6 +254,8 @@ pub struct HarnessOptions {
     pub unwrap_singleton_outputs: bool,
     /// Resource limits of every run (their `wall_timeout` is replaced by the two above).
     pub limits: Limits,
+    /// stdin/stdout cases of one attempt run at once (bounded by the sandbox's workers too).
+    pub parallel_tests: usize,
 }
 
 impl Default for HarnessOptions {
@@ -232,6 +267,7 @@ impl Default for HarnessOptions {
             fail_fast: false,
             unwrap_singleton_outputs: false,
             limits: Limits::default(),
+            parallel_tests: crate::sandbox::default_workers(),
         }
     }
 }
@@ -273,6 +309,10 @@ fn process_outcome(output: &RunOutput) -> Option<(Outcome, String)> {
         Termination::OutputLimit => {
             Some((Outcome::OutputLimit, "output size limit exceeded".into()))
         }
+        Termination::MemoryLimit => Some((
+            Outcome::MemoryLimit,
+            "memory limit of the whole process tree exceeded".into(),
+        )),
         Termination::Signaled(libc::SIGSYS) => Some((
             Outcome::SandboxViolation,
             "killed by the sandbox: forbidden system call (seccomp)".into(),
@@ -291,7 +331,7 @@ fn process_outcome(output: &RunOutput) -> Option<(Outcome, String)> {
         Termination::Signaled(signal) => {
             Some((Outcome::RuntimeError, format!("killed by signal {signal}")))
         }
-        Termination::Exited(0) => None,
+        Termination::Exited(0) | Termination::Cancelled => None,
         Termination::Exited(code) if memory => Some((
             Outcome::MemoryLimit,
             format!("MemoryError (exit code {code})"),
@@ -306,6 +346,7 @@ pub struct CodeRunner<'s> {
     sandbox: &'s Sandbox,
     language: Language,
     options: HarnessOptions,
+    cache: Option<&'s CompileCache>,
 }
 
 impl<'s> CodeRunner<'s> {
@@ -315,7 +356,15 @@ impl<'s> CodeRunner<'s> {
             sandbox,
             language,
             options,
+            cache: None,
         }
+    }
+
+    /// Keep compiled programs in `cache` (shared between runners) instead of compiling once
+    /// per [`CodeRunner::run`].
+    pub fn with_cache(mut self, cache: &'s CompileCache) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// The options.
@@ -331,7 +380,21 @@ impl<'s> CodeRunner<'s> {
     /// Run `candidate` (source code) against `suite`.
     pub fn run(&self, candidate: &str, suite: &TestSuite) -> Result<AttemptReport, SandboxError> {
         match suite {
-            TestSuite::Stdio { cases } => self.run_stdio(candidate, cases),
+            TestSuite::Stdio { cases } => self.run_contest(
+                candidate,
+                &ContestSuite {
+                    cases: cases
+                        .iter()
+                        .map(|(input, output)| ContestCase {
+                            input: input.clone(),
+                            accepted: vec![output.clone()],
+                        })
+                        .collect(),
+                    checker: None,
+                    time_limit: None,
+                },
+            ),
+            TestSuite::Contest(suite) => self.run_contest(candidate, suite),
             TestSuite::Assert {
                 prelude,
                 setup,
@@ -384,84 +447,6 @@ impl<'s> CodeRunner<'s> {
         }
     }
 
-    fn run_stdio(
-        &self,
-        candidate: &str,
-        cases: &[(String, String)],
-    ) -> Result<AttemptReport, SandboxError> {
-        let file = format!("{{code}}/{}", self.language.source_file);
-        let mut tests = Vec::with_capacity(cases.len());
-        let mut wall = Duration::ZERO;
-        let mut stderr = String::new();
-        let mut isolated = true;
-        for (index, (input, expected)) in cases.iter().enumerate() {
-            let spec = RunSpec {
-                argv: self.language.argv_for(&file),
-                files: vec![SandboxFile::new(
-                    self.language.source_file.clone(),
-                    candidate,
-                )],
-                stdin: input.as_bytes().to_vec(),
-                env: self.language.env.clone(),
-                limits: self.limits(self.options.per_test_timeout),
-            };
-            let output = self.sandbox.run(&spec)?;
-            wall += output.wall;
-            isolated &= output.isolated;
-            let name = format!("case {index}");
-            let result = match process_outcome(&output) {
-                Some((outcome, message)) => {
-                    if stderr.is_empty() {
-                        stderr = tail(&output.stderr, 2000);
-                    }
-                    TestResult {
-                        index,
-                        name,
-                        outcome,
-                        message: Some(message),
-                        expected: None,
-                        got: None,
-                    }
-                }
-                None => {
-                    let got = String::from_utf8_lossy(&output.stdout);
-                    if compare::outputs_match(&got, expected, self.options.compare) {
-                        TestResult {
-                            index,
-                            name,
-                            outcome: Outcome::Pass,
-                            message: None,
-                            expected: None,
-                            got: None,
-                        }
-                    } else {
-                        TestResult {
-                            index,
-                            name,
-                            outcome: Outcome::Fail,
-                            message: Some("wrong answer".into()),
-                            expected: Some(truncate(expected, TEXT_LIMIT)),
-                            got: Some(truncate(&got, TEXT_LIMIT)),
-                        }
-                    }
-                }
-            };
-            let stop = self.options.fail_fast && result.outcome != Outcome::Pass;
-            tests.push(result);
-            if stop {
-                break;
-            }
-        }
-        Ok(aggregate(
-            tests,
-            cases.len(),
-            HarnessKind::Stdio,
-            stderr,
-            wall,
-            isolated,
-        ))
-    }
-
     fn run_in_process(
         &self,
         candidate: &str,
@@ -493,29 +478,67 @@ impl<'s> CodeRunner<'s> {
             );
         }
         let nonce = make_nonce();
-        let mut spec = RunSpec {
-            argv: self
-                .language
-                .argv_for("{code}/driver.py")
+        let text_of = |key: &str| spec_json.get(key).and_then(Value::as_str).unwrap_or("");
+        let load = json!({
+            "prelude": text_of("prelude"),
+            "setup": setup_imports(text_of("setup")),
+            "candidate": candidate,
+            "timeout": self.options.per_test_timeout.as_secs_f64(),
+        });
+        let limits = self.limits(self.options.total_timeout);
+        let with_arg = |script: &str, arg: &str| -> Vec<String> {
+            self.language
+                .argv_for(script)
                 .into_iter()
-                .chain(["{code}/spec.json".to_string()])
-                .collect(),
+                .chain([arg.to_string()])
+                .collect()
+        };
+        let judge = RunSpec {
+            argv: with_arg("{code}/judge.py", "{code}/spec.json"),
             files: vec![
-                SandboxFile::new("driver.py", PYTHON_DRIVER),
+                SandboxFile::new("judge.py", PYTHON_JUDGE),
+                SandboxFile::new("plain.py", PYTHON_PLAIN),
                 SandboxFile::new("candidate.py", candidate),
+                SandboxFile::new(
+                    "spec.json",
+                    serde_json::to_string(&spec_json).unwrap_or_default(),
+                ),
             ],
             stdin: format!("{nonce}\n").into_bytes(),
             env: self.language.env.clone(),
-            limits: self.limits(self.options.total_timeout),
+            limits,
         };
-        let spec_text = serde_json::to_string(&spec_json).unwrap_or_default();
-        spec.files.push(SandboxFile::new("spec.json", spec_text));
-        let output = self.sandbox.run(&spec)?;
+        let server = RunSpec {
+            argv: with_arg("{code}/server.py", "{code}/load.json"),
+            files: vec![
+                SandboxFile::new("server.py", PYTHON_SERVER),
+                SandboxFile::new("plain.py", PYTHON_PLAIN),
+                SandboxFile::new(
+                    "load.json",
+                    serde_json::to_string(&load).unwrap_or_default(),
+                ),
+            ],
+            stdin: Vec::new(),
+            env: self.language.env.clone(),
+            limits,
+        };
+        let (output, candidate_output) = self.sandbox.run_pair(&judge, &server)?;
+        let wall = output.wall.max(candidate_output.wall);
+        let isolated = output.isolated && candidate_output.isolated;
+        // Tests the judge could not finish because the candidate's process ended take the
+        // reason from how that process ended.
+        let lost = |message: String| -> (Outcome, String) {
+            match process_outcome(&candidate_output) {
+                Some((outcome, reason)) => (outcome, format!("{message}: {reason}")),
+                None => (Outcome::RuntimeError, message),
+            }
+        };
         let marker = format!("@@verity@@{nonce} ");
         let stdout = String::from_utf8_lossy(&output.stdout);
         let mut tests: Vec<TestResult> = Vec::new();
         let mut done = false;
         let mut stage_problem: Option<(Outcome, String)> = None;
+        let mut evidence: Vec<String> = Vec::new();
         for line in stdout.lines() {
             let Some(payload) = line.strip_prefix(&marker) else {
                 continue;
@@ -527,25 +550,38 @@ impl<'s> CodeRunner<'s> {
                 done = true;
                 continue;
             }
+            if let Some(found) = message.get("suspect").and_then(Value::as_array) {
+                evidence.extend(
+                    found
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|s| truncate(s, 200)),
+                );
+                continue;
+            }
             let status = message
                 .get("status")
                 .and_then(Value::as_str)
                 .unwrap_or("error");
-            let outcome = match status {
-                "pass" => Outcome::Pass,
-                "fail" => Outcome::Fail,
-                "timeout" => Outcome::Timeout,
-                "memory" => Outcome::MemoryLimit,
-                _ => Outcome::RuntimeError,
-            };
             let text = |key: &str| {
                 message
                     .get(key)
                     .and_then(Value::as_str)
                     .map(|s| truncate(s, TEXT_LIMIT))
             };
+            let (outcome, detail) = match status {
+                "pass" => (Outcome::Pass, text("message")),
+                "fail" => (Outcome::Fail, text("message")),
+                "timeout" => (Outcome::Timeout, text("message")),
+                "memory" => (Outcome::MemoryLimit, text("message")),
+                "lost" => {
+                    let (outcome, why) = lost(text("message").unwrap_or_default());
+                    (outcome, Some(why))
+                }
+                _ => (Outcome::RuntimeError, text("message")),
+            };
             if let Some(stage) = message.get("stage").and_then(Value::as_str) {
-                let detail = text("message").unwrap_or_default();
+                let detail = detail.unwrap_or_default();
                 stage_problem = Some((outcome, format!("{stage} failed: {detail}")));
                 continue;
             }
@@ -553,14 +589,23 @@ impl<'s> CodeRunner<'s> {
                 index: tests.len(),
                 name: text("name").unwrap_or_default(),
                 outcome,
-                message: text("message"),
+                message: detail,
                 expected: text("expected"),
                 got: text("got"),
             });
         }
-        let stderr_tail = tail(&output.stderr, 2000);
+        let mut stderr_tail = tail(&candidate_output.stderr, 2000);
+        if !output.stderr.is_empty() {
+            stderr_tail.push_str("\n--- tests ---\n");
+            stderr_tail.push_str(&tail(&output.stderr, 1000));
+        }
         let process_problem = process_outcome(&output);
         let total = declared.unwrap_or(tests.len()).max(tests.len());
+        let finish = |tests: Vec<TestResult>, total: usize, stderr: String| {
+            let mut report = aggregate(tests, total, harness, stderr, wall, isolated);
+            report.reward_hack_evidence = evidence.clone();
+            report
+        };
         if let Some((outcome, message)) = stage_problem {
             // The candidate (or setup) did not even load: every test fails with that outcome.
             let total = total.max(1);
@@ -574,19 +619,12 @@ impl<'s> CodeRunner<'s> {
                     got: None,
                 })
                 .collect();
-            return Ok(aggregate(
-                tests,
-                total,
-                harness,
-                stderr_tail,
-                output.wall,
-                output.isolated,
-            ));
+            return Ok(finish(tests, total, stderr_tail));
         }
         if !done {
             let (outcome, message) = process_problem.unwrap_or((
                 Outcome::RuntimeError,
-                "the program ended before all tests reported (early exit)".into(),
+                "the tests ended before all of them reported".into(),
             ));
             let missing_from = tests.len();
             let total = total.max(missing_from + 1);
@@ -604,14 +642,7 @@ impl<'s> CodeRunner<'s> {
                     got: None,
                 });
             }
-            return Ok(aggregate(
-                tests,
-                total,
-                harness,
-                stderr_tail,
-                output.wall,
-                output.isolated,
-            ));
+            return Ok(finish(tests, total, stderr_tail));
         }
         let total = total.max(tests.len());
         let stderr_tail = if tests.iter().all(|t| t.outcome == Outcome::Pass) {
@@ -619,15 +650,17 @@ impl<'s> CodeRunner<'s> {
         } else {
             stderr_tail
         };
-        Ok(aggregate(
-            tests,
-            total,
-            harness,
-            stderr_tail,
-            output.wall,
-            output.isolated,
-        ))
+        Ok(finish(tests, total, stderr_tail))
     }
+}
+
+/// The top-level imports of a test setup (they run before the candidate, on its side too).
+fn setup_imports(setup: &str) -> String {
+    setup
+        .lines()
+        .filter(|line| line.starts_with("import ") || line.starts_with("from "))
+        .map(|line| format!("{}\n", line.trim_end()))
+        .collect()
 }
 
 fn aggregate(
@@ -656,6 +689,7 @@ fn aggregate(
         stderr,
         wall_ms: wall.as_millis() as u64,
         isolated,
+        reward_hack_evidence: Vec::new(),
     }
 }
 

@@ -74,6 +74,8 @@ pub(crate) const STEP_NAMES: &[&str] = &[
     "set dumpable",
     "create a new session",
     "mount /proc",
+    "mount /dev/shm",
+    "pass the judge channel",
 ];
 
 /// A file written into `/code` by the namespace's init.
@@ -105,6 +107,19 @@ pub(crate) struct IsolatedChild {
     pub loopback: bool,
     pub limits: ChildLimits,
     pub status_fd: RawFd,
+    /// One end of the judge/candidate channel, inherited by the program (not close-on-exec).
+    pub channel_fd: Option<RawFd>,
+    /// verity's pid: the waiter exits at once if it was orphaned before asking for `SIGKILL`.
+    pub parent_pid: libc::pid_t,
+    /// Watchdog of the waiter: it dies (and with it the whole sandbox) after this many seconds
+    /// even if verity never kills it (stopped, hung).
+    pub watchdog_seconds: u32,
+    /// verity's argv and environment areas (wiped in the namespace's init).
+    pub wipe: [(usize, usize); 2],
+    /// Options of the root tmpfs (sized for this run's files).
+    pub root_tmpfs_options: CString,
+    /// Options of the `/dev/shm` tmpfs.
+    pub shm_options: CString,
 }
 
 fn report(status_fd: RawFd, tag: u32, value: u32) {
@@ -136,6 +151,15 @@ impl IsolatedChild {
     /// which then `execve`s the program; the waiter and init processes never return.
     pub(crate) fn run(&self) -> io::Result<()> {
         let fd = self.status_fd;
+        // Die with verity whatever ends it; if it is already gone, do not start anything.
+        step!(
+            fd,
+            25,
+            sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
+        );
+        if sys::getppid() != self.parent_pid {
+            sys::exit_now(1);
+        }
         let mut namespaces = libc::CLONE_NEWNS
             | libc::CLONE_NEWPID
             | libc::CLONE_NEWNET
@@ -156,6 +180,9 @@ impl IsolatedChild {
                 // runs' pipes), and stay until init is gone.
                 sys::close_all_except(fd);
                 report(fd, TAG_PID, pid as u32);
+                // Watchdog: SIGALRM's default action ends the waiter, whose death kills init
+                // (parent-death signal), whose death kills the namespace.
+                sys::alarm(self.watchdog_seconds);
                 let _ = sys::waitpid(pid);
                 sys::exit_now(0);
             }
@@ -177,6 +204,15 @@ impl IsolatedChild {
         let plan = &self.plan;
         step!(
             fd,
+            25,
+            sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
+        );
+        // Nothing of verity's command line or environment is visible as /proc/1 inside.
+        for (start, end) in self.wipe {
+            sys::wipe_range(start, end);
+        }
+        step!(
+            fd,
             7,
             sys::mount(None, c"/", None, libc::MS_REC | libc::MS_PRIVATE, None)
         );
@@ -188,7 +224,7 @@ impl IsolatedChild {
                 &plan.new_root,
                 Some(c"tmpfs"),
                 libc::MS_NOSUID | libc::MS_NODEV,
-                Some(&plan.root_tmpfs_options),
+                Some(&self.root_tmpfs_options),
             )
         );
         // The scratch tmpfs first: read-only paths under /tmp are then bound on top of it.
@@ -233,6 +269,18 @@ impl IsolatedChild {
                 sys::mount(None, &bind.target, None, bind.remount_flags, None)
             );
         }
+        step!(fd, 9, sys::mkdir(&plan.shm_dir, 0o755));
+        step!(
+            fd,
+            30,
+            sys::mount(
+                Some(c"tmpfs"),
+                &plan.shm_dir,
+                Some(c"tmpfs"),
+                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                Some(&self.shm_options),
+            )
+        );
         for file in &self.files {
             step!(
                 fd,
@@ -242,13 +290,24 @@ impl IsolatedChild {
         }
         // A fresh /proc for the new pid namespace. Some container runtimes forbid it (masked
         // /proc paths); the sandbox then simply has no /proc.
+        // `hidepid=invisible` hides init (another uid) from the program where supported.
+        let proc_flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
         let have_proc = sys::mount(
             Some(c"proc"),
             &plan.proc_dir,
             Some(c"proc"),
-            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-            None,
+            proc_flags,
+            Some(c"hidepid=2"),
         )
+        .or_else(|_| {
+            sys::mount(
+                Some(c"proc"),
+                &plan.proc_dir,
+                Some(c"proc"),
+                proc_flags,
+                None,
+            )
+        })
         .is_ok();
         step!(fd, 9, sys::mkdir(&plan.old_root, 0o700));
         step!(fd, 16, sys::pivot_root(&plan.new_root, &plan.old_root));
@@ -285,6 +344,7 @@ impl IsolatedChild {
         match step!(fd, 6, sys::fork()) {
             sys::Forked::Parent(program) => {
                 sys::close_all_except(fd);
+                let _ = sys::prctl(libc::PR_SET_DUMPABLE, 0);
                 loop {
                     match sys::wait_any() {
                         Ok((pid, status)) if pid == program => {
@@ -314,6 +374,9 @@ impl IsolatedChild {
         }
         self.apply_limits()?;
         step!(fd, 23, sys::cloexec_from_3());
+        if let Some(channel) = self.channel_fd {
+            step!(fd, 31, sys::clear_cloexec(channel));
+        }
         step!(fd, 24, sys::drop_capabilities());
         step!(
             fd,
@@ -358,6 +421,7 @@ fn write_proc(path: &std::ffi::CStr, data: &[u8]) -> io::Result<()> {
 pub(crate) struct UnisolatedChild {
     pub limits: ChildLimits,
     pub status_fd: RawFd,
+    pub channel_fd: Option<RawFd>,
 }
 
 impl UnisolatedChild {
@@ -365,6 +429,9 @@ impl UnisolatedChild {
         let fd = self.status_fd;
         step!(fd, 28, sys::setsid());
         apply_limits(&self.limits, fd)?;
+        if let Some(channel) = self.channel_fd {
+            step!(fd, 31, sys::clear_cloexec(channel));
+        }
         step!(
             fd,
             25,

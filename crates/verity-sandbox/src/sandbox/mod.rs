@@ -25,9 +25,11 @@
 //! - `RLIMIT_CPU` and the wall timeout are checked to the second and to ~10 ms respectively.
 
 pub(crate) mod child;
+pub mod limits_mode;
 pub(crate) mod plan;
 pub mod seccomp;
 pub(crate) mod sys;
+mod tree_memory;
 
 use child::{
     ChildFile, ChildLimits, IsolatedChild, UnisolatedChild, STEP_NAMES, TAG_FAILED, TAG_PID,
@@ -36,10 +38,11 @@ use child::{
 use plan::MountPlan;
 use std::ffi::CString;
 use std::io::{self, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -163,6 +166,15 @@ pub struct Limits {
     pub output_bytes: usize,
     /// Size of the writable `/tmp`, bytes.
     pub scratch_bytes: u64,
+    /// Size of `/dev/shm` (POSIX shared memory, `multiprocessing`), bytes.
+    pub shm_bytes: u64,
+    /// Resident memory of the whole process tree of a run (all its processes together), bytes;
+    /// past it the tree is killed ([`Termination::MemoryLimit`]).
+    pub tree_memory_bytes: u64,
+    /// `AF_INET`/`AF_INET6` sockets fail with `EACCES` instead of killing the program (for
+    /// runtimes that probe the network at start-up, such as the JVM). The network namespace is
+    /// empty either way.
+    pub inet_sockets_fail: bool,
 }
 
 impl Default for Limits {
@@ -176,6 +188,9 @@ impl Default for Limits {
             processes: 64,
             output_bytes: 8 << 20,
             scratch_bytes: 64 << 20,
+            shm_bytes: 64 << 20,
+            tree_memory_bytes: 2 << 30,
+            inet_sockets_fail: false,
         }
     }
 }
@@ -187,6 +202,8 @@ pub struct SandboxFile {
     pub name: String,
     /// Contents.
     pub contents: Vec<u8>,
+    /// Mode 0755 (a compiled program) rather than 0644.
+    pub executable: bool,
 }
 
 impl SandboxFile {
@@ -195,6 +212,7 @@ impl SandboxFile {
         SandboxFile {
             name: name.into(),
             contents: contents.into(),
+            executable: false,
         }
     }
 }
@@ -228,6 +246,12 @@ pub enum Termination {
     WallTimeout,
     /// The output cap was exceeded; the process tree was killed.
     OutputLimit,
+    /// The resident memory of the whole process tree passed
+    /// [`Limits::tree_memory_bytes`]; the tree was killed.
+    MemoryLimit,
+    /// Stopped by verity because the run was no longer needed (the candidate of a
+    /// [`Sandbox::run_pair`] still running after its judge finished).
+    Cancelled,
 }
 
 /// The result of one run.
@@ -243,6 +267,9 @@ pub struct RunOutput {
     pub wall: Duration,
     /// Whether the run was isolated ([`Isolation::Namespaces`]).
     pub isolated: bool,
+    /// Largest resident memory of the whole process tree seen while the run lasted, bytes
+    /// (sampled every 50 ms after the first 50 ms; 0 for shorter or unisolated runs).
+    pub tree_memory_peak: u64,
 }
 
 impl RunOutput {
@@ -271,10 +298,14 @@ pub struct Sandbox {
     _root_dir: Option<TempDir>,
     plan: Option<Arc<MountPlan>>,
     seccomp: Arc<Vec<libc::sock_filter>>,
+    /// The filter with failing (not killing) inet sockets.
+    seccomp_inet_fails: Arc<Vec<libc::sock_filter>>,
     drop_to: Option<(libc::uid_t, libc::gid_t)>,
     uid_map: Vec<u8>,
     gid_map: Vec<u8>,
     gate: Gate,
+    /// verity's argv and environment areas, wiped in every namespace's init.
+    own_areas: [(usize, usize); 2],
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -353,26 +384,28 @@ impl Sandbox {
         } else {
             (None, euid, egid)
         };
+        remove_stale_temp_dirs();
         let (plan, root_dir) = match config.isolation {
             Isolation::Namespaces => {
-                let root_bytes = 1 << 20;
                 let root_dir = TempDir::new("verity-sandbox-root")?;
                 let _ = std::fs::set_permissions(
                     &root_dir.path,
                     std::os::unix::fs::PermissionsExt::from_mode(0o755),
                 );
-                let plan = MountPlan::new(&root_dir.path, &config.read_only_paths, root_bytes)?;
+                let plan = MountPlan::new(&root_dir.path, &config.read_only_paths)?;
                 (Some(Arc::new(plan)), Some(root_dir))
             }
             Isolation::None => (None, None),
         };
         let sandbox = Sandbox {
-            seccomp: Arc::new(seccomp::build_filter(config.loopback_network)),
+            seccomp: Arc::new(seccomp::build_filter(config.loopback_network, false)),
+            seccomp_inet_fails: Arc::new(seccomp::build_filter(config.loopback_network, true)),
             plan,
             drop_to,
             uid_map: format!("{id} {outside_uid} 1\n").into_bytes(),
             gid_map: format!("{id} {outside_gid} 1\n").into_bytes(),
             gate: Gate::new(workers),
+            own_areas: own_argv_and_environment(),
             _root_dir: root_dir,
             config,
         };
@@ -427,6 +460,56 @@ impl Sandbox {
     /// (crash, timeout, blocked system call) is in the returned [`RunOutput`].
     pub fn run(&self, spec: &RunSpec) -> Result<RunOutput, SandboxError> {
         let _ticket = self.gate.enter();
+        self.run_with_channel(spec, None, None)
+    }
+
+    /// Run a judge and a candidate at once, connected by a private stream socket (a Unix
+    /// socket pair) that each finds as the descriptor named by the `VERITY_CHANNEL_FD`
+    /// environment variable. Nothing else is shared: two sandboxes, two `/code`, two `/tmp`,
+    /// two pid namespaces. Counts as one run for the concurrency gate. Returns (judge,
+    /// candidate).
+    pub fn run_pair(
+        &self,
+        judge: &RunSpec,
+        candidate: &RunSpec,
+    ) -> Result<(RunOutput, RunOutput), SandboxError> {
+        let _ticket = self.gate.enter();
+        let (judge_end, candidate_end) =
+            sys::socketpair().map_err(|source| SandboxError::Process {
+                what: "create the judge/candidate channel",
+                source,
+            })?;
+        let candidate_raw = candidate_end.as_raw_fd();
+        let judge_raw = judge_end.as_raw_fd();
+        // Once the judge is done, a candidate still running (stuck in its own code) is stopped.
+        let judge_done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let judge_done = &judge_done;
+            let candidate_run = scope.spawn(move || {
+                let output =
+                    self.run_with_channel(candidate, Some(candidate_raw), Some(judge_done));
+                drop(candidate_end);
+                output
+            });
+            let judge_output = self.run_with_channel(judge, Some(judge_raw), None);
+            judge_done.store(true, Ordering::Relaxed);
+            drop(judge_end);
+            let candidate_output = candidate_run.join().unwrap_or_else(|_| {
+                Err(SandboxError::Process {
+                    what: "supervise the candidate",
+                    source: io::Error::other("the supervising thread panicked"),
+                })
+            });
+            Ok((judge_output?, candidate_output?))
+        })
+    }
+
+    fn run_with_channel(
+        &self,
+        spec: &RunSpec,
+        channel: Option<RawFd>,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<RunOutput, SandboxError> {
         if spec.argv.is_empty() {
             return Err(SandboxError::BadPath {
                 path: PathBuf::new(),
@@ -437,12 +520,12 @@ impl Sandbox {
             validate_file_name(&file.name)?;
         }
         match &self.plan {
-            Some(plan) => self.run_isolated(plan, spec),
-            None => self.run_unisolated(spec),
+            Some(plan) => self.run_isolated(plan, spec, channel, cancel),
+            None => self.run_unisolated(spec, channel, cancel),
         }
     }
 
-    fn base_command(&self, spec: &RunSpec, code_dir: &str) -> Command {
+    fn base_command(&self, spec: &RunSpec, code_dir: &str, channel: Option<RawFd>) -> Command {
         let argv: Vec<String> = spec
             .argv
             .iter()
@@ -464,6 +547,9 @@ impl Sandbox {
         }
         for (key, value) in &spec.env {
             command.env(key, value);
+        }
+        if let Some(channel) = channel {
+            command.env("VERITY_CHANNEL_FD", channel.to_string());
         }
         command
             .stdin(Stdio::piped())
@@ -489,6 +575,8 @@ impl Sandbox {
         &self,
         plan: &Arc<MountPlan>,
         spec: &RunSpec,
+        channel: Option<RawFd>,
+        cancel: Option<&AtomicBool>,
     ) -> Result<RunOutput, SandboxError> {
         let (status_read, status_write) = sys::pipe().map_err(|source| SandboxError::Process {
             what: "create the status pipe",
@@ -503,11 +591,25 @@ impl Sandbox {
                     reason: "contains a NUL byte",
                 })?,
                 contents: file.contents.clone(),
-                mode: 0o644,
+                mode: if file.executable { 0o755 } else { 0o644 },
             });
         }
         let code_bytes: u64 = spec.files.iter().map(|f| f.contents.len() as u64).sum();
-        let _ = code_bytes;
+        let tmpfs_options = |text: String| {
+            CString::new(text).map_err(|_| SandboxError::BadPath {
+                path: PathBuf::from("/"),
+                reason: "bad tmpfs options",
+            })
+        };
+        // The root tmpfs holds the mount points and /code: 1 MiB plus the run's files.
+        let root_tmpfs_options = tmpfs_options(format!(
+            "size={},mode=0755,nr_inodes=4096",
+            (1 << 20) + code_bytes + 4096 * spec.files.len() as u64
+        ))?;
+        let shm_options = tmpfs_options(format!(
+            "size={},mode=1777,nr_inodes=1024",
+            spec.limits.shm_bytes.max(4096)
+        ))?;
         let scratch_options = CString::new(format!(
             "size={},mode=1777,nr_inodes=16384",
             spec.limits.scratch_bytes.max(4096)
@@ -518,7 +620,11 @@ impl Sandbox {
         })?;
         let child = Arc::new(IsolatedChild {
             plan: Arc::clone(plan),
-            seccomp: Arc::clone(&self.seccomp),
+            seccomp: Arc::clone(if spec.limits.inet_sockets_fail {
+                &self.seccomp_inet_fails
+            } else {
+                &self.seccomp
+            }),
             drop_to: self.drop_to,
             uid_map: self.uid_map.clone(),
             gid_map: self.gid_map.clone(),
@@ -527,14 +633,25 @@ impl Sandbox {
             loopback: self.config.loopback_network,
             limits: Self::child_limits(&spec.limits),
             status_fd: status_write.as_raw_fd(),
+            channel_fd: channel,
+            parent_pid: std::process::id() as libc::pid_t,
+            watchdog_seconds: watchdog_seconds(&spec.limits),
+            wipe: self.own_areas,
+            root_tmpfs_options,
+            shm_options,
         });
-        let mut command = self.base_command(spec, "/code");
+        let mut command = self.base_command(spec, "/code", channel);
         let hook_child = Arc::clone(&child);
         sys::set_pre_exec(&mut command, move || hook_child.run());
-        self.supervise(command, spec, status_read, status_write, true)
+        self.supervise(command, spec, status_read, status_write, true, cancel)
     }
 
-    fn run_unisolated(&self, spec: &RunSpec) -> Result<RunOutput, SandboxError> {
+    fn run_unisolated(
+        &self,
+        spec: &RunSpec,
+        channel: Option<RawFd>,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<RunOutput, SandboxError> {
         let dir = TempDir::new("verity-run")?;
         for file in &spec.files {
             let path = dir.path.join(&file.name);
@@ -543,20 +660,31 @@ impl Sandbox {
                 path: path.clone(),
                 source,
             })?;
+            if file.executable {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(
+                    |source| SandboxError::Io {
+                        what: "cannot make a program file executable",
+                        path: path.clone(),
+                        source,
+                    },
+                )?;
+            }
         }
         let (status_read, status_write) = sys::pipe().map_err(|source| SandboxError::Process {
             what: "create the status pipe",
             source,
         })?;
         let code_dir = dir.path.to_string_lossy().into_owned();
-        let mut command = self.base_command(spec, &code_dir);
+        let mut command = self.base_command(spec, &code_dir, channel);
         command.current_dir(&dir.path);
         let child = UnisolatedChild {
             limits: Self::child_limits(&spec.limits),
             status_fd: status_write.as_raw_fd(),
+            channel_fd: channel,
         };
         sys::set_pre_exec(&mut command, move || child.run());
-        self.supervise(command, spec, status_read, status_write, false)
+        self.supervise(command, spec, status_read, status_write, false, cancel)
     }
 
     fn supervise(
@@ -566,6 +694,7 @@ impl Sandbox {
         status_read: OwnedFd,
         status_write: OwnedFd,
         isolated: bool,
+        cancel: Option<&AtomicBool>,
     ) -> Result<RunOutput, SandboxError> {
         let started = Instant::now();
         let spawned = command.spawn();
@@ -598,6 +727,7 @@ impl Sandbox {
             started,
             isolated,
             outer_pid,
+            cancel,
         );
         // Reap the direct child (the waiter, or the program itself when unisolated).
         let wait_status = process.wait().map_err(|source| SandboxError::Process {
@@ -628,7 +758,60 @@ impl Sandbox {
             stderr: outcome.stderr,
             wall,
             isolated,
+            tree_memory_peak: outcome.tree_memory_peak,
         })
+    }
+}
+
+/// How often the resident memory of a run's tree is sampled.
+const MEMORY_SAMPLE: Duration = Duration::from_millis(50);
+
+/// The waiter's watchdog: the wall timeout plus a margin for verity's own kill to come first.
+fn watchdog_seconds(limits: &Limits) -> u32 {
+    let seconds = limits.wall_timeout.as_secs().saturating_add(10);
+    u32::try_from(seconds).unwrap_or(u32::MAX)
+}
+
+/// The argv and environment areas of this process (from `/proc/self/stat`, fields 48 to 51).
+fn own_argv_and_environment() -> [(usize, usize); 2] {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return [(0, 0); 2];
+    };
+    // Fields after the command name (which may contain spaces) start at field 3.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return [(0, 0); 2];
+    };
+    let fields: Vec<usize> = rest
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    let field = |n: usize| fields.get(n - 3).copied().unwrap_or(0);
+    [(field(48), field(49)), (field(50), field(51))]
+}
+
+/// Temporary directories of sandboxes whose verity process is gone (killed before it could
+/// clean up), removed at the next start.
+fn remove_stale_temp_dirs() {
+    let base = std::env::temp_dir();
+    let Ok(entries) = std::fs::read_dir(&base) else {
+        return;
+    };
+    let own = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = name
+            .strip_prefix("verity-sandbox-root-")
+            .or_else(|| name.strip_prefix("verity-run-"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != own && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -660,6 +843,7 @@ struct PumpOutcome {
     stdout: Vec<u8>,
     stderr: Vec<u8>,
     killed_for: Option<Termination>,
+    tree_memory_peak: u64,
 }
 
 /// Reads the status pipe and the program's output, feeds stdin, enforces the timeout and the
@@ -768,6 +952,7 @@ impl Supervisor {
         started: Instant,
         isolated: bool,
         outer_pid: libc::pid_t,
+        cancel: Option<&AtomicBool>,
     ) -> PumpOutcome {
         let mut stdin = stdin;
         if input.is_empty() {
@@ -781,7 +966,10 @@ impl Supervisor {
             stdout: Vec::new(),
             stderr: Vec::new(),
             killed_for: None,
+            tree_memory_peak: 0,
         };
+        let mut tree: Option<tree_memory::TreeMemory> = None;
+        let mut next_sample = started + MEMORY_SAMPLE;
         let mut stdout = stdout;
         let mut stderr = stderr;
         let deadline = started + limits.wall_timeout;
@@ -793,10 +981,30 @@ impl Supervisor {
                 break;
             }
             let now = Instant::now();
+            if out.killed_for.is_none() && cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                out.killed_for = Some(Termination::Cancelled);
+                self.kill_tree(outer_pid, isolated);
+                grace_deadline = Some(now + Duration::from_secs(5));
+            }
             if out.killed_for.is_none() && now >= deadline {
                 out.killed_for = Some(Termination::WallTimeout);
                 self.kill_tree(outer_pid, isolated);
                 grace_deadline = Some(now + Duration::from_secs(5));
+            }
+            if isolated && out.killed_for.is_none() && self.status.is_none() && now >= next_sample {
+                next_sample = now + MEMORY_SAMPLE;
+                if tree.is_none() {
+                    tree = self.pid_one.and_then(tree_memory::TreeMemory::new);
+                }
+                if let Some(tree) = &tree {
+                    let resident = tree.resident_bytes();
+                    out.tree_memory_peak = out.tree_memory_peak.max(resident);
+                    if resident > limits.tree_memory_bytes {
+                        out.killed_for = Some(Termination::MemoryLimit);
+                        self.kill_tree(outer_pid, isolated);
+                        grace_deadline = Some(now + Duration::from_secs(5));
+                    }
+                }
             }
             if self.status.is_some() && grace_deadline.is_none() {
                 // The program has exited and init with it; the kernel is killing the rest. Do not wait forever for EOF.
@@ -826,7 +1034,10 @@ impl Supervisor {
                 fds.push(pollfd(pipe.as_raw_fd(), libc::POLLOUT));
                 roles.push(3);
             }
-            let until = grace_deadline.unwrap_or(deadline).max(now);
+            let mut until = grace_deadline.unwrap_or(deadline).max(now);
+            if (isolated || cancel.is_some()) && out.killed_for.is_none() {
+                until = until.min(next_sample.max(now));
+            }
             let timeout_ms = until.duration_since(now).as_millis().clamp(1, 1000) as libc::c_int;
             if sys::poll(&mut fds, timeout_ms).is_err() {
                 std::thread::sleep(Duration::from_millis(5));

@@ -49,13 +49,14 @@ pub(crate) struct Bind {
 /// Everything the child needs to build the root, as C strings.
 pub(crate) struct MountPlan {
     pub new_root: CString,
-    pub root_tmpfs_options: CString,
     /// Directories to create, parents first.
     pub dirs: Vec<CString>,
     /// (link target, link path) pairs.
     pub symlinks: Vec<(CString, CString)>,
     pub binds: Vec<Bind>,
     pub proc_dir: CString,
+    /// `/dev/shm` under the new root (a small tmpfs of its own).
+    pub shm_dir: CString,
     /// `/code` under the new root, as text (files are written there).
     pub code_prefix: String,
     pub scratch_dir: CString,
@@ -124,11 +125,7 @@ impl MountPlan {
     ///
     /// `new_root` is an empty host directory owned by the sandbox: the root tmpfs is mounted on
     /// it inside the sandbox's private mount namespace (never visible on the host).
-    pub(crate) fn new(
-        new_root: &Path,
-        extra: &[PathBuf],
-        root_tmpfs_bytes: u64,
-    ) -> Result<MountPlan, SandboxError> {
+    pub(crate) fn new(new_root: &Path, extra: &[PathBuf]) -> Result<MountPlan, SandboxError> {
         let under_root = |path: &Path| under(new_root, path);
         let mut dirs: BTreeSet<PathBuf> = BTreeSet::new();
         let mut symlinks = Vec::new();
@@ -246,7 +243,7 @@ impl MountPlan {
                 cstring(&under_root(Path::new(link)))?,
             ));
         }
-        for dir in ["/code", "/proc", "/tmp", "/etc"] {
+        for dir in ["/code", "/proc", "/tmp", "/etc", "/dev/shm"] {
             dirs.insert(PathBuf::from(dir));
         }
         // BTreeSet order puts parents before children.
@@ -254,17 +251,13 @@ impl MountPlan {
             .iter()
             .map(|dir| cstring(&under_root(dir)))
             .collect::<Result<Vec<_>, _>>()?;
-        let options = format!("size={root_tmpfs_bytes},mode=0755,nr_inodes=4096");
         Ok(MountPlan {
             new_root: cstring(new_root)?,
-            root_tmpfs_options: CString::new(options).map_err(|_| SandboxError::BadPath {
-                path: new_root.to_path_buf(),
-                reason: "bad tmpfs options",
-            })?,
             dirs,
             symlinks,
             binds,
             proc_dir: cstring(&under_root(Path::new("/proc")))?,
+            shm_dir: cstring(&under_root(Path::new("/dev/shm")))?,
             code_prefix: under_root(Path::new("/code"))
                 .to_string_lossy()
                 .into_owned(),

@@ -129,7 +129,8 @@ const JSET: u32 = libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K;
 const RET: u32 = libc::BPF_RET | libc::BPF_K;
 
 /// Build the filter program. `allow_inet` additionally allows `AF_INET`/`AF_INET6` sockets.
-pub(crate) fn build_filter(allow_inet: bool) -> Vec<sock_filter> {
+/// With `inet_fails`, other socket families fail with `EACCES` instead of killing.
+pub(crate) fn build_filter(allow_inet: bool, inet_fails: bool) -> Vec<sock_filter> {
     let mut prog = vec![
         // Wrong architecture (i386 int 0x80 on x86-64): kill.
         stmt(LD_ABS, OFF_ARCH),
@@ -173,7 +174,14 @@ pub(crate) fn build_filter(allow_inet: bool) -> Vec<sock_filter> {
         prog.push(jump(JEQ, family, 0, 1));
         prog.push(stmt(RET, RET_ALLOW));
     }
-    prog.push(stmt(RET, RET_KILL_PROCESS));
+    prog.push(stmt(
+        RET,
+        if inet_fails {
+            RET_ERRNO | libc::EACCES as u32
+        } else {
+            RET_KILL_PROCESS
+        },
+    ));
     prog.push(stmt(RET, RET_ALLOW));
     prog
 }
@@ -189,8 +197,8 @@ mod tests {
 
     #[test]
     fn filter_fits_bpf_limits_and_ends_with_allow() {
-        for allow_inet in [false, true] {
-            let prog = build_filter(allow_inet);
+        for (allow_inet, inet_fails) in [(false, false), (true, false), (false, true)] {
+            let prog = build_filter(allow_inet, inet_fails);
             assert!(prog.len() < libc::BPF_MAXINSNS as usize);
             let last = prog.last().expect("non-empty program");
             assert_eq!(last.k, RET_ALLOW);

@@ -448,3 +448,52 @@ where
         command.pre_exec(hook);
     }
 }
+
+/// `socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC)`.
+pub(crate) fn socketpair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` is a valid array of two ints.
+    cvt(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    })?;
+    // SAFETY: both descriptors were just created and are owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Clear close-on-exec on `fd` (so the program inherits it).
+pub(crate) fn clear_cloexec(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on a descriptor the caller owns.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFD, 0) }).map(drop)
+}
+
+/// `getppid(2)`.
+pub(crate) fn getppid() -> libc::pid_t {
+    // SAFETY: cannot fail.
+    unsafe { libc::getppid() }
+}
+
+/// `alarm(2)`: `SIGALRM` (whose default action ends the process) after `seconds`.
+pub(crate) fn alarm(seconds: u32) {
+    // SAFETY: plain system call.
+    unsafe { libc::alarm(seconds) };
+}
+
+/// Overwrite `[start, end)` of this process's own memory with zeros (the argv and environment
+/// strings of a forked copy of verity, so `/proc/<pid>/cmdline` and `environ` show nothing).
+///
+/// Only called in the forked namespace init, which never reads its arguments or environment.
+pub(crate) fn wipe_range(start: usize, end: usize) {
+    if start == 0 || end <= start || end - start > (64 << 20) {
+        return;
+    }
+    // SAFETY: `[start, end)` is the argument (or environment) area the kernel reports for this
+    // process in /proc/self/stat, read in the parent whose memory this forked process copies;
+    // it lies in the initial stack, which is mapped and writable, and nothing in this process
+    // reads it afterwards.
+    unsafe { ptr::write_bytes(start as *mut u8, 0, end - start) };
+}

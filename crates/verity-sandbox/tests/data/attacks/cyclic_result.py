@@ -1,0 +1,5 @@
+# family: cyclic result; touches: none
+def add(a, b):
+    value = []
+    value.append(value)
+    return value

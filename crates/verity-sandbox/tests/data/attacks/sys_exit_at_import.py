@@ -1,0 +1,5 @@
+# family: exiting early (sys.exit); touches: harness
+import sys
+
+def add(a, b):
+    sys.exit(0)
