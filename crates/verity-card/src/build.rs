@@ -1,17 +1,18 @@
 //! `verity card build`: a card from a run's ledger, an optional scan of the released data, and a
 //! declared-facts TOML file.
 //!
-//! What it does: maps ledger entries (by stage name and tolerant summary keys, documented in
+//! What it does: maps ledger entries (their typed summaries, see [`crate::from_ledger`] and
 //! `docs/card.md`) to measured card fields; scans records (object kinds, fields, generators and
-//! decoding parameters, sources, verifier feedback, unique tasks) when a data file is given; then
-//! merges the declared facts, refusing any declared value that contradicts a measured one.
+//! decoding parameters, sources, verifier feedback, unique tasks, pass@k) when a data file is
+//! given; then merges the declared facts, refusing any declared value that contradicts a
+//! measured one.
 //!
 //! Why: the measured half of a card must come from what actually ran; the declared half is what
 //! no ledger can know (base model, optimizer, intended use).
 //!
-//! Known failure modes: summary keys other stages write are matched by name; a key under a
-//! name not listed in `docs/card.md` is ignored and its field stays `unknown`. Numbers are
-//! compared with a relative tolerance of 1e-9; strings after trimming and case folding.
+//! Known failure modes: a ledger summary that does not fit its stage's type is an error naming
+//! the line. Numbers are compared with a relative tolerance of 1e-9; strings after trimming and
+//! case folding.
 
 use crate::model::*;
 use crate::{Error, Result};
@@ -33,7 +34,7 @@ impl Ledger {
     /// Add the JSON printed by `verity stats --json` as a `stats` entry (stats does not write
     /// a ledger entry of its own).
     pub fn push_stats(&mut self, stats: Value, origin: &str) {
-        let rows = stats.get("rows").and_then(as_u64).unwrap_or(0);
+        let rows = stats.get("rows").and_then(Value::as_u64).unwrap_or(0);
         let mut entry = LedgerEntry::start("stats", json!({"source": origin}));
         entry.rows_in = rows;
         entry.rows_out = rows;
@@ -52,7 +53,7 @@ impl Ledger {
         })
     }
 
-    fn evidence(&self, index: usize) -> String {
+    pub(crate) fn evidence(&self, index: usize) -> String {
         if let Some(entry) = self.entries.get(index).filter(|e| e.stage == "stats") {
             if let Some(source) = entry.params.get("source").and_then(Value::as_str) {
                 return format!("{source} (verity stats)");
@@ -143,6 +144,10 @@ pub struct DataScan {
     pub teachers: BTreeSet<String>,
     /// Distinct task texts (hashes).
     pub task_hashes: BTreeSet<u64>,
+    /// k -> (sum of the records' pass@k signals, records with one), for the mean pass@k.
+    pub pass_at_k: BTreeMap<String, (f64, u64)>,
+    /// Records per pass-rate band (`signals.band`, written by `score`).
+    pub bands: BTreeMap<String, u64>,
     /// Files scanned.
     pub files: Vec<ReleasedFile>,
     /// Top-level columns of the first rows (name, JSON type), in first-seen order.
@@ -220,6 +225,18 @@ impl DataScan {
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
             text.trim().hash(&mut hasher);
             self.task_hashes.insert(hasher.finish());
+        }
+        if let Some(band) = record.signals.get("band").and_then(Value::as_str) {
+            *self.bands.entry(band.to_string()).or_insert(0) += 1;
+        }
+        if let Some(Value::Object(at_k)) = record.signals.get("pass_at_k") {
+            for (k, v) in at_k {
+                if let Some(v) = v.as_f64() {
+                    let slot = self.pass_at_k.entry(k.clone()).or_insert((0.0, 0));
+                    slot.0 += v;
+                    slot.1 += 1;
+                }
+            }
         }
         for attempt in &record.attempts {
             self.attempts += 1;
@@ -307,118 +324,6 @@ pub fn scan_source(source: verity_core::stream::RecordSource, origin: &str) -> R
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tolerant summary access.
-
-fn lookup<'a>(entry: &'a LedgerEntry, keys: &[&str]) -> Option<&'a Value> {
-    for key in keys {
-        for root in [&entry.summary, &entry.params] {
-            let mut node = root;
-            let mut found = true;
-            for part in key.split('.') {
-                match node.get(part) {
-                    Some(next) => node = next,
-                    None => {
-                        found = false;
-                        break;
-                    }
-                }
-            }
-            if found && !node.is_null() {
-                return Some(node);
-            }
-        }
-    }
-    None
-}
-
-fn summary_only<'a>(entry: &'a LedgerEntry, keys: &[&str]) -> Option<&'a Value> {
-    // Stages may nest their summary under their own name (`summary.dedup.clusters`).
-    let nested = entry.summary.get(entry.stage.as_str());
-    keys.iter().find_map(|key| {
-        [Some(&entry.summary), nested]
-            .into_iter()
-            .flatten()
-            .find_map(|root| {
-                let mut node = root;
-                for part in key.split('.') {
-                    node = node.get(part)?;
-                }
-                (!node.is_null()).then_some(node)
-            })
-    })
-}
-
-fn as_u64(value: &Value) -> Option<u64> {
-    value
-        .as_u64()
-        .or_else(|| value.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
-}
-
-fn string_list(value: &Value) -> Option<Vec<String>> {
-    match value {
-        Value::String(s) => Some(
-            s.split(',')
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty())
-                .collect(),
-        ),
-        Value::Array(items) => Some(
-            items
-                .iter()
-                .filter_map(|v| match v {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Object(o) => ["name", "id", "benchmark", "source", "model"]
-                        .iter()
-                        .find_map(|k| o.get(*k).and_then(Value::as_str))
-                        .map(str::to_string),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        Value::Object(map) => Some(map.keys().cloned().collect()),
-        _ => None,
-    }
-}
-
-fn count_map(value: &Value) -> Option<BTreeMap<String, u64>> {
-    match value {
-        Value::Object(map) => Some(
-            map.iter()
-                .filter_map(|(k, v)| {
-                    as_u64(v)
-                        .or_else(|| v.get("count").and_then(as_u64))
-                        .or_else(|| v.get("hits").and_then(as_u64))
-                        .map(|n| (k.clone(), n))
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Some(
-            items
-                .iter()
-                .filter_map(|v| {
-                    let name = ["name", "band", "benchmark", "kind"]
-                        .iter()
-                        .find_map(|k| v.get(*k).and_then(Value::as_str))?;
-                    let n = ["count", "hits", "tasks", "records"]
-                        .iter()
-                        .find_map(|k| v.get(*k).and_then(as_u64))?;
-                    Some((name.to_string(), n))
-                })
-                .collect(),
-        ),
-        _ => None,
-    }
-}
-
-fn non_null(value: &Value) -> Value {
-    if value.is_object() && value.as_object().is_some_and(Map::is_empty) {
-        Value::Null
-    } else {
-        value.clone()
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Building.
 
 /// Build a card from measured inputs and declared facts.
@@ -434,7 +339,7 @@ pub fn build(
         ..Card::default()
     };
     if let Some(ledger) = ledger {
-        apply_ledger(&mut card, ledger);
+        crate::from_ledger::apply_ledger(&mut card, ledger)?;
     }
     if let Some(scan) = scan {
         apply_scan(&mut card, scan);
@@ -448,552 +353,6 @@ pub fn build(
         }
         None => Ok(card),
     }
-}
-
-fn apply_ledger(card: &mut Card, ledger: &Ledger) {
-    let mut funnel = Vec::new();
-    let mut filters = Vec::new();
-    let mut verifiers: Vec<VerifierFact> = Vec::new();
-    let mut verifier_evidence = Vec::new();
-    let mut results = Vec::new();
-    for (index, entry) in ledger.entries.iter().enumerate() {
-        let evidence = ledger.evidence(index);
-        if entry.stage != "stats" {
-            funnel.push(FunnelStep {
-                stage: entry.stage.clone(),
-                rows_in: entry.rows_in,
-                rows_out: entry.rows_out,
-            });
-        }
-        if matches!(
-            entry.stage.as_str(),
-            "verify" | "dedup" | "decontam" | "select" | "filter" | "score"
-        ) && (!entry.rejections.is_empty() || entry.rows_out != entry.rows_in)
-        {
-            filters.push(FilterStep {
-                stage: entry.stage.clone(),
-                params: non_null(&entry.params),
-                rows_in: entry.rows_in,
-                rows_out: entry.rows_out,
-                rejections: entry.rejections.clone(),
-            });
-        }
-        if !entry.outputs.is_empty() {
-            let files = entry
-                .outputs
-                .iter()
-                .map(|o| ReleasedFile {
-                    path: o.path.clone(),
-                    bytes: o.bytes,
-                    sha256: o.sha256.clone(),
-                    rows: (entry.outputs.len() == 1).then_some(entry.rows_out),
-                })
-                .collect();
-            card.released.files = Fact::measured(files, evidence.clone());
-        }
-        if entry.rows_out > 0 || entry.rows_in > 0 {
-            let mut counts = card.released.counts.value().cloned().unwrap_or_default();
-            counts.records = entry.rows_out;
-            if let Some(kinds) = summary_only(entry, &["object_kinds", "kinds", "mixture.object"])
-                .and_then(count_map)
-            {
-                if !kinds.is_empty() {
-                    counts.by_kind = kinds;
-                }
-            }
-            if let Some(n) = summary_only(entry, &["attempts"]).and_then(as_u64) {
-                counts.attempts = Some(n);
-            }
-            card.released.counts = Fact::measured(counts, evidence.clone());
-        }
-        if let Some(kinds) =
-            summary_only(entry, &["object_kinds", "kinds", "mixture.object"]).and_then(string_list)
-        {
-            if !kinds.is_empty() {
-                card.released.object_kinds = Fact::measured(kinds, evidence.clone());
-            }
-        }
-        if let Some(Value::Array(cols)) = summary_only(entry, &["columns"]) {
-            let cols: Vec<Column> = cols
-                .iter()
-                .filter_map(|c| match c {
-                    Value::String(name) => Some(Column {
-                        name: name.clone(),
-                        dtype: "string".into(),
-                    }),
-                    Value::Object(o) => Some(Column {
-                        name: o.get("name")?.as_str()?.to_string(),
-                        dtype: o
-                            .get("dtype")
-                            .and_then(Value::as_str)
-                            .unwrap_or("string")
-                            .to_string(),
-                    }),
-                    _ => None,
-                })
-                .collect();
-            if !cols.is_empty() {
-                card.released.columns = Fact::measured(cols, evidence.clone());
-            }
-        }
-        if let Some(fields) = summary_only(entry, &["fields"]).and_then(string_list) {
-            card.released.fields = Fact::measured(fields, evidence.clone());
-        }
-        if let Some(domains) =
-            summary_only(entry, &["domains", "mixture.domain"]).and_then(string_list)
-        {
-            card.released.domains = Fact::measured(domains, evidence.clone());
-        }
-        if let Some(sources) = summary_only(entry, &["sources", "source_datasets"]) {
-            let list = parse_sources(sources);
-            if !list.is_empty() {
-                card.construction.prompt_sources = Fact::measured(list, evidence.clone());
-            }
-        }
-        if let Some(generators) = summary_only(entry, &["generators"]) {
-            let list = parse_generators(generators);
-            if !list.is_empty() {
-                card.construction.generators = Fact::measured(list, evidence.clone());
-            }
-        }
-        match entry.stage.as_str() {
-            // A verify run that checked no attempt (a prompt-only set) did not shape the data:
-            // its verifier is not measured (declare the reward verifier instead).
-            "verify" if summary_only(entry, &["attempts"]).and_then(as_u64) == Some(0) => {}
-            "verify" => {
-                for v in &entry.verifiers {
-                    let fact = VerifierFact {
-                        name: v.name.clone(),
-                        version: v.version.clone(),
-                        contract: json_name(&v.contract),
-                        imported: v.imported,
-                    };
-                    if !verifiers.contains(&fact) {
-                        verifiers.push(fact);
-                    }
-                }
-                if !entry.verifiers.is_empty() {
-                    verifier_evidence.push(evidence.clone());
-                }
-                if let Some(g) = summary_only(entry, &["granularity"]).and_then(string_list) {
-                    card.verification.granularity = Fact::measured(g, evidence.clone());
-                }
-                results.extend(parse_results(entry));
-            }
-            "dedup" => {
-                let method = summary_only(entry, &["method"])
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .or_else(|| {
-                        let mode = entry.params.get("mode").and_then(Value::as_str)?;
-                        Some(if entry.params.get("num_perm").is_some() {
-                            format!("{mode} (minhash-lsh)")
-                        } else {
-                            mode.to_string()
-                        })
-                    })
-                    .unwrap_or_else(|| "unspecified".into());
-                let split_removed = match (
-                    summary_only(entry, &["removed_exact"]).and_then(as_u64),
-                    summary_only(entry, &["removed_near"]).and_then(as_u64),
-                ) {
-                    (None, None) => None,
-                    (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
-                };
-                let removed = summary_only(entry, &["removed", "duplicates"])
-                    .and_then(as_u64)
-                    .or(split_removed)
-                    .or(Some(entry.rows_in.saturating_sub(entry.rows_out)));
-                card.quality.dedup = Fact::measured(
-                    Dedup {
-                        method,
-                        params: non_null(&entry.params),
-                        clusters: summary_only(entry, &["clusters", "duplicate_clusters"])
-                            .and_then(|v| {
-                                as_u64(v).or_else(|| v.as_array().map(|a| a.len() as u64))
-                            }),
-                        removed,
-                    },
-                    evidence.clone(),
-                );
-            }
-            "decontam" | "decontaminate" => {
-                let hits = summary_only(
-                    entry,
-                    &["hits_per_benchmark", "records_per_benchmark", "hits"],
-                )
-                .and_then(count_map)
-                .unwrap_or_default();
-                let mut benchmarks = summary_only(entry, &["benchmarks_checked", "benchmarks"])
-                    .or_else(|| lookup(entry, &["benchmarks", "against"]))
-                    .and_then(string_list)
-                    .unwrap_or_default();
-                for name in hits.keys() {
-                    if !benchmarks.contains(name) {
-                        benchmarks.push(name.clone());
-                    }
-                }
-                let method = lookup(entry, &["method"])
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .or_else(|| {
-                        lookup(entry, &["ngram", "n", "config.ngram"]).map(|n| {
-                            let mut m = format!("{n}-gram overlap");
-                            if lookup(entry, &["short_matcher", "config.short_matcher"])
-                                .and_then(Value::as_bool)
-                                == Some(true)
-                            {
-                                m.push_str(" + short-problem matcher");
-                            }
-                            if let Some(t) =
-                                lookup(entry, &["fuzzy_threshold", "config.fuzzy_threshold"])
-                                    .filter(|t| !t.is_null())
-                            {
-                                m.push_str(&format!(" + fuzzy (threshold {t})"));
-                            }
-                            if let Some(c) = lookup(entry, &["min_coverage", "config.min_coverage"])
-                                .filter(|c| !c.is_null())
-                            {
-                                m.push_str(&format!(", n-gram hits covering >= {c} of the item"));
-                            }
-                            m
-                        })
-                    })
-                    .unwrap_or_else(|| "unspecified".into());
-                let removed = summary_only(entry, &["removed"])
-                    .and_then(as_u64)
-                    .or(Some(entry.rows_in.saturating_sub(entry.rows_out)));
-                card.quality.decontamination = Fact::measured(
-                    Decontamination {
-                        benchmarks,
-                        method,
-                        params: non_null(&entry.params),
-                        hits,
-                        removed,
-                    },
-                    evidence.clone(),
-                );
-            }
-            "score" | "stats" => apply_score(card, entry, &evidence),
-            "split" => {
-                card.quality.split_policy = Fact::measured(
-                    format!("verity split with {}", entry.params),
-                    evidence.clone(),
-                );
-            }
-            _ => {}
-        }
-    }
-    if !card.construction.prompt_sources.is_known() {
-        // The inputs of the first stage are the sources, identified by their hashes.
-        if let Some((index, first)) = ledger
-            .entries
-            .iter()
-            .enumerate()
-            .find(|(_, e)| !e.inputs.is_empty())
-        {
-            let sources = first
-                .inputs
-                .iter()
-                .map(|i| SourceShare {
-                    source: format!(
-                        "{} (sha256:{})",
-                        std::path::Path::new(&i.path)
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_else(|| i.path.clone()),
-                        i.sha256.get(..12).unwrap_or(&i.sha256)
-                    ),
-                    records: (first.inputs.len() == 1).then_some(first.rows_in),
-                    share: (first.inputs.len() == 1).then_some(1.0),
-                    license: None,
-                })
-                .collect();
-            card.construction.prompt_sources = Fact::measured(sources, ledger.evidence(index));
-        }
-    }
-    if !funnel.is_empty() {
-        card.scaling.funnel = Fact::measured(funnel, format!("{} (all entries)", ledger.name));
-        card.construction.filters =
-            Fact::measured(filters, format!("{} (all entries)", ledger.name));
-    }
-    if !verifiers.is_empty() {
-        let contracts: BTreeSet<&str> = verifiers.iter().map(|v| v.contract.as_str()).collect();
-        let contract = if contracts.len() == 1 {
-            contracts
-                .iter()
-                .next()
-                .copied()
-                .unwrap_or("unknown")
-                .to_string()
-        } else {
-            "mixed".to_string()
-        };
-        let evidence = verifier_evidence.join(", ");
-        card.verification.contract = Fact::measured(contract, evidence.clone());
-        if !card.verification.granularity.is_known() {
-            // Verity's answer checkers grade the final answer.
-            let answer_level = verifiers.iter().all(|v| {
-                matches!(
-                    v.name.as_str(),
-                    "math" | "exact" | "choice" | "regex" | "code"
-                )
-            });
-            if answer_level {
-                card.verification.granularity = Fact::measured(
-                    vec!["answer".to_string()],
-                    format!(
-                        "{evidence}; verity's {} verifiers grade final answers",
-                        verifiers
-                            .iter()
-                            .map(|v| v.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join("/")
-                    ),
-                );
-            }
-        }
-        card.factors.verifier = Fact::measured(verifiers, evidence.clone());
-        if !results.is_empty() {
-            card.verification.results = Fact::measured(results, evidence);
-        }
-    }
-}
-
-fn apply_score(card: &mut Card, entry: &LedgerEntry, evidence: &str) {
-    if let Some(bands) =
-        summary_only(entry, &["pass_rate_bands", "bands", "difficulty_bands"]).and_then(count_map)
-    {
-        // All-zero bands mean no task had verdicts: nothing was measured.
-        if bands.values().sum::<u64>() > 0 {
-            card.quality.pass_rate_bands = Fact::measured(
-                PassRateBands {
-                    bands,
-                    model: lookup(entry, &["model", "band_model", "rollout_model"])
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                    rollouts_per_task: summary_only(
-                        entry,
-                        &["rollouts_per_task", "attempts.per_task.mean"],
-                    )
-                    .and_then(Value::as_f64),
-                },
-                evidence,
-            );
-        }
-    }
-    if let Some(n) =
-        summary_only(entry, &["unique_tasks", "unique_prompts", "groups.tasks"]).and_then(as_u64)
-    {
-        card.scaling.unique_tasks = Fact::measured(n, evidence);
-        let rows = summary_only(entry, &["rows", "records"])
-            .and_then(as_u64)
-            .unwrap_or(entry.rows_out);
-        if rows > 0 && n > 0 {
-            card.scaling.reuse_rate =
-                Fact::measured(rows.saturating_sub(n) as f64 / n as f64, evidence);
-        }
-    }
-    if let Some(r) =
-        summary_only(entry, &["reuse_rate", "reuse.reuse_rate"]).and_then(Value::as_f64)
-    {
-        card.scaling.reuse_rate = Fact::measured(r, evidence);
-    }
-    if let Some(r) = summary_only(entry, &["rollouts_per_task", "attempts.per_task.mean"])
-        .and_then(Value::as_f64)
-    {
-        card.scaling.rollouts_per_task = Fact::measured(r, evidence);
-    }
-    if let Some(Value::Object(map)) = summary_only(entry, &["pass_at_k", "pass@k"]) {
-        let values: BTreeMap<String, f64> = map
-            .iter()
-            .filter_map(|(k, v)| v.as_f64().map(|f| (k.clone(), f)))
-            .collect();
-        if !values.is_empty() {
-            card.scaling.pass_at_k = Fact::measured(values, evidence);
-        }
-    }
-    let tokens = summary_only(entry, &["tokens"]);
-    let total = tokens
-        .and_then(|t| t.get("total").and_then(as_u64).or_else(|| as_u64(t)))
-        .or_else(|| summary_only(entry, &["tokens_total", "total_tokens"]).and_then(as_u64));
-    if let Some(total) = total.filter(|t| *t > 0) {
-        let tokenizer = lookup(entry, &["tokenizer", "tokens.tokenizer"]).and_then(|t| match t {
-            Value::String(s) => Some(s.clone()),
-            Value::Object(m) => Some(m.keys().cloned().collect::<Vec<_>>().join(", ")),
-            _ => None,
-        });
-        card.scaling.tokens = Fact::measured(
-            TokenStats {
-                total,
-                mean: tokens
-                    .and_then(|t| {
-                        t.get("mean")
-                            .or_else(|| t.get("per_attempt").and_then(|p| p.get("mean")))
-                    })
-                    .and_then(Value::as_f64)
-                    .or_else(|| summary_only(entry, &["tokens_mean"]).and_then(Value::as_f64)),
-                tokenizer,
-            },
-            evidence,
-        );
-    }
-    if let Some(Value::Object(sources)) = summary_only(entry, &["mixture.source"]) {
-        if !card.construction.prompt_sources.is_known()
-            || card
-                .construction
-                .prompt_sources
-                .value()
-                .is_some_and(|v| v.iter().all(|s| s.source.contains("(sha256:")))
-        {
-            // `(none)` is how stats counts rows without a source dataset.
-            let known: Map<String, Value> = sources
-                .iter()
-                .filter(|(k, _)| !k.starts_with('(') && !k.is_empty())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            let list = parse_sources(&Value::Object(known));
-            if !list.is_empty() {
-                card.construction.prompt_sources = Fact::measured(list, evidence);
-            }
-        }
-    }
-}
-
-fn parse_sources(value: &Value) -> Vec<SourceShare> {
-    let mut out = Vec::new();
-    match value {
-        Value::Array(items) => {
-            for item in items {
-                match item {
-                    Value::String(s) => out.push(SourceShare {
-                        source: s.clone(),
-                        records: None,
-                        share: None,
-                        license: None,
-                    }),
-                    Value::Object(o) => {
-                        if let Some(name) = ["source", "dataset", "name"]
-                            .iter()
-                            .find_map(|k| o.get(*k).and_then(Value::as_str))
-                        {
-                            out.push(SourceShare {
-                                source: name.to_string(),
-                                records: ["records", "rows", "count"]
-                                    .iter()
-                                    .find_map(|k| o.get(*k).and_then(as_u64)),
-                                share: o.get("share").and_then(Value::as_f64),
-                                license: o
-                                    .get("license")
-                                    .and_then(Value::as_str)
-                                    .map(str::to_string),
-                            });
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        Value::Object(map) => {
-            for (name, v) in map {
-                out.push(SourceShare {
-                    source: name.clone(),
-                    records: as_u64(v).or_else(|| v.get("records").and_then(as_u64)),
-                    share: v.get("share").and_then(Value::as_f64),
-                    license: v.get("license").and_then(Value::as_str).map(str::to_string),
-                });
-            }
-        }
-        _ => {}
-    }
-    fill_shares(&mut out);
-    out
-}
-
-fn fill_shares(sources: &mut [SourceShare]) {
-    let total: u64 = sources.iter().filter_map(|s| s.records).sum();
-    if total > 0 {
-        for s in sources.iter_mut() {
-            if s.share.is_none() {
-                s.share = s.records.map(|r| r as f64 / total as f64);
-            }
-        }
-    }
-}
-
-fn parse_generators(value: &Value) -> Vec<GeneratorUse> {
-    let items: Vec<Value> = match value {
-        Value::Array(items) => items.clone(),
-        Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| {
-                let mut o = v.as_object().cloned().unwrap_or_default();
-                o.insert("model".into(), Value::String(k.clone()));
-                Value::Object(o)
-            })
-            .collect(),
-        Value::String(s) => vec![Value::String(s.clone())],
-        _ => Vec::new(),
-    };
-    items
-        .into_iter()
-        .filter_map(|item| match item {
-            Value::String(model) => Some(GeneratorUse {
-                model,
-                params: Map::new(),
-                attempts: None,
-            }),
-            Value::Object(o) => Some(GeneratorUse {
-                model: o.get("model").and_then(Value::as_str)?.to_string(),
-                params: o
-                    .get("params")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default(),
-                attempts: o.get("attempts").and_then(as_u64),
-            }),
-            _ => None,
-        })
-        .collect()
-}
-
-fn parse_results(entry: &LedgerEntry) -> Vec<VerifierResult> {
-    let mut out = Vec::new();
-    if let Some(Value::Object(per)) = summary_only(entry, &["per_verifier", "verifiers"]) {
-        for (label, counts) in per {
-            out.push(VerifierResult {
-                verifier: label.clone(),
-                attempts: counts.get("attempts").and_then(as_u64),
-                pass: counts.get("pass").and_then(as_u64),
-                fail: counts.get("fail").and_then(as_u64),
-                unknown: counts.get("unknown").and_then(as_u64),
-            });
-        }
-        return out;
-    }
-    let counts = summary_only(entry, &["counts"]).unwrap_or(&entry.summary);
-    let pass = counts.get("pass").and_then(as_u64);
-    let fail = counts.get("fail").and_then(as_u64);
-    if pass.is_some() || fail.is_some() {
-        let label = entry
-            .verifiers
-            .iter()
-            .map(|v| v.label())
-            .collect::<Vec<_>>()
-            .join("+");
-        out.push(VerifierResult {
-            verifier: if label.is_empty() {
-                "unknown".into()
-            } else {
-                label
-            },
-            attempts: counts.get("attempts").and_then(as_u64),
-            pass,
-            fail,
-            unknown: counts.get("unknown").and_then(as_u64),
-        });
-    }
-    out
 }
 
 fn apply_scan(card: &mut Card, scan: &DataScan) {
@@ -1125,6 +484,25 @@ fn apply_scan(card: &mut Card, scan: &DataScan) {
             card.scaling.rollouts_per_task = Fact::measured(0.0, ev);
         }
     }
+    if !card.quality.pass_rate_bands.is_known() && !scan.bands.is_empty() {
+        card.quality.pass_rate_bands = Fact::measured(
+            PassRateBands {
+                bands: scan.bands.clone(),
+                model: None,
+                rollouts_per_task: (scan.records > 0)
+                    .then(|| round6(scan.attempts as f64 / scan.records as f64)),
+            },
+            ev,
+        );
+    }
+    if !card.scaling.pass_at_k.is_known() && !scan.pass_at_k.is_empty() {
+        let means = scan
+            .pass_at_k
+            .iter()
+            .map(|(k, (sum, n))| (k.clone(), round6(sum / *n as f64)))
+            .collect();
+        card.scaling.pass_at_k = Fact::measured(means, ev);
+    }
     if !card.scaling.unique_tasks.is_known() && !scan.task_hashes.is_empty() {
         let unique = scan.task_hashes.len() as u64;
         card.scaling.unique_tasks = Fact::measured(unique, ev);
@@ -1141,8 +519,24 @@ fn apply_scan(card: &mut Card, scan: &DataScan) {
     }
 }
 
+fn fill_shares(sources: &mut [SourceShare]) {
+    let total: u64 = sources.iter().filter_map(|s| s.records).sum();
+    if total > 0 {
+        for s in sources.iter_mut() {
+            if s.share.is_none() {
+                s.share = s.records.map(|r| r as f64 / total as f64);
+            }
+        }
+    }
+}
+
+/// `x` rounded to 6 decimals (the precision of the record signals).
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 impl Released {
-    fn counts_mut(&mut self) -> Option<&mut Counts> {
+    pub(crate) fn counts_mut(&mut self) -> Option<&mut Counts> {
         match &mut self.counts {
             Fact::Value { value, .. } => Some(value),
             _ => None,

@@ -23,6 +23,7 @@ pub mod build;
 pub mod check;
 pub mod diff;
 pub mod export;
+mod from_ledger;
 pub mod model;
 
 pub use model::{card_json_schema, Card, Fact, Provenance};

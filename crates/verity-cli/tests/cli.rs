@@ -375,3 +375,71 @@ fn shards_by_size_and_truncated_zstd_is_reported() {
         .code(2)
         .stderr(predicate::str::contains("truncated or corrupt"));
 }
+
+#[test]
+fn stages_lists_every_registered_stage_with_parameters_and_defaults() {
+    let out = verity().args(["--json", "stages"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stages: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = stages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "normalize",
+            "verify",
+            "score",
+            "dedup",
+            "decontam",
+            "select",
+            "pairs",
+            "split",
+            "export"
+        ]
+    );
+    let param = |stage: &str, name: &str| -> serde_json::Value {
+        stages
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == stage)
+            .and_then(|s| s["params"].as_array())
+            .and_then(|p| p.iter().find(|p| p["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{stage}.{name} not listed"))
+    };
+    assert_eq!(param("normalize", "nfc")["default"], true);
+    assert_eq!(param("normalize", "nfc")["type"], "boolean");
+    assert_eq!(param("decontam", "against")["required"], true);
+    assert!(param("dedup", "threshold")["doc"]
+        .as_str()
+        .unwrap()
+        .contains("default 0.7"));
+    assert_eq!(param("export", "target")["default"], "native");
+    assert_eq!(
+        param("verify", "drop")["type"],
+        "none | no_pass | failed_attempts"
+    );
+
+    verity()
+        .args(["stages", "dedup"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("dedup: "))
+        .stdout(predicate::str::contains("  threshold  number  default -"));
+    verity()
+        .args(["stages", "dedupe"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "unknown stage `dedupe` (known: normalize, verify, score, dedup",
+        ));
+}

@@ -32,6 +32,7 @@ pub mod ledger;
 pub mod record;
 pub mod stage;
 pub mod stream;
+pub mod summary;
 #[doc(hidden)]
 pub mod testing;
 pub mod tokens;

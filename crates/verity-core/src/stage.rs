@@ -19,6 +19,7 @@
 
 use crate::error::Result;
 use crate::record::{Record, VerifierId};
+use crate::summary::StageSummary;
 use serde_json::Value;
 
 /// A record removed by a stage, with the reason code (`near_duplicate`, `contaminated:math500`,
@@ -52,7 +53,13 @@ impl Processed {
     }
 }
 
-/// One pipeline stage.
+/// One pipeline stage: the only stage abstraction. `verity run`, the single-stage commands
+/// (`verity dedup`, ...) and the Python API all drive stages through it.
+///
+/// Positions: `first` is the 0-based index, in the stage's input, of `records[0]`. First-pass
+/// stages decide per record index (dedup keeps the first of a cluster, selection and splits
+/// choose by position), so the runner passes it to `observe` and `process`; streaming stages
+/// ignore it.
 pub trait Stage: Send + Sync {
     /// Stage name as in recipes and the ledger (`verify`, `dedup`, ...).
     fn name(&self) -> &str;
@@ -71,7 +78,7 @@ pub trait Stage: Send + Sync {
     }
 
     /// First pass, called on every batch in input order (only if `needs_first_pass`).
-    fn observe(&mut self, _records: &[Record]) -> Result<()> {
+    fn observe(&mut self, _first: u64, _records: &[Record]) -> Result<()> {
         Ok(())
     }
 
@@ -82,11 +89,9 @@ pub trait Stage: Send + Sync {
 
     /// Process one batch. Called from several threads at once; batches arrive in any order, and
     /// the runner restores input order.
-    fn process(&self, records: Vec<Record>) -> Result<Processed>;
+    fn process(&self, first: u64, records: Vec<Record>) -> Result<Processed>;
 
-    /// Stage-specific measurements for the ledger entry's `summary` (counts, clusters, hits per
-    /// benchmark, pass-rate bands, ...), called once after the last batch.
-    fn summary(&self) -> Value {
-        Value::Null
-    }
+    /// What the stage measured (counts, clusters, hits per benchmark, pass-rate bands, ...),
+    /// called once after the last batch; it becomes the ledger entry's `summary`.
+    fn summary(&self) -> StageSummary;
 }

@@ -34,7 +34,7 @@ use serde_json::{json, Map, Value};
 use verity_core::record::{Attempt, AttemptRole, Message, ObjectKind, Record, StepLabel};
 
 /// The export stage's parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportConfig {
     /// The trainer format (see the module table).

@@ -29,6 +29,7 @@ pub mod export;
 pub mod normalize;
 pub mod plan;
 pub mod recipe;
+pub mod registry;
 pub mod report;
 pub mod resume;
 pub mod runner;

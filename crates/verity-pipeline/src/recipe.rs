@@ -27,6 +27,7 @@
 //! Known failure modes: TOML has no `null`; leave a parameter out to get its default.
 
 use crate::error::{Error, Result};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -116,7 +117,7 @@ pub struct CardConfig {
 }
 
 /// One `[[stage]]`: the `stage` key names the kind, the other keys are its parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "stage", rename_all = "snake_case")]
 pub enum StageConfig {
     /// Unicode NFC, whitespace, chat-template junk, empty-record rejection.
@@ -140,19 +141,6 @@ pub enum StageConfig {
     Export(crate::export::ExportConfig),
 }
 
-/// Names of every stage kind, for messages.
-pub const STAGE_NAMES: &[&str] = &[
-    "normalize",
-    "verify",
-    "score",
-    "dedup",
-    "decontam",
-    "select",
-    "pairs",
-    "split",
-    "export",
-];
-
 impl StageConfig {
     /// The stage name.
     pub fn name(&self) -> &'static str {
@@ -171,7 +159,7 @@ impl StageConfig {
 }
 
 /// `stage = "normalize"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NormalizeConfig {
     /// Unicode NFC on every text field.
@@ -189,7 +177,7 @@ pub struct NormalizeConfig {
 }
 
 /// `stage = "verify"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyConfig {
     /// `math`, `exact`, `choice`, `regex`, `code` or `command`.
@@ -232,7 +220,7 @@ pub struct VerifyConfig {
 }
 
 /// What the verify stage removes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VerifyDrop {
     /// Keep everything (feedback only).
@@ -245,7 +233,7 @@ pub enum VerifyDrop {
 }
 
 /// `stage = "score"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoreConfig {
     /// Tokenizer (`cl100k_base`, `o200k_base`, `whitespace`, or `none`).
@@ -260,7 +248,7 @@ pub struct ScoreConfig {
 }
 
 /// `stage = "dedup"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DedupStageConfig {
     /// `exact`, `near` or `both` (default).
@@ -287,7 +275,7 @@ pub struct DedupStageConfig {
 }
 
 /// `stage = "decontam"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecontamStageConfig {
     /// Benchmarks: `builtin:all`, `builtin:math500,aime24`, or files (relative to the recipe).
@@ -314,10 +302,10 @@ pub struct DecontamStageConfig {
 }
 
 /// `stage = "select"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SelectConfig {
-    /// Expression filters, applied in order (see `docs/select.md`).
+    /// Expression filters, applied in order (the expression language of `docs/signals.md`).
     #[serde(default, rename = "where")]
     pub filters: Vec<String>,
     /// Keep only these pass-rate bands.
@@ -341,7 +329,7 @@ pub struct SelectConfig {
 }
 
 /// `quota = { by = "source", max = 100 }`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaConfig {
     /// `source`, `domain` or `field:PATH`.
@@ -351,7 +339,7 @@ pub struct QuotaConfig {
 }
 
 /// `top_k = { score = "1 - pass_rate", k = 1000 }`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TopKConfig {
     /// Score expression.
@@ -361,7 +349,7 @@ pub struct TopKConfig {
 }
 
 /// `diversity = { by = "domain", n = 1000 }`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiversityConfig {
     /// `source`, `domain`, `cluster` or `field:PATH`.
@@ -371,7 +359,7 @@ pub struct DiversityConfig {
 }
 
 /// `stage = "pairs"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PairsConfig {
     /// Pairs per task (default 1).
@@ -386,7 +374,7 @@ pub struct PairsConfig {
 }
 
 /// `stage = "split"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SplitConfig {
     /// Split names (default train, test).
@@ -540,7 +528,7 @@ fn explain(message: String) -> String {
     if message.contains("missing field `stage`") {
         return format!(
             "{message}\nevery [[stage]] needs `stage = \"NAME\"`, one of: {}",
-            STAGE_NAMES.join(", ")
+            crate::registry::names().join(", ")
         );
     }
     message

@@ -35,7 +35,7 @@ use crate::export::{export_row, ExportConfig};
 use crate::plan::{plan, Plan};
 use crate::recipe::{OnErrorConfig, Recipe};
 use crate::resume;
-use crate::stages::{self, PipeStage};
+use crate::stages;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,7 +44,9 @@ use std::sync::Arc;
 use std::time::Instant;
 use verity_core::io::{expand_inputs, InputFile, ReadOptions, RowWriter, WriteOptions};
 use verity_core::ledger::{FileDigest, LedgerEntry};
+use verity_core::stage::Stage;
 use verity_core::stream::{OnError, RecordBatch, RecordSource, SourceOptions};
+use verity_core::summary::{ExportSummary, StageSummary};
 use verity_core::Record;
 
 /// Progress and messages, implemented by the CLI with progress bars.
@@ -225,7 +227,7 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
         message: m,
     })?;
     // Build every stage first: configuration errors come before any work.
-    let mut built: Vec<Option<Box<dyn PipeStage>>> = Vec::new();
+    let mut built: Vec<Option<Box<dyn Stage>>> = Vec::new();
     for (i, s) in recipe.stages.iter().enumerate() {
         built.push(stages::build(i + 1, s, &recipe.base_dir)?);
     }
@@ -337,7 +339,7 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
         rows_read = e.rows_in;
     }
     for seg in plan.segments.iter().skip(start) {
-        let mut seg_stages: Vec<(usize, Box<dyn PipeStage>)> = Vec::new();
+        let mut seg_stages: Vec<(usize, Box<dyn Stage>)> = Vec::new();
         for &i in &seg.stages {
             if let Some(st) = built[i].take() {
                 seg_stages.push((i + 1, st));
@@ -476,8 +478,14 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
     for f in &data_files {
         export_entry.outputs.push(FileDigest::of(f)?);
     }
-    export_entry.summary = json!({"target": fin.export.target, "format": fin.export.format, "files": data_files.len(),
-                                  "rows_per_split": fin.index});
+    export_entry.summary = StageSummary::Export(ExportSummary {
+        target: fin.export.target.clone(),
+        format: fin.export.format.clone(),
+        files: data_files.len() as u64,
+        rows_per_split: fin.index.clone(),
+        attempts: Some(fin.scan.attempts),
+    })
+    .to_value();
     export_entry.finish();
     entries.push(export_entry);
     for entry in entries.iter_mut() {
@@ -701,7 +709,7 @@ fn run_segment(
     seg_index: usize,
     input: &SegInput,
     is_raw: bool,
-    stages: &mut [(usize, Box<dyn PipeStage>)],
+    stages: &mut [(usize, Box<dyn Stage>)],
     checkpoint: Option<PathBuf>,
     mut fin: Option<FinalState>,
     rejects_dir: &Path,
@@ -798,7 +806,7 @@ fn run_segment(
     let mut read_counts = StageCounts::default();
     let mut done = 0u64;
     let firsts = &firsts;
-    let stage_refs: Vec<&dyn PipeStage> = stages.iter().map(|(_, s)| s.as_ref()).collect();
+    let stage_refs: Vec<&dyn Stage> = stages.iter().map(|(_, s)| s.as_ref()).collect();
     let stage_refs = &stage_refs;
     let cpu_ref = &cpu;
     let export_cfg = fin.as_ref().map(|f| f.export.clone());
@@ -979,14 +987,9 @@ fn run_segment(
         e.rows_out = counts[i].rows_out;
         e.rejections = counts[i].rejections.clone();
         e.verifiers = st.verifiers();
-        let mut summary = match st.summary() {
+        let mut summary = match st.summary().to_value() {
             Value::Object(m) => m,
-            Value::Null => serde_json::Map::new(),
-            other => {
-                let mut m = serde_json::Map::new();
-                m.insert("value".into(), other);
-                m
-            }
+            _ => serde_json::Map::new(),
         };
         summary.insert("position".into(), json!(pos));
         summary.insert("segment".into(), json!(seg_index));

@@ -1,14 +1,9 @@
 //! Adapters from recipe stage configs to pipeline stages.
 //!
-//! What it does: [`build`] turns a [`StageConfig`] into a [`PipeStage`]: `normalize` (this
-//! crate), `verify` (verity-math: math/exact/choice/regex; verity-sandbox: code/command),
-//! `score`, `select`, `split`, `pairs` (verity-score) and `dedup`, `decontam` (verity-dedup).
-//!
-//! Why a trait of our own: [`verity_core::stage::Stage`] hands `process` a batch without its
-//! position in the stream, but first-pass stages (dedup, global select, split) decide per
-//! record *index*. [`PipeStage`] is the same interface plus the 0-based index of the batch's
-//! first record ([`Indexed`] wraps any core `Stage`). The runner knows the positions: it
-//! counts records per batch during the first pass and the second pass reads the same batches.
+//! What it does: [`build`] turns a [`StageConfig`] into a [`verity_core::stage::Stage`]:
+//! `normalize` (this crate), `verify` (verity-math: math/exact/choice/regex; verity-sandbox:
+//! code/command), `score`, `select`, `split`, `pairs` (verity-score) and `dedup`, `decontam`
+//! (verity-dedup). Each stage's `summary` is its typed [`verity_core::summary::StageSummary`].
 //!
 //! Memory of first-pass stages (n = records entering the stage):
 //! - dedup: ~63 B per record (verity-dedup's in-memory index; signatures and band entries
@@ -29,74 +24,15 @@ use crate::error::{Error, Result};
 use crate::normalize::{self, TextOptions};
 use crate::recipe::{self, StageConfig, VerifyDrop};
 use rayon::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 use verity_core::record::{Record, Verdict, VerifierId};
 use verity_core::stage::{Processed, Rejected, Stage};
+use verity_core::summary::{self, StageSummary};
 use verity_core::verify::{verify_record, Verifier, VerifyCounts};
-
-/// A pipeline stage, as driven by the runner (see the module docs).
-pub trait PipeStage: Send + Sync {
-    /// Stage name (`verify`, `dedup`, ...).
-    fn name(&self) -> &str;
-    /// Resolved parameters (for the ledger and the checkpoint key).
-    fn params(&self) -> Value;
-    /// Verifiers whose feedback this stage writes.
-    fn verifiers(&self) -> Vec<VerifierId> {
-        Vec::new()
-    }
-    /// Whether the stage must see every record first.
-    fn needs_first_pass(&self) -> bool {
-        false
-    }
-    /// First pass over one batch, in input order; `first` is the index of `records[0]`.
-    fn observe(&mut self, _first: u64, _records: &[Record]) -> Result<()> {
-        Ok(())
-    }
-    /// End of the first pass.
-    fn seal(&mut self) -> Result<()> {
-        Ok(())
-    }
-    /// Process one batch (any thread, any order); `first` is the index of `records[0]` in the
-    /// stage's input (meaningful for first-pass stages, which are first in their segment).
-    fn process(&self, first: u64, records: Vec<Record>) -> Result<Processed>;
-    /// Ledger summary, after the last batch.
-    fn summary(&self) -> Value {
-        Value::Null
-    }
-}
-
-/// Any core [`Stage`] as a [`PipeStage`] (ignores positions).
-pub struct Indexed<S: Stage>(pub S);
-
-impl<S: Stage> PipeStage for Indexed<S> {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-    fn params(&self) -> Value {
-        self.0.params()
-    }
-    fn verifiers(&self) -> Vec<VerifierId> {
-        self.0.verifiers()
-    }
-    fn needs_first_pass(&self) -> bool {
-        self.0.needs_first_pass()
-    }
-    fn observe(&mut self, _first: u64, records: &[Record]) -> Result<()> {
-        Ok(self.0.observe(records)?)
-    }
-    fn seal(&mut self) -> Result<()> {
-        Ok(self.0.seal()?)
-    }
-    fn process(&self, _first: u64, records: Vec<Record>) -> Result<Processed> {
-        Ok(self.0.process(records)?)
-    }
-    fn summary(&self) -> Value {
-        self.0.summary()
-    }
-}
+use verity_core::Result as CoreResult;
 
 fn stage_err(index: usize, stage: &str, message: impl std::fmt::Display) -> Error {
     Error::Stage {
@@ -118,7 +54,7 @@ pub fn build(
     index: usize,
     config: &StageConfig,
     base_dir: &Path,
-) -> Result<Option<Box<dyn PipeStage>>> {
+) -> Result<Option<Box<dyn Stage>>> {
     Ok(Some(match config {
         StageConfig::Normalize(c) => Box::new(NormalizeStage::new(c)),
         StageConfig::Verify(c) => Box::new(VerifyStage::new(index, c)?),
@@ -168,7 +104,7 @@ impl NormalizeStage {
     }
 }
 
-impl PipeStage for NormalizeStage {
+impl Stage for NormalizeStage {
     fn name(&self) -> &str {
         "normalize"
     }
@@ -176,7 +112,7 @@ impl PipeStage for NormalizeStage {
         json!({"nfc": self.options.nfc, "whitespace": self.options.whitespace,
                "strip_template": self.options.strip_template, "drop_empty": self.drop_empty})
     }
-    fn process(&self, _first: u64, records: Vec<Record>) -> Result<Processed> {
+    fn process(&self, _first: u64, records: Vec<Record>) -> CoreResult<Processed> {
         let mut out = Processed::default();
         let mut changed = 0;
         for mut record in records {
@@ -198,8 +134,10 @@ impl PipeStage for NormalizeStage {
             .fetch_add(changed, std::sync::atomic::Ordering::Relaxed);
         Ok(out)
     }
-    fn summary(&self) -> Value {
-        json!({"records_changed": self.changed.load(std::sync::atomic::Ordering::Relaxed)})
+    fn summary(&self) -> StageSummary {
+        StageSummary::Normalize(summary::NormalizeSummary {
+            records_changed: self.changed.load(std::sync::atomic::Ordering::Relaxed),
+        })
     }
 }
 
@@ -318,7 +256,7 @@ impl VerifyStage {
     }
 }
 
-impl PipeStage for VerifyStage {
+impl Stage for VerifyStage {
     fn name(&self) -> &str {
         "verify"
     }
@@ -328,7 +266,7 @@ impl PipeStage for VerifyStage {
     fn verifiers(&self) -> Vec<VerifierId> {
         vec![self.verifier.id()]
     }
-    fn process(&self, _first: u64, mut records: Vec<Record>) -> Result<Processed> {
+    fn process(&self, _first: u64, mut records: Vec<Record>) -> CoreResult<Processed> {
         let name = self.verifier.id().name;
         let verifier = self.verifier.as_ref();
         let results: Vec<(VerifyCounts, Vec<String>)> = records
@@ -349,7 +287,7 @@ impl PipeStage for VerifyStage {
             let mut guard = self
                 .counts
                 .lock()
-                .map_err(|_| Error::Other("verify counts poisoned".into()))?;
+                .map_err(|_| verity_core::Error::Other("verify counts poisoned".into()))?;
             for (c, reasons) in &results {
                 if c.attempts == 0 {
                     guard.1 += 1;
@@ -405,16 +343,17 @@ impl PipeStage for VerifyStage {
         }
         Ok(out)
     }
-    fn summary(&self) -> Value {
-        let Ok(guard) = self.counts.lock() else {
-            return Value::Null;
-        };
+    fn summary(&self) -> StageSummary {
+        let guard = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         let (c, none, reasons) = &*guard;
-        json!({
-            "verifier": self.verifier.id(),
-            "attempts": c.attempts, "pass": c.pass, "fail": c.fail, "unknown": c.unknown,
-            "records_without_attempts": none,
-            "unknown_reasons": reasons,
+        StageSummary::Verify(summary::VerifySummary {
+            verifier: Some(self.verifier.id()),
+            attempts: c.attempts,
+            pass: c.pass,
+            fail: c.fail,
+            unknown: c.unknown,
+            records_without_attempts: *none,
+            unknown_reasons: reasons.clone(),
         })
     }
 }
@@ -455,7 +394,7 @@ impl ScoreStage {
     }
 }
 
-impl PipeStage for ScoreStage {
+impl Stage for ScoreStage {
     fn name(&self) -> &str {
         "score"
     }
@@ -463,7 +402,7 @@ impl PipeStage for ScoreStage {
         let o = self.scorer.options();
         json!({"tokenizer": o.tokenizer, "ks": o.ks, "verifier": format!("{:?}", o.verifier), "ngram": o.ngram})
     }
-    fn process(&self, _first: u64, mut records: Vec<Record>) -> Result<Processed> {
+    fn process(&self, _first: u64, mut records: Vec<Record>) -> CoreResult<Processed> {
         records.par_iter_mut().for_each(|r| {
             self.scorer.score_record(r);
             mark(r, "score".into());
@@ -477,11 +416,13 @@ impl PipeStage for ScoreStage {
         }
         Ok(Processed::keep_all(records))
     }
-    fn summary(&self) -> Value {
-        self.summary
-            .lock()
-            .map(|s| s.to_json())
-            .unwrap_or(Value::Null)
+    fn summary(&self) -> StageSummary {
+        StageSummary::Score(
+            self.summary
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .typed(),
+        )
     }
 }
 
@@ -496,7 +437,7 @@ pub struct DedupStage {
     ids: Vec<Box<str>>,
     dup_of: Vec<u32>,
     kept_ids: std::collections::HashMap<u32, Box<str>>,
-    stats: Value,
+    stats: summary::DedupSummary,
     cluster_sizes: BTreeMap<u64, u64>,
 }
 
@@ -554,13 +495,13 @@ impl DedupStage {
             ids: Vec::new(),
             dup_of: Vec::new(),
             kept_ids: Default::default(),
-            stats: Value::Null,
+            stats: summary::DedupSummary::default(),
             cluster_sizes: BTreeMap::new(),
         })
     }
 }
 
-impl PipeStage for DedupStage {
+impl Stage for DedupStage {
     fn name(&self) -> &str {
         "dedup"
     }
@@ -570,9 +511,9 @@ impl PipeStage for DedupStage {
     fn needs_first_pass(&self) -> bool {
         true
     }
-    fn observe(&mut self, first: u64, records: &[Record]) -> Result<()> {
+    fn observe(&mut self, first: u64, records: &[Record]) -> CoreResult<()> {
         if first != self.ids.len() as u64 {
-            return Err(Error::Other(format!(
+            return Err(verity_core::Error::Other(format!(
                 "internal: dedup saw record {first} after {} records",
                 self.ids.len()
             )));
@@ -592,23 +533,22 @@ impl PipeStage for DedupStage {
                 },
             )
             .collect();
-        let deduper = self
-            .deduper
-            .as_mut()
-            .ok_or_else(|| Error::Other("internal: dedup observed after seal".into()))?;
+        let deduper = self.deduper.as_mut().ok_or_else(|| {
+            verity_core::Error::Other("internal: dedup observed after seal".into())
+        })?;
         for p in prepared {
-            deduper.push(p)?;
+            deduper.push(p).map_err(dedup_err)?;
         }
         self.ids
             .extend(records.iter().map(|r| r.id.clone().into_boxed_str()));
         Ok(())
     }
-    fn seal(&mut self) -> Result<()> {
+    fn seal(&mut self) -> CoreResult<()> {
         let deduper = self
             .deduper
             .take()
-            .ok_or_else(|| Error::Other("internal: dedup sealed twice".into()))?;
-        let outcome = deduper.finish()?;
+            .ok_or_else(|| verity_core::Error::Other("internal: dedup sealed twice".into()))?;
+        let outcome = deduper.finish().map_err(dedup_err)?;
         self.dup_of = outcome
             .dup_of
             .iter()
@@ -624,27 +564,33 @@ impl PipeStage for DedupStage {
             }
         }
         self.ids = Vec::new();
-        let mut stats = serde_json::to_value(&outcome.stats).unwrap_or(Value::Null);
-        if let Value::Object(m) = &mut stats {
-            m.insert(
-                "cluster_sizes".into(),
-                Value::Object(
-                    self.cluster_sizes
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), json!(v)))
-                        .collect(),
-                ),
-            );
-        }
+        let st = &outcome.stats;
+        let stats = summary::DedupSummary {
+            records: st.records,
+            empty_texts: st.empty_texts,
+            exact_removed: st.exact_removed,
+            near_removed: st.near_removed,
+            clusters: st.clusters,
+            largest_cluster: st.largest_cluster,
+            candidate_pairs: st.candidate_pairs,
+            verified_pairs: st.verified_pairs,
+            answer_conflicts: st.answer_conflicts,
+            index_bytes: st.index_bytes,
+            cluster_sizes: self
+                .cluster_sizes
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+        };
         self.stats = stats;
         Ok(())
     }
-    fn process(&self, first: u64, records: Vec<Record>) -> Result<Processed> {
+    fn process(&self, first: u64, records: Vec<Record>) -> CoreResult<Processed> {
         let mut out = Processed::default();
         for (i, mut record) in records.into_iter().enumerate() {
             let index = first + i as u64;
             let dup = *self.dup_of.get(index as usize).ok_or_else(|| {
-                Error::Other(format!("internal: dedup has no decision for record {index} (input changed between passes?)"))
+                verity_core::Error::Other(format!("internal: dedup has no decision for record {index} (input changed between passes?)"))
             })?;
             mark(&mut record, "dedup".into());
             if dup == NOT_DUP {
@@ -661,8 +607,8 @@ impl PipeStage for DedupStage {
         }
         Ok(out)
     }
-    fn summary(&self) -> Value {
-        self.stats.clone()
+    fn summary(&self) -> StageSummary {
+        StageSummary::Dedup(self.stats.clone())
     }
 }
 
@@ -765,7 +711,7 @@ impl DecontamStage {
     }
 }
 
-impl PipeStage for DecontamStage {
+impl Stage for DecontamStage {
     fn name(&self) -> &str {
         "decontam"
     }
@@ -773,7 +719,7 @@ impl PipeStage for DecontamStage {
         json!({"against": self.against, "benchmarks": self.index.benchmarks(), "items": self.index.items(),
                "config": self.index.config(), "problem": self.problem, "trace": self.trace, "drop": self.drop})
     }
-    fn process(&self, _first: u64, records: Vec<Record>) -> Result<Processed> {
+    fn process(&self, _first: u64, records: Vec<Record>) -> CoreResult<Processed> {
         let checked: Vec<(Record, Vec<verity_dedup::decontam::Hit>)> = records
             .into_par_iter()
             .map(|r| {
@@ -826,21 +772,25 @@ impl PipeStage for DecontamStage {
         }
         Ok(out)
     }
-    fn summary(&self) -> Value {
-        let Ok(g) = self.hits.lock() else {
-            return Value::Null;
-        };
-        let mut per_bench: Map<String, Value> = self
+    fn summary(&self) -> StageSummary {
+        let g = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        let mut per_bench: BTreeMap<String, u64> = self
             .index
             .benchmarks()
             .iter()
-            .map(|b| (b.clone(), json!(0)))
+            .map(|b| (b.clone(), 0))
             .collect();
         for (k, v) in &g.0 {
-            per_bench.insert(k.clone(), json!(v));
+            per_bench.insert(k.clone(), *v);
         }
-        json!({"contaminated_records": g.2, "hits_by_benchmark": per_bench, "hits_by_method": g.1,
-               "benchmarks": self.index.benchmarks(), "items": self.index.items()})
+        StageSummary::Decontam(summary::DecontamSummary {
+            contaminated_records: g.2,
+            hits_by_benchmark: per_bench,
+            hits_by_method: g.1.clone(),
+            benchmarks: self.index.benchmarks().to_vec(),
+            items: self.index.items() as u64,
+            action: if self.drop { "drop" } else { "flag" }.into(),
+        })
     }
 }
 
@@ -901,7 +851,7 @@ impl SelectStage {
     }
 }
 
-impl PipeStage for SelectStage {
+impl Stage for SelectStage {
     fn name(&self) -> &str {
         "select"
     }
@@ -911,7 +861,7 @@ impl PipeStage for SelectStage {
     fn needs_first_pass(&self) -> bool {
         self.global
     }
-    fn observe(&mut self, first: u64, records: &[Record]) -> Result<()> {
+    fn observe(&mut self, first: u64, records: &[Record]) -> CoreResult<()> {
         let screened: Vec<_> = records
             .par_iter()
             .enumerate()
@@ -925,14 +875,14 @@ impl PipeStage for SelectStage {
         self.seen = first + records.len() as u64;
         Ok(())
     }
-    fn seal(&mut self) -> Result<()> {
+    fn seal(&mut self) -> CoreResult<()> {
         let candidates = std::mem::take(&mut self.candidates);
         self.kept = self
             .selector
             .choose(candidates, &mut self.global_rejections);
         Ok(())
     }
-    fn process(&self, first: u64, records: Vec<Record>) -> Result<Processed> {
+    fn process(&self, first: u64, records: Vec<Record>) -> CoreResult<Processed> {
         let mut out = Processed::default();
         for (i, mut record) in records.into_iter().enumerate() {
             let index = first + i as u64;
@@ -958,9 +908,12 @@ impl PipeStage for SelectStage {
         }
         Ok(out)
     }
-    fn summary(&self) -> Value {
-        json!({"plan": self.selector.plan().to_json(), "chosen": self.kept.len(),
-               "global_rejections": self.global_rejections})
+    fn summary(&self) -> StageSummary {
+        StageSummary::Select(summary::SelectSummary {
+            plan: self.selector.plan().to_json(),
+            chosen: self.kept.len() as u64,
+            global_rejections: self.global_rejections.clone(),
+        })
     }
 }
 
@@ -987,14 +940,14 @@ impl PairsStage {
     }
 }
 
-impl PipeStage for PairsStage {
+impl Stage for PairsStage {
     fn name(&self) -> &str {
         "pairs"
     }
     fn params(&self) -> Value {
         json!({"verifier": format!("{:?}", self.options.verifier), "max_pairs": self.options.max_pairs, "seed": self.options.seed})
     }
-    fn process(&self, _first: u64, records: Vec<Record>) -> Result<Processed> {
+    fn process(&self, _first: u64, records: Vec<Record>) -> CoreResult<Processed> {
         let mut out = Processed::default();
         for record in records {
             if record.object == verity_core::record::ObjectKind::PreferencePair {
@@ -1022,8 +975,10 @@ impl PipeStage for PairsStage {
         }
         Ok(out)
     }
-    fn summary(&self) -> Value {
-        json!({"pairs": self.made.load(std::sync::atomic::Ordering::Relaxed)})
+    fn summary(&self) -> StageSummary {
+        StageSummary::Pairs(summary::PairsSummary {
+            pairs: self.made.load(std::sync::atomic::Ordering::Relaxed),
+        })
     }
 }
 
@@ -1073,7 +1028,7 @@ impl SplitStage {
     }
 }
 
-impl PipeStage for SplitStage {
+impl Stage for SplitStage {
     fn name(&self) -> &str {
         "split"
     }
@@ -1084,7 +1039,7 @@ impl PipeStage for SplitStage {
     fn needs_first_pass(&self) -> bool {
         true
     }
-    fn observe(&mut self, _first: u64, records: &[Record]) -> Result<()> {
+    fn observe(&mut self, _first: u64, records: &[Record]) -> CoreResult<()> {
         let near = self.spec.near_dup;
         let key = &self.key;
         let items: Vec<_> = records
@@ -1099,16 +1054,16 @@ impl PipeStage for SplitStage {
         self.items.extend(items);
         Ok(())
     }
-    fn seal(&mut self) -> Result<()> {
+    fn seal(&mut self) -> CoreResult<()> {
         let items = std::mem::take(&mut self.items);
         self.assignment = Some(verity_score::split::assign(&items, &self.spec));
         Ok(())
     }
-    fn process(&self, first: u64, records: Vec<Record>) -> Result<Processed> {
+    fn process(&self, first: u64, records: Vec<Record>) -> CoreResult<Processed> {
         let a = self
             .assignment
             .as_ref()
-            .ok_or_else(|| Error::Other("internal: split not sealed".into()))?;
+            .ok_or_else(|| verity_core::Error::Other("internal: split not sealed".into()))?;
         let mut out = Processed::default();
         for (i, mut record) in records.into_iter().enumerate() {
             let index = (first + i as u64) as usize;
@@ -1129,10 +1084,16 @@ impl PipeStage for SplitStage {
         }
         Ok(out)
     }
-    fn summary(&self) -> Value {
-        self.assignment
-            .as_ref()
-            .map(|a| a.to_json(&self.spec))
-            .unwrap_or(Value::Null)
+    fn summary(&self) -> StageSummary {
+        StageSummary::Split(
+            self.assignment
+                .as_ref()
+                .map(|a| a.summary(&self.spec))
+                .unwrap_or_default(),
+        )
     }
+}
+
+fn dedup_err(e: verity_dedup::Error) -> verity_core::Error {
+    verity_core::Error::Other(format!("dedup: {e}"))
 }

@@ -19,24 +19,43 @@ use crate::model::Fact;
 use serde::Serialize;
 use serde_json::Value;
 
-/// A fact rendered as plain text: the value, `unknown` or `not applicable`.
+/// A fact rendered as plain text: the value, `unknown` or `not applicable`. Structured values
+/// are written as prose (`key: value, ...`), never as JSON.
 pub fn text<T: Serialize>(fact: &Fact<T>) -> String {
     match fact {
         Fact::Value { value, .. } => match serde_json::to_value(value) {
-            Ok(Value::String(s)) => s,
-            Ok(Value::Array(items)) => items
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            Ok(other) => other.to_string(),
+            Ok(v) => prose(&v),
             Err(_) => "unknown".into(),
         },
         Fact::Unknown { .. } => "unknown".into(),
         Fact::NotApplicable { .. } => "not applicable".into(),
+    }
+}
+
+/// A JSON value as prose: strings as they are, lists joined with commas (`; ` between
+/// structured items), objects as `key: value` pairs (nested ones in parentheses).
+pub fn prose(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "none".into(),
+        Value::Array(items) => {
+            let sep = if items.iter().any(|v| v.is_object() || v.is_array()) {
+                "; "
+            } else {
+                ", "
+            };
+            items.iter().map(prose).collect::<Vec<_>>().join(sep)
+        }
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| match v {
+                Value::Object(_) => format!("{}: ({})", k.replace('_', " "), prose(v)),
+                _ => format!("{}: {}", k.replace('_', " "), prose(v)),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
     }
 }
 

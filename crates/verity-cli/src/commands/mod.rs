@@ -20,6 +20,7 @@ mod schema;
 mod score;
 mod select;
 mod split;
+mod stages;
 mod stats;
 mod verify;
 // (new subcommand modules go above this line)
@@ -61,6 +62,8 @@ pub enum Command {
     Stats(stats::Args),
     /// Check that the code sandbox really isolates on this machine (probes with evidence).
     SandboxCheck(sandbox_check::Args),
+    /// Every pipeline stage with its parameters, types, defaults and docs.
+    Stages(stages::Args),
     // (new subcommand variants go above this line)
 }
 
@@ -101,6 +104,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
         Command::Split(args) => split::run(args, ctx),
         Command::Stats(args) => stats::run(args, ctx),
         Command::SandboxCheck(args) => sandbox_check::run(args, ctx),
+        Command::Stages(args) => stages::run(args, ctx),
         // (new subcommand arms go above this line)
     }
 }

@@ -351,6 +351,8 @@ pub struct ScoreSummary {
     pub flags: BTreeMap<String, u64>,
     /// Total tokens.
     pub tokens: u64,
+    /// k -> (sum of pass@k, records with it), for the mean pass@k.
+    pub pass_at_k: BTreeMap<String, (f64, u64)>,
 }
 
 impl ScoreSummary {
@@ -361,6 +363,15 @@ impl ScoreSummary {
         if let Some(b) = signals.get("band").and_then(Value::as_str) {
             self.with_pass_rate += 1;
             bump(&mut self.bands, b, 1);
+        }
+        if let Some(Value::Object(at_k)) = signals.get("pass_at_k") {
+            for (k, v) in at_k {
+                if let Some(v) = v.as_f64() {
+                    let slot = self.pass_at_k.entry(k.clone()).or_default();
+                    slot.0 += v;
+                    slot.1 += 1;
+                }
+            }
         }
         match signals.get("verifier") {
             Some(Value::String(v)) => {
@@ -428,6 +439,11 @@ impl ScoreSummary {
         for (k, v) in other.flags {
             *self.flags.entry(k).or_insert(0) += v;
         }
+        for (k, (sum, n)) in other.pass_at_k {
+            let slot = self.pass_at_k.entry(k).or_default();
+            slot.0 += sum;
+            slot.1 += n;
+        }
         for (k, m) in other.absent {
             let e = self.absent.entry(k).or_default();
             for (r, c) in m {
@@ -436,27 +452,33 @@ impl ScoreSummary {
         }
     }
 
-    /// The summary as JSON.
+    /// The typed summary written to the ledger (every band listed, 0 when empty; pass@k as the
+    /// mean over the records that have it).
+    pub fn typed(&self) -> verity_core::summary::ScoreSummary {
+        verity_core::summary::ScoreSummary {
+            records: self.records,
+            attempts: self.attempts,
+            records_with_pass_rate: self.with_pass_rate,
+            bands: BANDS
+                .iter()
+                .map(|b| (b.to_string(), self.bands.get(*b).copied().unwrap_or(0)))
+                .collect(),
+            verifiers: self.verifiers.clone(),
+            tokens: self.tokens,
+            flags: self.flags.clone(),
+            absent: self.absent.clone(),
+            pass_at_k: self
+                .pass_at_k
+                .iter()
+                .filter(|(_, (_, n))| *n > 0)
+                .map(|(k, (sum, n))| (k.clone(), round6(sum / *n as f64)))
+                .collect(),
+        }
+    }
+
+    /// The summary as JSON (the typed summary).
     pub fn to_json(&self) -> Value {
-        let bands: Map<String, Value> = BANDS
-            .iter()
-            .map(|b| {
-                (
-                    b.to_string(),
-                    json!(self.bands.get(*b).copied().unwrap_or(0)),
-                )
-            })
-            .collect();
-        json!({
-            "records": self.records,
-            "attempts": self.attempts,
-            "records_with_pass_rate": self.with_pass_rate,
-            "bands": bands,
-            "verifiers": self.verifiers,
-            "tokens": self.tokens,
-            "flags": self.flags,
-            "absent": self.absent,
-        })
+        serde_json::to_value(self.typed()).unwrap_or(Value::Null)
     }
 }
 

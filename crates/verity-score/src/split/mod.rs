@@ -235,26 +235,35 @@ pub fn assign(items: &[SplitItem], spec: &SplitSpec) -> Assignment {
 impl Assignment {
     /// Summary JSON for the ledger.
     pub fn to_json(&self, spec: &SplitSpec) -> Value {
-        let splits: Vec<Value> = spec
-            .names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let target = match &spec.targets {
-                    Targets::Ratios(r) => json!({"ratio": r[j]}),
-                    Targets::Counts(c) => json!({"count": c[j]}),
-                };
-                json!({"name": name, "rows": self.rows[j], "groups": self.groups_per_split[j], "target": target})
-            })
-            .collect();
-        json!({
-            "splits": splits,
-            "groups": self.groups,
-            "near_duplicate_joins": self.near_dup_joins,
-            "over_count": self.over_count,
-            "seed": spec.seed,
-            "near_duplicates": spec.near_dup.map(|p| json!({"threshold": p.threshold, "shingle": p.shingle, "bands": p.bands, "rows": p.rows})),
-        })
+        serde_json::to_value(self.summary(spec)).unwrap_or(Value::Null)
+    }
+
+    /// The typed ledger summary.
+    pub fn summary(&self, spec: &SplitSpec) -> verity_core::summary::SplitSummary {
+        use verity_core::summary::{SplitShare, SplitSummary};
+        SplitSummary {
+            splits: spec
+                .names
+                .iter()
+                .enumerate()
+                .map(|(j, name)| SplitShare {
+                    name: name.clone(),
+                    rows: self.rows[j],
+                    groups: self.groups_per_split[j],
+                    target: match &spec.targets {
+                        Targets::Ratios(r) => json!({"ratio": r[j]}),
+                        Targets::Counts(c) => json!({"count": c[j]}),
+                    },
+                })
+                .collect(),
+            groups: self.groups as u64,
+            near_duplicate_joins: self.near_dup_joins as u64,
+            over_count: self.over_count,
+            seed: spec.seed,
+            near_duplicates: spec.near_dup.map_or(Value::Null, |p| {
+                json!({"threshold": p.threshold, "shingle": p.shingle, "bands": p.bands, "rows": p.rows})
+            }),
+        }
     }
 }
 
