@@ -32,6 +32,7 @@ pub mod recipe;
 pub mod report;
 pub mod resume;
 pub mod runner;
+pub mod stage_lines;
 pub mod stages;
 
 pub use error::{Error, Result};

@@ -212,6 +212,7 @@ pub struct VerifyStage {
     verifier: Box<dyn Verifier>,
     options: Value,
     drop: VerifyDrop,
+    reference: bool,
     counts: Mutex<(VerifyCounts, u64, BTreeMap<String, u64>)>,
 }
 
@@ -313,6 +314,7 @@ impl VerifyStage {
             verifier,
             options,
             drop: c.drop,
+            reference: c.reference,
             counts: Mutex::default(),
         })
     }
@@ -323,7 +325,7 @@ impl PipeStage for VerifyStage {
         "verify"
     }
     fn params(&self) -> Value {
-        json!({"verifier": self.verifier.id(), "options": self.options, "drop": self.drop})
+        json!({"verifier": self.verifier.id(), "options": self.options, "drop": self.drop, "reference": self.reference})
     }
     fn verifiers(&self) -> Vec<VerifierId> {
         vec![self.verifier.id()]
@@ -334,6 +336,9 @@ impl PipeStage for VerifyStage {
         let results: Vec<(VerifyCounts, Vec<String>)> = records
             .par_iter_mut()
             .map(|record| {
+                if self.reference {
+                    verity_core::verify::add_solution_attempt(record);
+                }
                 let c = verify_record(verifier, record);
                 let reasons = record
                     .attempts

@@ -14,7 +14,7 @@ pub struct Args {
     #[command(flatten)]
     pub output: OutputArgs,
     /// List the layouts verity reads and writes, and exit.
-    #[arg(long)]
+    #[arg(long, exclusive = true)]
     pub list_layouts: bool,
 }
 

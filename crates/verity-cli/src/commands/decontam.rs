@@ -429,7 +429,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     progress.finish();
     let removed_file = match removed {
         Some(w) => w.finish()?.into_iter().next(),
-        None => None,
+        None => {
+            crate::output::remove_stale(&removed_path)?;
+            None
+        }
     };
     let report_path = match report {
         Some(r) => Some(r.finish()?),
