@@ -371,7 +371,11 @@ impl StageOutput {
         } else if crate::pipes::is_stdout_file(&output) {
             out.ledger.clone()
         } else {
-            Some(out.ledger.clone().unwrap_or_else(|| default_ledger(&output)))
+            Some(
+                out.ledger
+                    .clone()
+                    .unwrap_or_else(|| default_ledger(&output)),
+            )
         };
         let mut entry = LedgerEntry::start(stage, params);
         entry.summary = json!({

@@ -22,12 +22,12 @@ pub fn error_lines(error: &anyhow::Error) -> Vec<String> {
 /// The row position of an error, when one of its causes names a row.
 fn row_of(error: &anyhow::Error) -> Option<&verity_core::RowError> {
     error.chain().find_map(|cause| {
-        cause
-            .downcast_ref::<verity_core::RowError>()
-            .or_else(|| match cause.downcast_ref::<verity_core::Error>() {
+        cause.downcast_ref::<verity_core::RowError>().or_else(|| {
+            match cause.downcast_ref::<verity_core::Error>() {
                 Some(verity_core::Error::Row(row)) => Some(row),
                 _ => None,
-            })
+            }
+        })
     })
 }
 
@@ -115,7 +115,8 @@ mod tests {
             field: Some("question".into()),
             reason: "bad".into(),
         };
-        let error = anyhow::Error::new(verity_core::Error::Row(row)).context("cannot open the input");
+        let error =
+            anyhow::Error::new(verity_core::Error::Row(row)).context("cannot open the input");
         assert_eq!(
             error_lines(&error),
             ["cannot open the input", "a.jsonl:3: field `question`: bad"]

@@ -258,7 +258,13 @@ fn the_quickstart_is_a_clean_release_at_l4_naming_the_benchmarks_it_checked() {
 fn the_quickstart_data_is_clean_against_every_builtin_benchmark() {
     let dir = tempfile::tempdir().unwrap();
     let out = verity()
-        .args(["--json", "decontam", QUICKSTART_DATA, "--against", "builtin:all"])
+        .args([
+            "--json",
+            "decontam",
+            QUICKSTART_DATA,
+            "--against",
+            "builtin:all",
+        ])
         .args(["--fail-on", "contaminated", "-o"])
         .arg(dir.path().join("d.jsonl"))
         .assert()
@@ -432,7 +438,13 @@ fn json_errors_are_objects_on_stderr_with_file_line_and_field() {
     assert_eq!(error["line"], 2);
     assert!(error["file"].as_str().unwrap().ends_with("nulls.jsonl"));
     // null is reported as null, not as a missing key.
-    assert!(error["reason"].as_str().unwrap().contains("null in `question`"), "{error}");
+    assert!(
+        error["reason"]
+            .as_str()
+            .unwrap()
+            .contains("null in `question`"),
+        "{error}"
+    );
     // Argument errors too.
     let usage = verity()
         .args(["--json", "convert", "--no-such-flag"])
@@ -462,14 +474,17 @@ fn an_error_is_printed_once_with_control_bytes_escaped() {
     let located = format!("{}:2", input.display());
     assert_eq!(stderr.matches(&located).count(), 1, "{stderr}");
     let missing = dir.path().join("in\x1b[2Jput\0.jsonl");
-    let result = verity()
-        .arg("inspect")
-        .arg(&missing)
-        .output()
-        .unwrap();
+    let result = verity().arg("inspect").arg(&missing).output().unwrap();
     assert_eq!(result.status.code(), Some(2));
-    assert!(!result.stderr.contains(&0x1b), "no raw ESC reaches the terminal");
-    assert!(stderr_of(&result).contains("\\u{1b}[2J"), "{}", stderr_of(&result));
+    assert!(
+        !result.stderr.contains(&0x1b),
+        "no raw ESC reaches the terminal"
+    );
+    assert!(
+        stderr_of(&result).contains("\\u{1b}[2J"),
+        "{}",
+        stderr_of(&result)
+    );
 }
 
 #[test]
@@ -563,7 +578,10 @@ fn ids_are_unique_across_the_files_of_one_dataset() {
     let ids: std::collections::BTreeSet<&str> =
         records.iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), records.len());
-    assert!(ids.contains("train/aime-0") && ids.contains("test/aime-0"), "{ids:?}");
+    assert!(
+        ids.contains("train/aime-0") && ids.contains("test/aime-0"),
+        "{ids:?}"
+    );
     // Explicit ids used in two files: an error naming both places.
     let a = write(
         &dir.path().join("a.jsonl"),
@@ -582,7 +600,9 @@ fn ids_are_unique_across_the_files_of_one_dataset() {
             .arg(dir.path().join("ab.jsonl"))
             .assert()
             .code(2)
-            .stderr(predicate::str::contains("record id `q1` is used in two files"))
+            .stderr(predicate::str::contains(
+                "record id `q1` is used in two files",
+            ))
             .stderr(predicate::str::contains("a.jsonl (row 1)"))
             .stderr(predicate::str::contains("b.jsonl (row 2)"));
     }
@@ -693,7 +713,10 @@ fn dry_run_refuses_a_missing_input_and_prints_resolved_defaults() {
     let plan = String::from_utf8(plan).unwrap();
     let verify = plan.lines().find(|l| l.contains("verify")).unwrap();
     assert!(!verify.contains("null"), "{verify}");
-    assert!(verify.contains("\"percent\""), "defaults resolved: {verify}");
+    assert!(
+        verify.contains("\"percent\""),
+        "defaults resolved: {verify}"
+    );
 }
 
 #[test]

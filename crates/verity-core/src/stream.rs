@@ -305,7 +305,10 @@ struct IdRegistry {
 impl IdRegistry {
     fn new(inputs: &[InputFile]) -> IdRegistry {
         IdRegistry {
-            files: inputs.iter().map(|i| i.path.display().to_string()).collect(),
+            files: inputs
+                .iter()
+                .map(|i| i.path.display().to_string())
+                .collect(),
             seen: Default::default(),
         }
     }

@@ -141,7 +141,10 @@ mod tests {
         assert!(!add_solution_attempt(&mut record), "added once");
         assert_eq!(record.attempts.len(), 1);
         assert_eq!(record.attempts[0].role, AttemptRole::Reference);
-        assert_eq!(record.attempts[0].response.as_deref(), Some("2 and 2 make 5"));
+        assert_eq!(
+            record.attempts[0].response.as_deref(),
+            Some("2 and 2 make 5")
+        );
     }
 
     #[test]

@@ -97,7 +97,10 @@ mod tests {
                     [[stage]]\nstage = \"verify\"\nverifier = \"math\"\n\n\
                     [[stage]]\nstage = \"dedup\"\nthreshhold = 0.8\n";
         let message = locate(text).unwrap();
-        assert!(message.starts_with("line 13: [[stage]] number 3 (`dedup`)"), "{message}");
+        assert!(
+            message.starts_with("line 13: [[stage]] number 3 (`dedup`)"),
+            "{message}"
+        );
         assert!(message.contains("threshhold"), "{message}");
     }
 

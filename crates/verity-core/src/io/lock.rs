@@ -76,7 +76,10 @@ mod tests {
         let out = dir.path().join("out");
         let first = DirLock::acquire(&out).unwrap();
         let error = DirLock::acquire(&out).unwrap_err().to_string();
-        assert!(error.contains(&format!("process {}", std::process::id())), "{error}");
+        assert!(
+            error.contains(&format!("process {}", std::process::id())),
+            "{error}"
+        );
         assert!(error.contains("is writing into this directory"), "{error}");
         drop(first);
         let again = DirLock::acquire(&out).unwrap();

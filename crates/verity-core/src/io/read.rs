@@ -307,8 +307,7 @@ struct LineRules {
 }
 
 /// Rows whose object repeated a key (the last value was kept), and the first of them.
-static DUPLICATE_KEYS: std::sync::Mutex<(u64, Option<RowError>)> =
-    std::sync::Mutex::new((0, None));
+static DUPLICATE_KEYS: std::sync::Mutex<(u64, Option<RowError>)> = std::sync::Mutex::new((0, None));
 
 /// How many rows read so far (without [`ReadOptions::strict_keys`]) repeated a key in their
 /// object, and the first of them (file, line, key). The last value of a repeated key is kept.
