@@ -101,7 +101,7 @@ pub enum OnErrorArg {
 pub struct InputArgs {
     /// Input files or directories of shards (.jsonl, .json, .parquet; .gz/.zst compressed), read
     /// as one dataset in the order given; `-` reads stdin (container: `--format`).
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Input layout (default: detected per file). See `verity convert --list-layouts`.
     #[arg(long, value_name = "LAYOUT")]
@@ -123,6 +123,16 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
+    /// The input files (directories expanded, `-` read from stdin); an error when none given.
+    pub fn files(&self) -> Result<Vec<verity_core::io::InputFile>> {
+        if self.inputs.is_empty() {
+            anyhow::bail!(
+                "no input given: pass one or more INPUT files or directories (`-` for stdin)"
+            );
+        }
+        Ok(expand_inputs(&crate::pipes::resolve_inputs(&self.inputs)?)?)
+    }
+
     /// Open the inputs as a record source (layouts detected now, so errors come first).
     pub fn open(&self) -> Result<RecordSource> {
         self.open_in_batches(ReadOptions::default().batch_bytes)
@@ -132,7 +142,7 @@ impl InputArgs {
     /// per-thread tables (scoring's token cache) runs faster on smaller batches: the batch's
     /// rows, its encoded output and the tables then share a core's L2 cache.
     pub fn open_in_batches(&self, batch_bytes: usize) -> Result<RecordSource> {
-        let inputs = expand_inputs(&crate::pipes::resolve_inputs(&self.inputs)?)?;
+        let inputs = self.files()?;
         let layout = match &self.from {
             Some(name) => Some(
                 layout::by_name(name)

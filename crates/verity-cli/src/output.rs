@@ -484,6 +484,7 @@ impl StageOutput {
         if let Some(path) = stdout {
             crate::pipes::emit(&path)?;
         }
+        let outputs = outputs.iter().map(|p| crate::pipes::shown(p)).collect();
         Ok(StageResult {
             outputs,
             rejects,

@@ -145,6 +145,15 @@ pub fn stdout_taken() -> bool {
     STDOUT_TAKEN.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// `path` as the user named it: `-` for the stand-in files of stdin and stdout.
+pub fn shown(path: &Path) -> PathBuf {
+    if is_spooled(path) {
+        PathBuf::from(DASH)
+    } else {
+        path.to_path_buf()
+    }
+}
+
 /// Copy a finished `-o -` output to stdout and remove the file.
 pub fn emit(path: &Path) -> Result<()> {
     STDOUT_TAKEN.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -346,12 +346,11 @@ fn verl_rows_name_a_reward_verl_knows_and_ask_for_a_boxed_answer() {
 #[test]
 fn verify_reference_checks_reference_solutions_and_finds_a_mislabelled_item() {
     let dir = tempfile::tempdir().unwrap();
-    let mut text = gsm8k_text();
-    // A mislabelled item: the solution reaches 72, the label says 73.
-    text.push_str(
-        "{\"question\": \"Natalia sold 48 clips in April and half as many in May. How many in all?\", \
-         \"answer\": \"She sold 48/2 = 24 in May, so 48+24 = 72 in all.\\n#### 73\"}\n",
-    );
+    // MATH-style items: a solution and a separate answer. The second is mislabelled: its
+    // solution reaches 72, its answer says 73.
+    let text = "{\"problem\": \"What is 6 times 12?\", \"solution\": \"6 x 12 = \\\\boxed{72}\", \"answer\": \"72\"}\n\
+                {\"problem\": \"What is 8 times 9?\", \"solution\": \"8 x 9 = \\\\boxed{72}\", \"answer\": \"73\"}\n"
+        .to_string();
     let input = write(&dir.path().join("refs.jsonl"), text.as_bytes());
     let out = verity()
         .args(["--json", "verify", "--verifier", "math", "--reference"])
@@ -364,13 +363,30 @@ fn verify_reference_checks_reference_solutions_and_finds_a_mislabelled_item() {
         .stdout
         .clone();
     let summary: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(summary["attempts"], 51, "{summary}");
+    assert_eq!(summary["attempts"], 2, "{summary}");
     assert_eq!(summary["records_without_attempts"], 0);
-    assert!(summary["fail"].as_u64().unwrap() >= 1, "{summary}");
+    assert_eq!(
+        (summary["pass"].as_u64(), summary["fail"].as_u64()),
+        (Some(1), Some(1)),
+        "{summary}"
+    );
     let written = rows(&dir.path().join("v.jsonl"));
-    let last = &written[50]["attempts"][0];
+    let last = &written[1]["attempts"][0];
     assert_eq!(last["role"], "reference");
     assert_eq!(last["feedback"][0]["verdict"], "fail", "{last}");
+    // Without --reference there is nothing to verify.
+    let out = verity()
+        .args(["--json", "verify", "--verifier", "math"])
+        .arg(&input)
+        .arg("-o")
+        .arg(dir.path().join("w.jsonl"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let summary: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(summary["records_without_attempts"], 2, "{summary}");
 }
 
 // ---- (3) gates, messages, pipes, null vs missing, duplicate keys and ids ----
@@ -473,7 +489,7 @@ fn an_error_is_printed_once_with_control_bytes_escaped() {
     assert_eq!(result.status.code(), Some(2), "{stderr}");
     let located = format!("{}:2", input.display());
     assert_eq!(stderr.matches(&located).count(), 1, "{stderr}");
-    let missing = dir.path().join("in\x1b[2Jput\0.jsonl");
+    let missing = dir.path().join("in\x1b[2Jput\x07.jsonl");
     let result = verity().arg("inspect").arg(&missing).output().unwrap();
     assert_eq!(result.status.code(), Some(2));
     assert!(
@@ -631,15 +647,20 @@ fn dash_reads_stdin_and_writes_stdout() {
     assert_eq!(lines[0]["question"], first["question"]);
     // Compressed stdin, named by --format; an export to stdout.
     let gz = flate2_like_gzip(text.as_bytes());
+    let scratch = tempfile::tempdir().unwrap();
     let out = verity()
-        .args(["export", "-", "--format", "jsonl.gz", "--target", "trl-sft"])
-        .args(["--attempt", "first", "-o", "-"])
+        .current_dir(scratch.path())
+        .args([
+            "export", "-", "--format", "jsonl.gz", "--target", "verl", "-o", "-",
+        ])
         .write_stdin(gz)
         .assert()
+        .success()
         .get_output()
+        .stdout
         .clone();
-    // GSM8K test rows have no attempts: every row is refused, nothing half-written.
-    assert!(out.stdout.is_empty() || String::from_utf8_lossy(&out.stdout).lines().count() == 0);
+    let rows_out = pipe_through("gzip", &["-dc"], &out);
+    assert_eq!(String::from_utf8(rows_out).unwrap().lines().count(), 50);
     let out = verity()
         .args(["export", "-", "--target", "verl", "-o", "-"])
         .write_stdin(text)

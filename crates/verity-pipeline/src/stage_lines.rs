@@ -8,7 +8,6 @@
 //! stage's parameters, defaults filled in, instead of the recipe's `null`s.
 
 use crate::recipe::StageConfig;
-use crate::stages::PipeStage;
 use serde::Deserialize;
 
 /// A message naming the first `[[stage]]` that does not parse (its number, line and error),

@@ -14,7 +14,7 @@ pub struct Args {
     #[command(flatten)]
     pub output: OutputArgs,
     /// List the layouts verity reads and writes, and exit.
-    #[arg(long, exclusive = true)]
+    #[arg(long)]
     pub list_layouts: bool,
 }
 

@@ -157,6 +157,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             crate::pipes::emit(file)?;
         }
     }
+    let files: Vec<PathBuf> = files.iter().map(|p| crate::pipes::shown(p)).collect();
     if ctx.json {
         print_json(&json!({
             "rows": rows,
