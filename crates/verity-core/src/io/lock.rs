@@ -3,7 +3,8 @@
 //! The lock is an OS advisory lock (`flock`) on `DIR/.verity.lock`, held for the life of a
 //! [`DirLock`]: it is released when the value is dropped or the process dies (even by
 //! `kill -9`), so a crashed run never leaves a stale lock behind. The file holds the pid of the
-//! holder, for the message the second run prints.
+//! holder, for the message the second run prints. A directory the lock created, and in which
+//! nothing else was written, is removed again on drop (a run that failed early leaves nothing).
 
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -18,12 +19,15 @@ pub const LOCK_FILE: &str = ".verity.lock";
 pub struct DirLock {
     _file: File,
     path: PathBuf,
+    /// The directory did not exist before the lock.
+    created: Option<PathBuf>,
 }
 
 impl DirLock {
     /// Create `dir` if needed and lock it; fails at once, naming the holder, when another
     /// process holds the lock.
     pub fn acquire(dir: &Path) -> Result<DirLock> {
+        let created = (!dir.exists()).then(|| dir.to_path_buf());
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let path = dir.join(LOCK_FILE);
         let io = |e| Error::io(&path, e);
@@ -57,12 +61,31 @@ impl DirLock {
         file.set_len(0).map_err(io)?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         writeln!(file, "{}", std::process::id()).map_err(io)?;
-        Ok(DirLock { _file: file, path })
+        Ok(DirLock {
+            _file: file,
+            path,
+            created,
+        })
     }
 
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let Some(dir) = &self.created else {
+            return;
+        };
+        let only_the_lock = std::fs::read_dir(dir)
+            .map(|entries| entries.flatten().all(|e| e.path() == self.path))
+            .unwrap_or(false);
+        if only_the_lock {
+            let _ = std::fs::remove_file(&self.path);
+            let _ = std::fs::remove_dir(dir);
+        }
     }
 }
 
@@ -82,7 +105,15 @@ mod tests {
         );
         assert!(error.contains("is writing into this directory"), "{error}");
         drop(first);
+        // The lock created `out` and nothing else was written there: it is gone again.
+        assert!(!out.exists());
         let again = DirLock::acquire(&out).unwrap();
         assert!(again.path().ends_with(LOCK_FILE));
+        std::fs::write(out.join("data.jsonl"), "{}\n").unwrap();
+        drop(again);
+        assert!(
+            out.join("data.jsonl").exists(),
+            "a directory with outputs stays"
+        );
     }
 }
