@@ -24,11 +24,15 @@ pub fn locate(text: &str) -> Option<String> {
             .get("stage")
             .and_then(toml::Value::as_str)
             .unwrap_or("?");
-        let line = stage_header_line(text, index)
-            .map(|header| key_line(text, header, &message).unwrap_or(header));
-        let at = line.map(|l| format!("line {l}: ")).unwrap_or_default();
+        let header = stage_header_line(text, index);
+        let key = header.and_then(|h| key_line(text, h, &message));
+        let at = key
+            .or(header)
+            .map(|l| format!("line {l}: "))
+            .unwrap_or_default();
+        let table = header.map(|h| format!(", line {h}")).unwrap_or_default();
         return Some(format!(
-            "{at}[[stage]] number {} (`{kind}`): {message}",
+            "{at}[[stage]] number {} (`{kind}`{table}): {message}",
             index + 1
         ));
     }
@@ -97,7 +101,7 @@ mod tests {
                     [[stage]]\nstage = \"dedup\"\nthreshhold = 0.8\n";
         let message = locate(text).unwrap();
         assert!(
-            message.starts_with("line 13: [[stage]] number 3 (`dedup`)"),
+            message.starts_with("line 13: [[stage]] number 3 (`dedup`, line 11)"),
             "{message}"
         );
         assert!(message.contains("threshhold"), "{message}");
