@@ -145,6 +145,26 @@ pub fn level_label(level: Option<u8>) -> String {
     }
 }
 
+/// `L3` -> 3.
+fn level_of(label: &str) -> u8 {
+    label.trim_start_matches('L').parse().unwrap_or(u8::MAX)
+}
+
+/// Parse a level as every output writes it (`L2`, `l2`, `L2 verifiable`) or as a number (`2`).
+pub fn parse_level(text: &str) -> Result<u8, String> {
+    let t = text.trim();
+    let number = t
+        .strip_prefix(['L', 'l'])
+        .unwrap_or(t)
+        .split_whitespace()
+        .next()
+        .unwrap_or("");
+    match number.parse::<u8>() {
+        Ok(n) if n <= 5 => Ok(n),
+        _ => Err(format!("`{text}` is not a level: use L0..L5 (or 0..5)")),
+    }
+}
+
 const PLACEHOLDERS: &[&str] = &["todo", "tbd", "fixme", "lorem ipsum", "???", "<fill", "xxx"];
 
 fn placeholder_paths(card: &Value) -> Vec<String> {
@@ -200,7 +220,13 @@ pub fn check(card: &Card) -> CheckReport {
             why: r.why.to_string(),
         })
         .collect();
-    missing.sort_by(|a, b| b.weight.cmp(&a.weight).then(a.path.cmp(&b.path)));
+    // Most blocking first: the lowest level a field holds back, then the heaviest within it.
+    missing.sort_by(|a, b| {
+        level_of(&a.level)
+            .cmp(&level_of(&b.level))
+            .then(b.weight.cmp(&a.weight))
+            .then(a.path.cmp(&b.path))
+    });
     let next = level.map_or(0, |l| l + 1);
     let mut next_level: Vec<String> = REQUIREMENTS
         .iter()
@@ -298,4 +324,37 @@ fn reuse_class(
         ReuseClass::Training,
         "license, verifier, recipe, decontamination and attribution factors are stated".into(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_parse_as_outputs_print_them() {
+        assert_eq!(parse_level("L1"), Ok(1));
+        assert_eq!(parse_level("l4"), Ok(4));
+        assert_eq!(parse_level("3"), Ok(3));
+        assert_eq!(parse_level("L2 verifiable"), Ok(2));
+        assert!(parse_level("L6").is_err());
+        assert!(parse_level("high").is_err());
+    }
+
+    #[test]
+    fn missing_fields_come_lowest_level_first() {
+        let card = crate::build::build(None, None, None).unwrap();
+        let report = check(&card);
+        let levels: Vec<u8> = report.missing.iter().map(|m| level_of(&m.level)).collect();
+        let mut sorted = levels.clone();
+        sorted.sort();
+        assert_eq!(levels, sorted);
+        // Within a level, the heaviest first.
+        let l1: Vec<u8> = report
+            .missing
+            .iter()
+            .filter(|m| m.level == "L1")
+            .map(|m| m.weight)
+            .collect();
+        assert!(l1.windows(2).all(|w| w[0] >= w[1]), "{l1:?}");
+    }
 }

@@ -27,6 +27,15 @@ pub struct GlobalArgs {
     /// the run waits for the disk). Outputs are atomic either way.
     #[arg(long, global = true, env = "VERITY_FSYNC", value_parser = clap::builder::BoolishValueParser::new())]
     pub fsync: bool,
+    /// Exit 1 when the output is unacceptable: `empty` (0 rows written), `contaminated` (any
+    /// record matched a benchmark), `rejects>N` (more than N rows rejected). Repeatable or
+    /// comma-separated.
+    #[arg(long, global = true, value_name = "GATE", value_delimiter = ',', value_parser = crate::gates::parse_gate)]
+    pub fail_on: Vec<crate::gates::Gate>,
+    /// Container of `-` (stdin input, stdout output), which has no file name to tell it:
+    /// jsonl (default), jsonl.gz, jsonl.zst, json, parquet.
+    #[arg(long, global = true, value_name = "FORMAT", value_parser = crate::pipes::parse_format)]
+    pub format: Option<String>,
 }
 
 /// Resolved global settings handed to every command.
@@ -91,8 +100,8 @@ pub enum OnErrorArg {
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
     /// Input files or directories of shards (.jsonl, .json, .parquet; .gz/.zst compressed), read
-    /// as one dataset in the order given.
-    #[arg(required = true, value_name = "INPUT")]
+    /// as one dataset in the order given; `-` reads stdin (container: `--format`).
+    #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
     /// Input layout (default: detected per file). See `verity convert --list-layouts`.
     #[arg(long, value_name = "LAYOUT")]
@@ -107,9 +116,23 @@ pub struct InputArgs {
     /// Longest accepted input line in bytes.
     #[arg(long, default_value_t = 256 << 20, value_name = "BYTES")]
     pub max_line_bytes: usize,
+    /// Reject rows whose JSON object repeats a key (by default the last value is kept and the
+    /// repetition is reported).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 impl InputArgs {
+    /// The input files (directories expanded, `-` read from stdin); an error when none given.
+    pub fn files(&self) -> Result<Vec<verity_core::io::InputFile>> {
+        if self.inputs.is_empty() {
+            anyhow::bail!(
+                "no input given: pass one or more INPUT files or directories (`-` for stdin)"
+            );
+        }
+        Ok(expand_inputs(&crate::pipes::resolve_inputs(&self.inputs)?)?)
+    }
+
     /// Open the inputs as a record source (layouts detected now, so errors come first).
     pub fn open(&self) -> Result<RecordSource> {
         self.open_in_batches(ReadOptions::default().batch_bytes)
@@ -119,7 +142,7 @@ impl InputArgs {
     /// per-thread tables (scoring's token cache) runs faster on smaller batches: the batch's
     /// rows, its encoded output and the tables then share a core's L2 cache.
     pub fn open_in_batches(&self, batch_bytes: usize) -> Result<RecordSource> {
-        let inputs = expand_inputs(&self.inputs)?;
+        let inputs = self.files()?;
         let layout = match &self.from {
             Some(name) => Some(
                 layout::by_name(name)
@@ -135,6 +158,7 @@ impl InputArgs {
             },
             read: ReadOptions {
                 max_line_bytes: self.max_line_bytes,
+                strict_keys: self.strict,
                 batch_bytes,
                 ..ReadOptions::default()
             },
@@ -161,11 +185,49 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
     None
 }
 
-/// Print a JSON value on stdout (pretty).
+/// Print a JSON value on stdout (pretty); on stderr when stdout carries the data (`-o -`).
 pub fn print_json(value: &serde_json::Value) -> Result<()> {
     use std::io::Write;
+    if crate::pipes::stdout_taken() {
+        let mut err = std::io::stderr().lock();
+        serde_json::to_writer_pretty(&mut err, value)?;
+        writeln!(err)?;
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// Lock the output directory of a recipe run (`--out` or the recipe's `[output] dir`): a second
+/// run into the same directory is refused with a message naming the holder.
+pub fn lock_output_dir(
+    recipe: &verity_pipeline::Recipe,
+    out: Option<&std::path::Path>,
+) -> Result<verity_core::io::DirLock> {
+    let dir = out
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| recipe.output_dir());
+    Ok(verity_core::io::DirLock::acquire(&dir)?)
+}
+
+/// An error naming every input of `recipe` that does not exist (for `run --dry-run`, which
+/// reads no data but must not call a recipe valid that cannot run).
+pub fn require_inputs(recipe: &verity_pipeline::Recipe) -> Result<()> {
+    let missing: Vec<String> = recipe
+        .input_paths()
+        .iter()
+        .filter(|p| !p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the recipe cannot run: input {} does not exist (paths in [input] are relative to the \
+         recipe file {})",
+        missing.join(", "),
+        recipe.path.display()
+    )
 }

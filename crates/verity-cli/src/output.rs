@@ -18,7 +18,8 @@ use verity_core::Record;
 /// Output flags shared by the commands that write a dataset.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
-    /// Output file (.jsonl, .jsonl.gz, .jsonl.zst or .parquet). Written atomically.
+    /// Output file (.jsonl, .jsonl.gz, .jsonl.zst or .parquet), written atomically; `-` writes
+    /// to stdout once complete (container: `--format`).
     #[arg(short = 'o', long, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// Output layout (default: verity records). See `verity convert --list-layouts`.
@@ -321,9 +322,16 @@ pub struct StageResult {
 impl OutputArgs {
     /// The `-o` path, or an error saying to pass one.
     pub fn path(&self) -> Result<PathBuf> {
-        self.output
-            .clone()
-            .context("no output given: pass -o PATH (.jsonl, .jsonl.gz, .jsonl.zst or .parquet)")
+        let path = self.output.clone().context(
+            "no output given: pass -o PATH (.jsonl, .jsonl.gz, .jsonl.zst or .parquet, or - for stdout)",
+        )?;
+        if crate::pipes::is_dash(&path) {
+            if self.shard_size.is_some() {
+                anyhow::bail!("--shard-size needs a file output, not `-o -`");
+            }
+            return crate::pipes::stdout_file();
+        }
+        Ok(path)
     }
 }
 
@@ -357,15 +365,18 @@ impl StageOutput {
             .rejects
             .clone()
             .unwrap_or_else(|| sibling(&output, "rejects.jsonl"));
-        let ledger_path = (!out.no_ledger).then(|| {
-            out.ledger.clone().unwrap_or_else(|| {
-                output
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .map(|p| p.join("ledger.jsonl"))
-                    .unwrap_or_else(|| PathBuf::from("ledger.jsonl"))
-            })
-        });
+        // A stdout output has no directory to hold a ledger: only `--ledger` writes one.
+        let ledger_path = if out.no_ledger {
+            None
+        } else if crate::pipes::is_stdout_file(&output) {
+            out.ledger.clone()
+        } else {
+            Some(
+                out.ledger
+                    .clone()
+                    .unwrap_or_else(|| default_ledger(&output)),
+            )
+        };
         let mut entry = LedgerEntry::start(stage, params);
         entry.summary = json!({
             "layouts_in": source.layouts().iter().map(|l| l.name()).collect::<Vec<_>>(),
@@ -433,7 +444,10 @@ impl StageOutput {
                 writer.finish()?;
                 Some(self.rejects_path.clone())
             }
-            None => None,
+            None => {
+                remove_stale(&self.rejects_path)?;
+                None
+            }
         };
         self.entry.rows_in = rows_in;
         self.entry.rows_out = rows_out;
@@ -448,12 +462,29 @@ impl StageOutput {
             self.entry.inputs = self.inputs.iter().map(|p| unhashed(p)).collect();
             self.entry.outputs = outputs.iter().map(|p| unhashed(p)).collect();
         }
-        if let Some(path) = &self.ledger_path {
-            self.entry.finish();
-            self.entry
-                .append_to(path)
-                .with_context(|| format!("cannot append to the ledger {}", path.display()))?;
+        let stdout = outputs
+            .first()
+            .filter(|p| crate::pipes::is_stdout_file(p))
+            .cloned();
+        for digest in self
+            .entry
+            .inputs
+            .iter_mut()
+            .chain(self.entry.outputs.iter_mut())
+        {
+            if crate::pipes::is_spooled(Path::new(&digest.path)) {
+                digest.path = crate::pipes::DASH.into();
+            }
         }
+        self.entry.finish();
+        if let Some(path) = &self.ledger_path {
+            append_entry(&self.entry, path)?;
+        }
+        crate::gates::observe(&self.entry);
+        if let Some(path) = stdout {
+            crate::pipes::emit(&path)?;
+        }
+        let outputs = outputs.iter().map(|p| crate::pipes::shown(p)).collect();
         Ok(StageResult {
             outputs,
             rejects,
@@ -461,6 +492,35 @@ impl StageOutput {
             ledger: self.ledger_path,
         })
     }
+}
+
+/// `ledger.jsonl` in the directory of `output`.
+pub fn default_ledger(output: &Path) -> PathBuf {
+    output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.join("ledger.jsonl"))
+        .unwrap_or_else(|| PathBuf::from("ledger.jsonl"))
+}
+
+/// Append `entry` to the ledger at `path` (whole or not at all), saying so when a torn last line
+/// of an interrupted earlier append had to be removed first.
+pub fn append_entry(entry: &LedgerEntry, path: &Path) -> Result<()> {
+    let appended = entry
+        .append(path)
+        .with_context(|| format!("cannot append to the ledger {}", path.display()))?;
+    if appended.torn_bytes_removed > 0 {
+        crate::report::print_warning(
+            &format!(
+                "{}: removed a torn last line ({} bytes, an interrupted earlier append) before \
+                 appending",
+                path.display(),
+                appended.torn_bytes_removed
+            ),
+            false,
+        );
+    }
+    Ok(())
 }
 
 fn unhashed(path: &Path) -> FileDigest {
@@ -477,14 +537,49 @@ fn reason_class(reason: &str) -> String {
     reason[..cut].trim().to_string()
 }
 
-/// `dir/name.ext` -> `dir/name.<suffix>` (the output's stem with another suffix).
+/// Data extensions taken off an output name before a side file's suffix is added.
+const DATA_EXTENSIONS: &[&str] = &[
+    ".jsonl.gz",
+    ".jsonl.zst",
+    ".jsonl.zstd",
+    ".ndjson.gz",
+    ".ndjson.zst",
+    ".jsonl",
+    ".ndjson",
+    ".json",
+    ".parquet",
+];
+
+/// `dir/run.v1.jsonl.gz` -> `dir/run.v1.<suffix>`: the output's full name without its data
+/// extension, so outputs that differ only after a first dot get side files of their own.
 pub fn sibling(output: &Path, suffix: &str) -> PathBuf {
+    if crate::pipes::is_stdout_file(output) {
+        return PathBuf::from(format!("stdout.{suffix}"));
+    }
     let name = output
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_else(|| "output".into());
-    let stem = name.split('.').next().unwrap_or(&name).to_string();
-    output.with_file_name(format!("{stem}.{suffix}"))
+    let lower = name.to_ascii_lowercase();
+    let base = DATA_EXTENSIONS
+        .iter()
+        .find(|ext| lower.ends_with(*ext) && lower.len() > ext.len())
+        .map(|ext| &name[..name.len() - ext.len()])
+        .unwrap_or(&name);
+    output.with_file_name(format!("{base}.{suffix}"))
+}
+
+/// Remove a side file left by an earlier run into the same output (this run wrote none), so
+/// what sits next to an output always belongs to it.
+pub fn remove_stale(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "cannot remove the stale side file {} of an earlier run",
+            path.display()
+        ))),
+    }
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -512,6 +607,15 @@ mod tests {
         assert_eq!(
             sibling(Path::new("/a/out.jsonl.gz"), "rejects.jsonl"),
             PathBuf::from("/a/out.rejects.jsonl")
+        );
+        // Outputs that differ after the first dot get side files of their own.
+        assert_eq!(
+            sibling(Path::new("run.v1.jsonl"), "rejects.jsonl"),
+            PathBuf::from("run.v1.rejects.jsonl")
+        );
+        assert_eq!(
+            sibling(Path::new("d/run.v2.parquet"), "removed.jsonl"),
+            PathBuf::from("d/run.v2.removed.jsonl")
         );
     }
 }

@@ -32,6 +32,17 @@ pub enum Error {
     /// One row was bad and the run was told to stop on errors.
     #[error("{0}")]
     Row(#[from] RowError),
+    /// A compressed stream or document ended early or is corrupt: every row after the damage is
+    /// lost, so this stops the run whatever the bad-row policy.
+    #[error("{path}: {message}")]
+    Damaged {
+        /// The file.
+        path: String,
+        /// Rows read before the damage.
+        rows_read: u64,
+        /// What is wrong, where, and what was read.
+        message: String,
+    },
     /// Parquet / Arrow failure.
     #[error("{path}: parquet: {message}")]
     Parquet {
@@ -103,7 +114,7 @@ impl FieldError {
 
     /// The field is required but absent or null.
     pub fn missing(field: impl Into<String>) -> Self {
-        FieldError::new(field, "missing (required by this layout)")
+        FieldError::new(field, MISSING)
     }
 
     /// The field has the wrong JSON type.
@@ -114,6 +125,9 @@ impl FieldError {
         )
     }
 }
+
+/// The reason of [`FieldError::missing`].
+pub const MISSING: &str = "missing (required by this layout)";
 
 /// The JSON type name of a value, for messages.
 pub fn json_type_name(value: &serde_json::Value) -> &'static str {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 /// The version of verity that wrote an entry.
@@ -274,7 +274,17 @@ impl LedgerEntry {
     }
 
     /// Append this entry as one line to the ledger file at `path` (created if missing).
+    ///
+    /// All or nothing: the line is written whole or not at all (a failed write, e.g. on a full
+    /// disk, is cut off again). A torn last line left by a process killed mid-append is removed
+    /// first (see [`LedgerEntry::append`]). Concurrent appends are serialised by a lock on the
+    /// file.
     pub fn append_to(&self, path: &Path) -> Result<()> {
+        self.append(path).map(|_| ())
+    }
+
+    /// [`LedgerEntry::append_to`], returning what had to be repaired first.
+    pub fn append(&self, path: &Path) -> Result<Appended> {
         let mut line = serde_json::to_vec(self).map_err(|e| Error::Other(e.to_string()))?;
         line.push(b'\n');
         if let Some(parent) = path.parent() {
@@ -282,32 +292,107 @@ impl LedgerEntry {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
             }
         }
+        let io = |e| Error::io(path, e);
         let mut file = std::fs::OpenOptions::new()
             .create(true)
-            .append(true)
+            .read(true)
+            .write(true)
+            .truncate(false)
             .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        file.write_all(&line).map_err(|e| Error::io(path, e))?;
-        file.sync_data().map_err(|e| Error::io(path, e))
+            .map_err(io)?;
+        file.lock().map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let whole = whole_lines_len(&mut file, len).map_err(io)?;
+        if whole < len {
+            file.set_len(whole).map_err(io)?;
+        }
+        file.seek(SeekFrom::Start(whole)).map_err(io)?;
+        if let Err(e) = file.write_all(&line).and_then(|()| file.sync_data()) {
+            // Take the partial line back so the ledger stays whole lines.
+            let _ = file.set_len(whole);
+            let _ = file.sync_data();
+            return Err(io(e));
+        }
+        Ok(Appended {
+            torn_bytes_removed: len - whole,
+        })
     }
 }
 
-/// Read every entry of a ledger file.
+/// What [`LedgerEntry::append`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// Bytes of a torn last line (no newline) removed before appending; 0 normally.
+    pub torn_bytes_removed: u64,
+}
+
+/// Length of the file up to and including its last newline.
+fn whole_lines_len(file: &mut std::fs::File, len: u64) -> std::io::Result<u64> {
+    let mut end = len;
+    let mut block = [0u8; 4096];
+    while end > 0 {
+        let start = end.saturating_sub(block.len() as u64);
+        let chunk = &mut block[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(chunk)?;
+        if let Some(pos) = chunk.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + pos as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+/// A ledger read back: the entries, and a torn last line that was skipped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerRead {
+    /// Every whole entry, in order.
+    pub entries: Vec<LedgerEntry>,
+    /// `(line number, bytes)` of a last line without a newline that is not a valid entry (an
+    /// append interrupted by a crash or a full disk); it was skipped.
+    pub torn: Option<(u64, usize)>,
+}
+
+/// Read every entry of a ledger file. A torn last line (an interrupted append) is skipped with
+/// a warning on stderr; any other bad line is an error naming the line.
 pub fn read_ledger(path: &Path) -> Result<Vec<LedgerEntry>> {
+    let read = read_ledger_checked(path)?;
+    if let Some((line, bytes)) = read.torn {
+        eprintln!(
+            "warning: {}:{line}: torn last line ({bytes} bytes without a newline, an interrupted \
+             append) skipped; the next append removes it",
+            path.display()
+        );
+    }
+    Ok(read.entries)
+}
+
+/// [`read_ledger`] without the warning: the torn last line, if any, is returned.
+pub fn read_ledger_checked(path: &Path) -> Result<LedgerRead> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let complete = text.ends_with('\n');
+    let count = text.lines().count();
     let mut entries = Vec::new();
+    let mut torn = None;
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let entry = serde_json::from_str(line).map_err(|e| Error::Json {
-            path: path.display().to_string(),
-            line: index as u64 + 1,
-            message: e.to_string(),
-        })?;
-        entries.push(entry);
+        match serde_json::from_str(line) {
+            Ok(entry) => entries.push(entry),
+            Err(_) if !complete && index + 1 == count => {
+                torn = Some((index as u64 + 1, line.len()));
+            }
+            Err(e) => {
+                return Err(Error::Json {
+                    path: path.display().to_string(),
+                    line: index as u64 + 1,
+                    message: e.to_string(),
+                })
+            }
+        }
     }
-    Ok(entries)
+    Ok(LedgerRead { entries, torn })
 }
 
 /// The current time as RFC 3339 UTC with second precision.
@@ -367,5 +452,40 @@ mod tests {
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[0].rejections["near_duplicate"], 2);
         assert_eq!(entries[1].stage, "decontam");
+    }
+
+    #[test]
+    fn a_torn_last_line_is_skipped_by_readers_and_removed_by_the_next_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
+        let entry = LedgerEntry::start("dedup", serde_json::json!({}));
+        entry.append_to(&path).unwrap();
+        // A process killed mid-append (or a full disk) leaves half a line.
+        let whole = std::fs::read(&path).unwrap();
+        let mut torn = whole.clone();
+        torn.extend_from_slice(&whole[..whole.len() / 2]);
+        std::fs::write(&path, &torn).unwrap();
+        let read = read_ledger_checked(&path).unwrap();
+        assert_eq!(read.entries.len(), 1);
+        assert_eq!(read.torn, Some((2, whole.len() / 2)));
+        let appended = entry.append(&path).unwrap();
+        assert_eq!(appended.torn_bytes_removed, (whole.len() / 2) as u64);
+        let read = read_ledger_checked(&path).unwrap();
+        assert_eq!((read.entries.len(), read.torn), (2, None));
+        let mut expected = whole.clone();
+        expected.extend_from_slice(&whole);
+        assert_eq!(std::fs::read(&path).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_bad_line_inside_the_ledger_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
+        let entry = LedgerEntry::start("dedup", serde_json::json!({}));
+        entry.append_to(&path).unwrap();
+        let line = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{line}{{\"stage\": \n{line}")).unwrap();
+        let error = read_ledger(&path).unwrap_err().to_string();
+        assert!(error.contains("ledger.jsonl:2"), "{error}");
     }
 }

@@ -183,13 +183,12 @@ impl RecordSource {
         S: FnMut(T) -> std::result::Result<(), E>,
         E: From<Error>,
     {
-        let names: Vec<String> = self.inputs.iter().map(InputFile::dataset_name).collect();
+        let names = dataset_names(&self.inputs);
         let layouts = self.layouts.clone();
         let on_error = self.options.on_error;
+        let ids = (self.inputs.len() > 1).then(|| IdRegistry::new(&self.inputs));
         let reader = RowReader::open(self.inputs, self.options.read.clone());
-        let first_error: Arc<std::sync::Mutex<Option<RowError>>> = Arc::default();
-        let stop = first_error.clone();
-        let result = reader.for_each_ordered(
+        reader.for_each_ordered(
             |batch| {
                 let layout = layouts[batch.input];
                 let dataset = &names[batch.input];
@@ -231,8 +230,11 @@ impl RecordSource {
                 }
                 if on_error == OnError::Fail {
                     if let Some(reject) = rejects.first() {
-                        return Err(reject.error.clone());
+                        return Err(Error::Row(reject.error.clone()));
                     }
+                }
+                if let Some(ids) = &ids {
+                    ids.check(batch.input, &records)?;
                 }
                 Ok(map(RecordBatch {
                     seq: batch.seq,
@@ -242,14 +244,99 @@ impl RecordSource {
             },
             |output| match output {
                 Ok(value) => sink(value),
-                Err(error) => {
-                    if let Ok(mut slot) = stop.lock() {
-                        slot.get_or_insert(error.clone());
-                    }
-                    Err(Error::Row(error).into())
-                }
+                Err(error) => Err(error.into()),
             },
-        );
-        result
+        )
+    }
+}
+
+/// The dataset name of each input (ids and lineage use it): the file's own name, or, when two
+/// inputs share one (`train/aime.json` and `test/aime.json`), the name with its parent
+/// directories until they differ.
+fn dataset_names(inputs: &[InputFile]) -> Vec<String> {
+    let mut names: Vec<String> = inputs.iter().map(InputFile::dataset_name).collect();
+    for depth in 1..8 {
+        let mut clash = false;
+        let counts = names
+            .iter()
+            .fold(std::collections::HashMap::new(), |mut m, n| {
+                *m.entry(n.clone()).or_insert(0usize) += 1;
+                m
+            });
+        for (i, input) in inputs.iter().enumerate() {
+            if counts[&names[i]] > 1 && inputs.iter().filter(|o| o.path == input.path).count() == 1
+            {
+                clash = true;
+                names[i] = qualified_name(input, depth);
+            }
+        }
+        if !clash {
+            break;
+        }
+    }
+    names
+}
+
+/// `parent/.../stem` with `depth` parent directories.
+fn qualified_name(input: &InputFile, depth: usize) -> String {
+    let stem = input.dataset_name();
+    let stem = stem.rsplit('/').next().unwrap_or(&stem).to_string();
+    let mut parts = vec![stem];
+    let mut dir = input.path.parent();
+    for _ in 0..depth {
+        match dir.and_then(|d| d.file_name()) {
+            Some(name) => parts.push(name.to_string_lossy().to_string()),
+            None => break,
+        }
+        dir = dir.and_then(std::path::Path::parent);
+    }
+    parts.reverse();
+    parts.join("/")
+}
+
+/// Record ids seen so far, by input file: an id used in two files of one dataset stops the
+/// read (ids identify records in every later stage, the ledger and the card).
+struct IdRegistry {
+    files: Vec<String>,
+    /// Hash of the id -> (input index, row index).
+    seen: std::sync::Mutex<std::collections::HashMap<u64, (usize, u64)>>,
+}
+
+impl IdRegistry {
+    fn new(inputs: &[InputFile]) -> IdRegistry {
+        IdRegistry {
+            files: inputs
+                .iter()
+                .map(|i| i.path.display().to_string())
+                .collect(),
+            seen: Default::default(),
+        }
+    }
+
+    fn check(&self, input: usize, records: &[Record]) -> Result<()> {
+        use std::hash::{Hash, Hasher};
+        let Ok(mut seen) = self.seen.lock() else {
+            return Ok(());
+        };
+        for record in records {
+            let mut hasher = std::hash::DefaultHasher::new();
+            record.id.hash(&mut hasher);
+            let row = record.lineage.row.unwrap_or(0);
+            let (first_input, first_row) = *seen.entry(hasher.finish()).or_insert((input, row));
+            if first_input != input {
+                let (a, b) = if first_input < input {
+                    ((first_input, first_row), (input, row))
+                } else {
+                    ((input, row), (first_input, first_row))
+                };
+                return Err(Error::Other(format!(
+                    "record id `{}` is used in two files of one dataset: {} (row {}) and {} (row \
+                     {}); ids must be unique across the files read together (give the files \
+                     distinct ids, or process them separately)",
+                    record.id, self.files[a.0], a.1, self.files[b.0], b.1
+                )));
+            }
+        }
+        Ok(())
     }
 }

@@ -54,6 +54,32 @@ impl VerifyCounts {
     }
 }
 
+/// Add the record's reference solution as an attempt (role `reference`), so verifying it checks
+/// the solution against the reference answer: a failing one marks a mislabelled item. Returns
+/// false (and adds nothing) when there is no reference solution or it is already an attempt.
+pub fn add_solution_attempt(record: &mut Record) -> bool {
+    let Some(solution) = record
+        .task
+        .reference
+        .solution
+        .as_ref()
+        .filter(|s| !s.trim().is_empty())
+    else {
+        return false;
+    };
+    if record
+        .attempts
+        .iter()
+        .any(|a| a.role == AttemptRole::Reference)
+    {
+        return false;
+    }
+    let mut attempt = Attempt::with_response(solution.clone());
+    attempt.role = AttemptRole::Reference;
+    record.attempts.push(attempt);
+    true
+}
+
 /// Verify every attempt of `record` with `verifier`, appending the feedback. A record with no
 /// attempts gets the verifier's [`Verifier::reference_attempt`] (role `reference`) when there is
 /// one; otherwise nothing is checked.
@@ -103,6 +129,22 @@ mod tests {
             let ok = task.reference.answer.is_some() && task.reference.answer == attempt.answer;
             vec![Feedback::from_bool(self.id(), Granularity::Answer, ok)]
         }
+    }
+
+    #[test]
+    fn a_reference_solution_is_verified_against_the_reference_answer() {
+        let mut record = Record::new("r", ObjectKind::PromptAnswer);
+        assert!(!add_solution_attempt(&mut record));
+        record.task.reference.solution = Some("2 and 2 make 5".into());
+        record.task.reference.answer = Some("4".into());
+        assert!(add_solution_attempt(&mut record));
+        assert!(!add_solution_attempt(&mut record), "added once");
+        assert_eq!(record.attempts.len(), 1);
+        assert_eq!(record.attempts[0].role, AttemptRole::Reference);
+        assert_eq!(
+            record.attempts[0].response.as_deref(),
+            Some("2 and 2 make 5")
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! | `trl-dpo` | `prompt`, `chosen`, `rejected` (conversational) | preference pairs |
 //! | `trl-grpo` | `prompt` (messages), `solution` (gold answer, read by TRL's `accuracy_reward`), `id`, `data_source` | tasks with a reference answer |
 //! | `trl-prm` | `prompt`, `completions` (steps), `labels` (bool per step) | step-labeled traces |
-//! | `verl` | `data_source`, `prompt` (messages), `ability`, `reward_model{style, ground_truth}`, `extra_info{split, index, id}` | tasks with a reference answer |
+//! | `verl` | `data_source`, `prompt` (messages), `ability`, `reward_model{style, ground_truth}`, `extra_info{split, index, id, dataset}` | tasks with a reference answer |
 //! | `openrlhf-sft` | `input`, `output` | records with a response |
 //! | `openrlhf-dpo` | `prompt`, `chosen`, `rejected` (text) | preference pairs |
 //! | `openrlhf-prompt` | `input`, `label` (`--label_key label` for reward functions) | tasks with a reference answer |
@@ -23,6 +23,23 @@
 //! Which attempt becomes the response (SFT targets): `attempt = "best"` (default: the first
 //! attempt whose latest verdict passed, else the first attempt), `first`, or `passing` (only a
 //! passing attempt; records without one are rejected at export with `export:no_passing_attempt`).
+//!
+//! Prompts of the RL targets (`verl`, `trl-grpo`, `openrlhf-prompt`) get a prompt template:
+//! by default [`BOXED_TEMPLATE`] (the user turn, then "Let's think step by step and output the
+//! final answer within \boxed{}.", the instruction verl's own MATH preprocessing adds), so the
+//! policy writes the answer where the rule-based rewards look for it. `prompt_template` sets
+//! another (`{prompt}` marks the problem) for any target, `"none"` turns it off.
+//!
+//! verl's `data_source` picks the reward function (`default_compute_score` raises
+//! `NotImplementedError` for a name it does not know): it is `data_source` when given, else
+//! `lighteval/MATH` for math records (boxed-answer reward, matching the template); records of
+//! other domains need an explicit `data_source` and are rejected with
+//! `export:data_source_required` without one. The record's dataset is kept in
+//! `extra_info.dataset`.
+//!
+//! Records flagged by decontamination (`signals.contamination`) are not exported: they are
+//! rejected with `export:contaminated` unless `allow_contaminated = true` (CLI
+//! `--allow-contaminated`) says to keep them.
 //!
 //! Known failure modes: records that cannot be expressed in a target (no response for SFT, no
 //! reference answer for RL targets, no chosen/rejected for DPO, no step labels for PRM) are
@@ -68,7 +85,22 @@ pub struct ExportConfig {
     /// Keep unmapped input fields (`meta`) in native output (default true).
     #[serde(default = "yes")]
     pub keep_meta: bool,
+    /// Template of the user turn (`{prompt}` is the problem); default [`BOXED_TEMPLATE`] for
+    /// the RL targets and none for the others; `"none"` turns it off.
+    #[serde(default)]
+    pub prompt_template: Option<String>,
+    /// Export records flagged by decontamination (default false: they are rejected with
+    /// `export:contaminated`).
+    #[serde(default)]
+    pub allow_contaminated: bool,
 }
+
+/// The default prompt template of the RL targets: verl's MATH instruction.
+pub const BOXED_TEMPLATE: &str =
+    "{prompt}\n\nLet's think step by step and output the final answer within \\boxed{}.";
+
+/// verl's `data_source` for math records when none is given: its boxed-answer MATH reward.
+pub const VERL_MATH_SOURCE: &str = "lighteval/MATH";
 
 fn native() -> String {
     "native".into()
@@ -105,6 +137,8 @@ impl Default for ExportConfig {
             ability: None,
             neutral: neutral_true(),
             keep_meta: true,
+            prompt_template: None,
+            allow_contaminated: false,
         }
     }
 }
@@ -148,7 +182,30 @@ impl ExportConfig {
         check("think", &self.think, &["tags", "field", "drop"])?;
         check("attempt", &self.attempt, &["best", "first", "passing"])?;
         check("neutral", &self.neutral, &["true", "false", "drop"])?;
+        if let Some(t) = &self.prompt_template {
+            if t != "none" && !t.contains("{prompt}") {
+                return Err(format!(
+                    "prompt_template `{t}` has no `{{prompt}}` where the problem goes (or use \"none\")"
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The prompt template in effect for this target, if any.
+    pub fn template(&self) -> Option<&str> {
+        match self.prompt_template.as_deref() {
+            Some("none") => None,
+            Some(t) => Some(t),
+            None if matches!(
+                self.target.as_str(),
+                "verl" | "trl-grpo" | "openrlhf-prompt"
+            ) =>
+            {
+                Some(BOXED_TEMPLATE)
+            }
+            None => None,
+        }
     }
 
     /// File extension of data files.
@@ -180,7 +237,17 @@ fn prompt_messages(record: &Record, cfg: &ExportConfig) -> Vec<Value> {
             out.push(message_json(m, cfg));
         }
     }
+    if let Some(template) = cfg.template() {
+        if let Some(user) = out.iter_mut().rev().find(|m| m["role"] == "user") {
+            let text = user["content"].as_str().unwrap_or_default().to_string();
+            user["content"] = json!(apply_template(template, &text));
+        }
+    }
     out
+}
+
+fn apply_template(template: &str, prompt: &str) -> String {
+    template.replace("{prompt}", prompt)
 }
 
 fn message_json(m: &Message, cfg: &ExportConfig) -> Value {
@@ -200,8 +267,20 @@ fn message_json(m: &Message, cfg: &ExportConfig) -> Value {
     }
 }
 
-fn prompt_text(record: &Record) -> Option<String> {
-    record.problem_text().map(str::to_string)
+fn prompt_text(record: &Record, cfg: &ExportConfig) -> Option<String> {
+    let text = record.problem_text()?;
+    Some(match cfg.template() {
+        Some(template) => apply_template(template, text),
+        None => text.to_string(),
+    })
+}
+
+/// Whether decontamination flagged the record.
+fn contaminated(record: &Record) -> bool {
+    record
+        .signals
+        .get("contamination")
+        .is_some_and(|v| v.as_array().is_none_or(|hits| !hits.is_empty()))
 }
 
 /// The attempt's trace and final text, from its fields or its assistant messages.
@@ -306,7 +385,16 @@ fn gold(record: &Record) -> Result<String, Skip> {
 fn data_source(record: &Record, cfg: &ExportConfig) -> String {
     cfg.data_source
         .clone()
-        .or_else(|| record.task.source.dataset.clone())
+        .unwrap_or_else(|| dataset_of(record))
+}
+
+/// The record's source dataset, else its file's stem.
+fn dataset_of(record: &Record) -> String {
+    record
+        .task
+        .source
+        .dataset
+        .clone()
         .or_else(|| {
             record.lineage.file.as_ref().map(|f| {
                 let name = std::path::Path::new(f)
@@ -340,6 +428,9 @@ pub fn export_row(
             Err(Skip("export:no_prompt"))
         }
     };
+    if !cfg.allow_contaminated && contaminated(record) {
+        return Err(Skip("export:contaminated"));
+    }
     Ok(match cfg.target.as_str() {
         "native" => {
             let mut v = serde_json::to_value(record).map_err(|_| Skip("export:unserializable"))?;
@@ -379,7 +470,7 @@ pub fn export_row(
                    "data_source": data_source(record, cfg)})
         }
         "trl-prm" => {
-            let prompt = prompt_text(record).ok_or(Skip("export:no_prompt"))?;
+            let prompt = prompt_text(record, cfg).ok_or(Skip("export:no_prompt"))?;
             let a = record
                 .attempts
                 .iter()
@@ -410,26 +501,32 @@ pub fn export_row(
                 .clone()
                 .or_else(|| record.task.domain.clone())
                 .unwrap_or_else(|| "math".into());
+            let source = match (&cfg.data_source, ability.as_str()) {
+                (Some(given), _) => given.clone(),
+                (None, "math") => VERL_MATH_SOURCE.to_string(),
+                (None, _) => return Err(Skip("export:data_source_required")),
+            };
             json!({
-                "data_source": data_source(record, cfg),
+                "data_source": source,
                 "prompt": prompt,
                 "ability": ability,
                 "reward_model": {"style": "rule", "ground_truth": gold(record)?},
-                "extra_info": {"split": split, "index": index, "id": record.id},
+                "extra_info": {"split": split, "index": index, "id": record.id,
+                               "dataset": dataset_of(record)},
             })
         }
         "openrlhf-sft" => {
-            let input = prompt_text(record).ok_or(Skip("export:no_prompt"))?;
+            let input = prompt_text(record, cfg).ok_or(Skip("export:no_prompt"))?;
             let a = pick_attempt(record, cfg)?;
             json!({"input": input, "output": text_of(a, cfg)?})
         }
         "openrlhf-dpo" => {
-            let prompt = prompt_text(record).ok_or(Skip("export:no_prompt"))?;
+            let prompt = prompt_text(record, cfg).ok_or(Skip("export:no_prompt"))?;
             let (c, r) = pair(record)?;
             json!({"prompt": prompt, "chosen": text_of(c, cfg)?, "rejected": text_of(r, cfg)?})
         }
         "openrlhf-prompt" => {
-            let input = prompt_text(record).ok_or(Skip("export:no_prompt"))?;
+            let input = prompt_text(record, cfg).ok_or(Skip("export:no_prompt"))?;
             json!({"input": input, "label": gold(record)?})
         }
         "sharegpt" => {
@@ -528,7 +625,7 @@ mod tests {
             json!({"style": "rule", "ground_truth": "4"})
         );
         assert_eq!(row["extra_info"]["index"], 7);
-        assert_eq!(row["data_source"], "toy");
+        assert_eq!(row["extra_info"]["dataset"], "toy");
         let mut no_ref = record();
         no_ref.task.reference.answer = None;
         assert_eq!(
@@ -543,6 +640,69 @@ mod tests {
             export_row(&record(), &grpo, "train", 0).unwrap()["solution"],
             "4"
         );
+    }
+
+    #[test]
+    fn verl_rows_name_a_data_source_verl_scores_and_ask_for_a_boxed_answer() {
+        let cfg = ExportConfig {
+            target: "verl".into(),
+            ..ExportConfig::default()
+        };
+        let row = export_row(&record(), &cfg, "train", 0).unwrap();
+        // verl's default_compute_score knows `lighteval/MATH` (a file stem like `toy` or
+        // `math` raises NotImplementedError there).
+        assert_eq!(row["data_source"], VERL_MATH_SOURCE);
+        assert_eq!(
+            row["prompt"][0]["content"],
+            "What is 2+2?\n\nLet's think step by step and output the final answer within \\boxed{}."
+        );
+        let mut code = record();
+        code.task.domain = Some("code".into());
+        assert_eq!(
+            export_row(&code, &cfg, "train", 0),
+            Err(Skip("export:data_source_required"))
+        );
+        let named = ExportConfig {
+            data_source: Some("my/reward".into()),
+            prompt_template: Some("Q: {prompt}".into()),
+            ..cfg.clone()
+        };
+        let row = export_row(&code, &named, "train", 0).unwrap();
+        assert_eq!(row["data_source"], "my/reward");
+        assert_eq!(row["prompt"][0]["content"], "Q: What is 2+2?");
+        let plain = ExportConfig {
+            prompt_template: Some("none".into()),
+            ..cfg.clone()
+        };
+        let row = export_row(&record(), &plain, "train", 0).unwrap();
+        assert_eq!(row["prompt"][0]["content"], "What is 2+2?");
+        let bad = ExportConfig {
+            prompt_template: Some("no placeholder".into()),
+            ..cfg
+        };
+        assert!(bad.validate().unwrap_err().contains("{prompt}"));
+    }
+
+    #[test]
+    fn flagged_records_are_refused_unless_allowed() {
+        let mut flagged = record();
+        flagged.signals.insert(
+            "contamination".into(),
+            json!([{"benchmark": "gsm8k", "item": "1", "field": "problem", "method": "ngram"}]),
+        );
+        let cfg = ExportConfig {
+            target: "trl-sft".into(),
+            ..ExportConfig::default()
+        };
+        assert_eq!(
+            export_row(&flagged, &cfg, "train", 0),
+            Err(Skip("export:contaminated"))
+        );
+        let allowed = ExportConfig {
+            allow_contaminated: true,
+            ..cfg
+        };
+        assert!(export_row(&flagged, &allowed, "train", 0).is_ok());
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod registry;
 pub mod report;
 pub mod resume;
 pub mod runner;
+pub mod stage_lines;
 pub mod stages;
 
 pub use error::{Error, Result};

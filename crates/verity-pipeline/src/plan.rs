@@ -100,14 +100,8 @@ pub fn render(recipe: &Recipe, plan: &Plan, out_dir: &std::path::Path) -> String
             } else {
                 "streaming"
             };
-            let params = serde_json::to_value(st)
-                .ok()
-                .and_then(|v| v.as_object().cloned())
-                .map(|mut o| {
-                    o.remove("stage");
-                    serde_json::Value::Object(o).to_string()
-                })
-                .unwrap_or_default();
+            let params =
+                crate::stage_lines::resolved_params(i + 1, st, &recipe.base_dir).to_string();
             let _ = writeln!(s, "  {:>2}. {:<9} {kind:<10} {params}", i + 1, st.name());
         }
         if seg.stages.is_empty() {

@@ -217,6 +217,10 @@ pub struct VerifyConfig {
     /// attempts are rejected).
     #[serde(default)]
     pub drop: VerifyDrop,
+    /// Also verify the reference solution against the reference answer (as an attempt with
+    /// role `reference`; a failing one marks a mislabelled item).
+    #[serde(default)]
+    pub reference: bool,
 }
 
 /// What the verify stage removes.
@@ -408,7 +412,9 @@ impl Recipe {
     pub fn parse(text: &str, origin: &str) -> Result<Recipe> {
         let mut recipe: Recipe = toml::from_str(text).map_err(|e| Error::Recipe {
             path: origin.to_string(),
-            message: explain(e.to_string()),
+            message: crate::stage_lines::locate(text)
+                .map(explain)
+                .unwrap_or_else(|| explain(e.to_string())),
         })?;
         recipe.base_dir = PathBuf::from(".");
         recipe.path = PathBuf::from(origin);

@@ -150,6 +150,7 @@ pub struct VerifyStage {
     verifier: Box<dyn Verifier>,
     options: Value,
     drop: VerifyDrop,
+    reference: bool,
     counts: Mutex<(VerifyCounts, u64, BTreeMap<String, u64>)>,
 }
 
@@ -251,6 +252,7 @@ impl VerifyStage {
             verifier,
             options,
             drop: c.drop,
+            reference: c.reference,
             counts: Mutex::default(),
         })
     }
@@ -261,7 +263,7 @@ impl Stage for VerifyStage {
         "verify"
     }
     fn params(&self) -> Value {
-        json!({"verifier": self.verifier.id(), "options": self.options, "drop": self.drop})
+        json!({"verifier": self.verifier.id(), "options": self.options, "drop": self.drop, "reference": self.reference})
     }
     fn verifiers(&self) -> Vec<VerifierId> {
         vec![self.verifier.id()]
@@ -272,6 +274,9 @@ impl Stage for VerifyStage {
         let results: Vec<(VerifyCounts, Vec<String>)> = records
             .par_iter_mut()
             .map(|record| {
+                if self.reference {
+                    verity_core::verify::add_solution_attempt(record);
+                }
                 let c = verify_record(verifier, record);
                 let reasons = record
                     .attempts

@@ -60,8 +60,8 @@ struct BuildArgs {
 struct CheckArgs {
     /// The card (JSON) or `atlas:ID`.
     card: String,
-    /// Exit 1 when the card is below this level (0..5): a CI gate.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=5))]
+    /// Exit 1 when the card is below this level (L0..L5, or 0..5): a CI gate.
+    #[arg(long, value_name = "LEVEL", value_parser = verity_card::check::parse_level)]
     min_level: Option<u8>,
 }
 
@@ -149,6 +149,7 @@ fn run_build(args: BuildArgs, ctx: &Context) -> Result<ExitStatus> {
             on_error: OnErrorArg::Skip,
             rejects: None,
             max_line_bytes: 256 << 20,
+            strict: false,
         };
         let origin = args
             .data

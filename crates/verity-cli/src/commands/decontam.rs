@@ -113,7 +113,7 @@ pub enum FieldArg {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// List the builtin benchmarks (name, items, source, license) and exit.
-    #[arg(long, exclusive = true)]
+    #[arg(long)]
     pub list: bool,
     #[command(flatten)]
     pub input: InputArgs,
@@ -121,7 +121,7 @@ pub struct Args {
     pub output: OutputArgs,
     /// Benchmarks: `builtin:NAME[,NAME...]`, `builtin:all`, or files/directories of items
     /// (fields id/task_id/unique_id and problem/question/prompt/text/input).
-    #[arg(long, value_name = "SPEC", num_args = 1.., required = true)]
+    #[arg(long, value_name = "SPEC", num_args = 1.., required_unless_present = "list")]
     pub against: Vec<String>,
     /// Word n-gram length.
     #[arg(long, value_name = "N", default_value_t = 13)]
@@ -429,7 +429,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     progress.finish();
     let removed_file = match removed {
         Some(w) => w.finish()?.into_iter().next(),
-        None => None,
+        None => {
+            crate::output::remove_stale(&removed_path)?;
+            None
+        }
     };
     let report_path = match report {
         Some(r) => Some(r.finish()?),

@@ -10,7 +10,7 @@ use crate::output::Progress;
 use anyhow::Result;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use verity_core::io::{expand_inputs, ReadOptions, RowReader};
+use verity_core::io::{ReadOptions, RowReader};
 use verity_core::layout::{self, RowContext};
 use verity_core::record::{Fields, Record};
 use verity_core::stream::detect_layouts;
@@ -271,7 +271,7 @@ fn truncate_strings(value: &mut Value, max: usize) {
 
 /// Run `verity inspect`.
 pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
-    let inputs = expand_inputs(&args.input.inputs)?;
+    let inputs = args.input.files()?;
     let forced = match &args.input.from {
         Some(name) => Some(
             layout::by_name(name).ok_or_else(|| verity_core::Error::NoSuchLayout(name.clone()))?,

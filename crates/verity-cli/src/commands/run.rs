@@ -110,10 +110,12 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     let recipe = verity_pipeline::Recipe::load(&args.recipe)?;
     if args.dry_run {
         let (plan, text) = verity_pipeline::runner::dry_run(&recipe, args.out.as_deref())?;
+        // A plan whose inputs are missing cannot run: it is printed, then refused (exit 2).
+        let runnable = crate::common::require_inputs(&recipe);
         if ctx.json {
             print_json(&json!({
                 "recipe": recipe.display_name(),
-                "valid": true,
+                "valid": runnable.is_ok(),
                 "segments": plan.segments.iter().map(|s| json!({
                     "index": s.index,
                     "stages": s.stages.iter().map(|&i| json!({"position": i + 1, "stage": recipe.stages[i].name()})).collect::<Vec<_>>(),
@@ -123,6 +125,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             }))?;
         } else {
             print!("{text}");
+        }
+        runnable?;
+        if !ctx.json {
             println!("recipe is valid");
         }
         return Ok(ExitStatus::Success);
@@ -132,7 +137,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         out_dir: args.out.clone(),
         fresh: args.fresh,
     };
+    // One run at a time per output directory (released when this function returns).
+    let _lock = crate::common::lock_output_dir(&recipe, args.out.as_deref())?;
     let summary = verity_pipeline::run(&recipe, &options, &bars)?;
+    crate::gates::observe_run(summary.rows_out, &summary.ledger)?;
     if ctx.json {
         print_json(&json!({
             "out_dir": summary.out_dir,

@@ -180,7 +180,8 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         .ledger
         .clone()
         .unwrap_or_else(|| args.output.join("ledger.jsonl"));
-    entry.append_to(&ledger)?;
+    crate::output::append_entry(&entry, &ledger)?;
+    crate::gates::observe(&entry);
     let printed = json!({"rows_in": rows_in, "rows_out": rows_out, "outputs": outputs, "ledger": ledger, "summary": entry.summary, "rejections": entry.rejections});
     if ctx.json {
         print_json(&printed)?;

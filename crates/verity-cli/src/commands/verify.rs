@@ -122,6 +122,10 @@ pub struct Args {
     /// code: accept numeric output tokens within this relative tolerance.
     #[arg(long)]
     pub float_tolerance: Option<f64>,
+    /// Also verify each record's reference solution against its reference answer (added as an
+    /// attempt with role `reference`): a failing one marks a mislabelled item.
+    #[arg(long)]
+    pub reference: bool,
     /// code: Python interpreter.
     #[arg(long, default_value = "python3")]
     pub python: String,
@@ -275,7 +279,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     let (verifier, options) = build(&args)?;
     let id = verifier.id();
     let mut source = args.input.open()?;
-    let params = json!({"verifier": id, "options": options});
+    let params = json!({"verifier": id, "options": options, "reference": args.reference});
     let mut out = StageOutput::create("verify", params, &args.input, &source, &args.output)?;
     let progress = Progress::bytes(ctx, source.total_bytes(), "verify");
     source.set_progress(progress.counter());
@@ -284,6 +288,7 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     let mut rows_in = 0u64;
     let mut counts = VerifyCounts::default();
     let mut no_attempts = 0u64;
+    let reference = args.reference;
     let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
     source.for_each(
         |mut batch| {
@@ -292,6 +297,9 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
                 .records
                 .par_iter_mut()
                 .map(|record| {
+                    if reference {
+                        verity_core::verify::add_solution_attempt(record);
+                    }
                     let c = verify_record(verifier, record);
                     let unknown_reasons = record
                         .attempts

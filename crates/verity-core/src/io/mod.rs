@@ -7,12 +7,15 @@
 //!   bounded memory; bad rows come out as [`crate::RowError`]s with file and line.
 //! - [`write`]: atomic outputs (temp file + rename), JSONL with compression by extension,
 //!   Parquet, and sharding by size.
+//! - [`lock`]: an exclusive lock on an output directory (one run at a time).
 
+pub mod lock;
 pub mod pool;
 pub mod read;
 pub mod source;
 pub mod write;
 
+pub use lock::DirLock;
 pub use pool::BufferPool;
 pub use read::{Batch, ReadOptions, Row, RowReader};
 pub use source::{expand_inputs, Compression, Format, InputFile};

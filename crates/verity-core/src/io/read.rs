@@ -44,6 +44,9 @@ pub struct ReadOptions {
     pub batch_rows: usize,
     /// Longest accepted line; longer lines are rejected (and skipped without being buffered).
     pub max_line_bytes: usize,
+    /// Reject a JSONL row whose object repeats a key (otherwise the last value is kept and the
+    /// repetition is counted, see [`duplicate_keys_seen`]).
+    pub strict_keys: bool,
     /// Largest `.json` document that is not a top-level array (an object, or JSON Lines under a
     /// `.json` name), which is read whole into memory; larger ones are rejected with an error
     /// suggesting JSON Lines. Top-level arrays are streamed and not limited by this.
@@ -61,6 +64,7 @@ impl Default for ReadOptions {
             batch_bytes: 256 << 10,
             batch_rows: 1024,
             max_line_bytes: 256 << 20,
+            strict_keys: false,
             max_document_bytes: 1 << 30,
             limit: None,
             progress: None,
@@ -114,6 +118,7 @@ pub struct RowReader {
     rows_seen: u64,
     limit: Option<u64>,
     max_line_bytes: usize,
+    strict_keys: bool,
 }
 
 impl RowReader {
@@ -130,6 +135,7 @@ impl RowReader {
         let counter = bytes_read.clone();
         let limit = options.limit;
         let max_line_bytes = options.max_line_bytes;
+        let strict_keys = options.strict_keys;
         let handle = std::thread::Builder::new()
             .name("verity-reader".into())
             .spawn(move || {
@@ -154,6 +160,7 @@ impl RowReader {
             rows_seen: 0,
             limit,
             max_line_bytes,
+            strict_keys,
         }
     }
 
@@ -185,7 +192,10 @@ impl RowReader {
         // hands finished results to `sink` in sequence order, so writing overlaps parsing. At
         // most `window` chunks are in flight (bounded memory).
         let window = rayon::current_num_threads().max(1) * CHUNKS_PER_THREAD;
-        let max_line_bytes = self.max_line_bytes;
+        let rules = LineRules {
+            max_line_bytes: self.max_line_bytes,
+            strict_keys: self.strict_keys,
+        };
         let (done_tx, done_rx) = crossbeam_channel::bounded::<(u64, usize, T)>(window);
         let map = &map;
         let receiver = self.receiver.clone();
@@ -226,7 +236,7 @@ impl RowReader {
                     in_flight += 1;
                     let done_tx = done_tx.clone();
                     scope.spawn(move |_| {
-                        let batch = into_batch(seq, chunk, max_line_bytes);
+                        let batch = into_batch(seq, chunk, rules);
                         let rows = batch.rows.len();
                         let _ = done_tx.send((seq, rows, map(batch)));
                     });
@@ -289,7 +299,33 @@ impl Drop for RowReader {
     }
 }
 
-fn into_batch(seq: u64, chunk: Chunk, max_line_bytes: usize) -> Batch {
+/// What a JSONL line must satisfy.
+#[derive(Clone, Copy)]
+struct LineRules {
+    max_line_bytes: usize,
+    strict_keys: bool,
+}
+
+/// Rows whose object repeated a key (the last value was kept), and the first of them.
+static DUPLICATE_KEYS: std::sync::Mutex<(u64, Option<RowError>)> = std::sync::Mutex::new((0, None));
+
+/// How many rows read so far (without [`ReadOptions::strict_keys`]) repeated a key in their
+/// object, and the first of them (file, line, key). The last value of a repeated key is kept.
+pub fn duplicate_keys_seen() -> (u64, Option<RowError>) {
+    DUPLICATE_KEYS
+        .lock()
+        .map(|d| d.clone())
+        .unwrap_or((0, None))
+}
+
+fn note_duplicate_key(error: RowError) {
+    if let Ok(mut seen) = DUPLICATE_KEYS.lock() {
+        seen.0 += 1;
+        seen.1.get_or_insert(error);
+    }
+}
+
+fn into_batch(seq: u64, chunk: Chunk, rules: LineRules) -> Batch {
     match chunk {
         Chunk::Lines {
             input,
@@ -297,7 +333,7 @@ fn into_batch(seq: u64, chunk: Chunk, max_line_bytes: usize) -> Batch {
             first_line,
             data,
         } => {
-            let rows = parse_lines(&file, first_line, &data, max_line_bytes);
+            let rows = parse_lines(&file, first_line, &data, rules);
             CHUNK_POOL.give(data);
             Batch {
                 seq,
@@ -320,7 +356,8 @@ fn into_batch(seq: u64, chunk: Chunk, max_line_bytes: usize) -> Batch {
 }
 
 /// Parse whole lines of JSONL text. Blank lines are skipped.
-fn parse_lines(file: &str, first_line: u64, data: &[u8], max_line_bytes: usize) -> Vec<Row> {
+fn parse_lines(file: &str, first_line: u64, data: &[u8], rules: LineRules) -> Vec<Row> {
+    let max_line_bytes = rules.max_line_bytes;
     let mut rows = Vec::with_capacity(data.len() / 512 + 1);
     let mut line_no = first_line;
     let mut start = 0;
@@ -350,14 +387,35 @@ fn parse_lines(file: &str, first_line: u64, data: &[u8], max_line_bytes: usize) 
                 }),
             });
         } else if !line.iter().all(u8::is_ascii_whitespace) {
-            rows.push(Row {
-                index: line_no,
-                value: parse_object(line).map_err(|reason| RowError {
+            let value = match parse_object(line) {
+                Ok((fields, None)) => Ok(fields),
+                Ok((fields, Some(key))) => {
+                    let error = RowError {
+                        file: file.to_string(),
+                        line: line_no,
+                        field: Some(key),
+                        reason: "the key appears more than once in the object".into(),
+                    };
+                    if rules.strict_keys {
+                        Err(RowError {
+                            reason: format!("{} (rejected under --strict)", error.reason),
+                            ..error
+                        })
+                    } else {
+                        note_duplicate_key(error);
+                        Ok(fields)
+                    }
+                }
+                Err(reason) => Err(RowError {
                     file: file.to_string(),
                     line: line_no,
                     field: None,
                     reason,
                 }),
+            };
+            rows.push(Row {
+                index: line_no,
+                value,
             });
         }
         line_no += 1;
@@ -376,14 +434,14 @@ fn parse_lines(file: &str, first_line: u64, data: &[u8], max_line_bytes: usize) 
 /// workers) in a debug build (found by the fuzz regression test). A line nested deeper than
 /// [`SIMD_MAX_NESTING`] goes to serde_json instead, which reads up to 128 levels and reports
 /// "recursion limit exceeded" beyond, like the `.json` document path.
-fn parse_object(bytes: &[u8]) -> std::result::Result<Fields, String> {
+fn parse_object(bytes: &[u8]) -> std::result::Result<(Fields, Option<String>), String> {
     let parsed = if nesting_exceeds(bytes, SIMD_MAX_NESTING) {
         serde_json::from_slice::<TopLevel>(bytes).map_err(|e| e.to_string())
     } else {
         sonic_rs::from_slice::<TopLevel>(bytes).map_err(|e| e.to_string())
     };
     match parsed {
-        Ok(TopLevel::Object(map)) => Ok(map),
+        Ok(TopLevel::Object(map, repeated)) => Ok((map, repeated)),
         Ok(TopLevel::Other(kind)) => Err(format!("expected a JSON object per line, got {kind}")),
         Err(e) => {
             if std::str::from_utf8(bytes).is_err() {
@@ -402,7 +460,8 @@ fn parse_object(bytes: &[u8]) -> std::result::Result<Fields, String> {
 /// The top-level value of a line: the object, built with room for its keys up front (growing
 /// the map key by key rehashed it twice per row), or the JSON type found instead.
 enum TopLevel {
-    Object(Fields),
+    /// The object and the first key it repeats (the last value is kept).
+    Object(Fields, Option<String>),
     Other(&'static str),
 }
 
@@ -431,11 +490,20 @@ impl<'de> Visitor<'de> for TopVisitor {
         mut access: A,
     ) -> std::result::Result<TopLevel, A::Error> {
         let mut fields = Fields::with_capacity(access.size_hint().unwrap_or(ROW_KEYS_HINT));
+        let mut repeated = None;
         while let Some(key) = access.next_key::<String>()? {
             let value: Value = access.next_value()?;
-            fields.insert(key, value);
+            match fields.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                serde_json::map::Entry::Occupied(mut slot) => {
+                    repeated.get_or_insert_with(|| slot.key().clone());
+                    slot.insert(value);
+                }
+            }
         }
-        Ok(TopLevel::Object(fields))
+        Ok(TopLevel::Object(fields, repeated))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<TopLevel, A::Error> {
@@ -554,21 +622,21 @@ fn open_decoded(input: &InputFile, counter: &Arc<AtomicU64>) -> Result<Box<dyn R
     Ok(reader)
 }
 
-fn stream_error(input: &InputFile, after_line: u64, error: &std::io::Error) -> RowError {
+fn stream_error(input: &InputFile, after_line: u64, error: &std::io::Error) -> Chunk {
     let what = match input.compression {
         Compression::Gzip => "gzip stream",
         Compression::Zstd => "zstd stream",
         Compression::None => "file",
     };
-    RowError {
-        file: input.path.display().to_string(),
-        line: after_line,
-        field: None,
-        reason: format!(
-            "read failed after line {}: {error} (the {what} is truncated or corrupt; rows before it were read)",
-            after_line.saturating_sub(1)
+    let read = after_line.saturating_sub(1);
+    Chunk::Fatal(Error::Damaged {
+        path: input.path.display().to_string(),
+        rows_read: read,
+        message: format!(
+            "read failed after line {read}: {error} (the {what} is truncated or corrupt; every \
+             row after line {read} is lost, so nothing is written: repair or re-download the file)"
         ),
-    }
+    })
 }
 
 fn error_batch(index: usize, file: &Arc<str>, error: RowError) -> Chunk {
@@ -677,7 +745,9 @@ fn read_lines(
                 if !chunker.flush_complete() {
                     return false;
                 }
-                return chunker.send_error(stream_error(input, chunker.next_line, &e));
+                return sender
+                    .send(stream_error(input, chunker.next_line, &e))
+                    .is_ok();
             }
         };
         if discarding {
@@ -770,9 +840,7 @@ fn read_json(
                 reader.consume(len);
             }
             Err(e) => {
-                return sender
-                    .send(error_batch(index, &file, stream_error(input, 0, &e)))
-                    .is_ok();
+                return sender.send(stream_error(input, 0, &e)).is_ok();
             }
         }
     };
@@ -784,9 +852,7 @@ fn read_json(
             let cap = options.max_document_bytes;
             let mut bytes = Vec::new();
             if let Err(e) = (&mut reader).take(cap as u64 + 1).read_to_end(&mut bytes) {
-                return sender
-                    .send(error_batch(index, &file, stream_error(input, 0, &e)))
-                    .is_ok();
+                return sender.send(stream_error(input, 0, &e)).is_ok();
             }
             if bytes.len() > cap {
                 let error = RowError {
@@ -1022,18 +1088,19 @@ fn stream_array<R: Read>(
         return false;
     }
     if let Err(e) = result.and_then(|()| deserializer.end()) {
-        let error = RowError {
-            file: file.to_string(),
-            line: items.count,
-            field: None,
-            reason: format!(
-                "invalid JSON array after item {} (line {} column {}): {e}",
+        // Nothing after the damage can be read: the rest of the array is lost.
+        let error = Error::Damaged {
+            path: file.to_string(),
+            rows_read: items.count,
+            message: format!(
+                "invalid JSON array after item {} (line {} column {}): {e}; every item after it \
+                 is lost, so nothing is written: repair the file",
                 items.count,
                 e.line(),
                 e.column()
             ),
         };
-        return sender.send(error_batch(index, file, error)).is_ok();
+        return sender.send(Chunk::Fatal(error)).is_ok();
     }
     true
 }

@@ -43,7 +43,7 @@ mod verl;
 
 pub use fields::*;
 
-use crate::error::FieldError;
+use crate::error::{FieldError, MISSING};
 use crate::record::{Fields, Record};
 use serde_json::Value;
 
@@ -159,7 +159,19 @@ pub fn detect(rows: &[Fields]) -> Option<&'static dyn Layout> {
 /// Read a row with `layout`, then fill the lineage (layout, file, row) and a default id.
 pub fn read_row(layout: &dyn Layout, row: Fields, ctx: &RowContext) -> Result<Record, FieldError> {
     let id = pick_id(&row, ctx);
-    let mut record = layout.to_record(row, ctx)?;
+    // Keys holding null, named when a required field is reported missing (a null is present
+    // in the input, just not a value). Collected only for rows that have nulls.
+    let nulls: Vec<String> = if row.values().any(Value::is_null) {
+        row.iter()
+            .filter(|(_, v)| v.is_null())
+            .map(|(k, _)| k.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut record = layout
+        .to_record(row, ctx)
+        .map_err(|e| explain_nulls(e, &nulls))?;
     if record.id.is_empty() {
         record.id = id;
     }
@@ -173,6 +185,23 @@ pub fn read_row(layout: &dyn Layout, row: Fields, ctx: &RowContext) -> Result<Re
         record.lineage.row = Some(ctx.row);
     }
     Ok(record)
+}
+
+/// A "missing" field error for a row that holds nulls: say which keys are null, so `null` is
+/// not reported as an absent key.
+fn explain_nulls(mut error: FieldError, nulls: &[String]) -> FieldError {
+    if nulls.is_empty() || !error.reason.starts_with(MISSING) {
+        return error;
+    }
+    let keys = nulls
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    error.reason = format!(
+        "no value (required by this layout): the row has null in {keys}, and null is not a value"
+    );
+    error
 }
 
 /// Write a record in `layout`, merging `meta` back. For a record read with the same layout,

@@ -126,13 +126,44 @@ fn gzip_zstd_and_truncated_gzip() {
     assert_eq!(rows.len(), 4000);
     assert!(rows.iter().all(|(_, v)| v.is_ok()));
 
+    // A cut stream loses every row after the cut: the read fails, whatever the row policy.
     let cut = write(&dir.path().join("cut.jsonl.gz"), &gz[..gz.len() / 2]);
-    let rows = read_all(&[cut], ReadOptions::default());
-    let (good, bad): (Vec<_>, Vec<_>) = rows.iter().partition(|(_, v)| v.is_ok());
-    assert!(!good.is_empty());
-    assert_eq!(bad.len(), 1);
-    let error = bad[0].1.as_ref().unwrap_err();
-    assert!(error.reason.contains("truncated"), "{error}");
+    let error = RowReader::open(
+        vec![InputFile::detect(&cut).unwrap()],
+        ReadOptions::default(),
+    )
+    .collect_batches()
+    .unwrap_err();
+    assert!(
+        matches!(error, crate::error::Error::Damaged { rows_read, .. } if rows_read > 0),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("truncated or corrupt"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_repeated_key_keeps_the_last_value_or_is_rejected_under_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir.path().join("dup.jsonl"),
+        b"{\"a\": 1, \"b\": 2, \"a\": 3}\n",
+    );
+    let rows = read_all(std::slice::from_ref(&path), ReadOptions::default());
+    assert_eq!(rows[0].1.as_ref().unwrap()["a"], json!(3));
+    let (count, first) = duplicate_keys_seen();
+    assert!(count >= 1);
+    assert!(first.is_some());
+    let strict = ReadOptions {
+        strict_keys: true,
+        ..ReadOptions::default()
+    };
+    let rows = read_all(&[path], strict);
+    let error = rows[0].1.as_ref().unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("a"));
+    assert!(error.reason.contains("more than once"), "{error}");
 }
 
 #[test]
@@ -176,9 +207,19 @@ fn json_documents_arrays_wrappers_and_single_objects() {
     assert!(rows[0].1.as_ref().unwrap().contains_key("trajectory"));
     let rows = read_all(&[lines], ReadOptions::default());
     assert_eq!(rows.len(), 2);
-    let rows = read_all(&[broken], ReadOptions::default());
-    assert_eq!(rows.len(), 2);
-    assert!(rows[0].1.is_ok() && rows[1].1.is_err());
+    // An array that breaks off loses every item after the break: the read fails.
+    assert!(matches!(
+        read_result(&broken),
+        Err(crate::error::Error::Damaged { rows_read: 1, .. })
+    ));
+}
+
+fn read_result(path: &Path) -> crate::error::Result<Vec<Batch>> {
+    RowReader::open(
+        vec![InputFile::detect(path).unwrap()],
+        ReadOptions::default(),
+    )
+    .collect_batches()
 }
 
 #[test]
@@ -296,8 +337,7 @@ fn deeply_nested_input_is_an_error_not_a_stack_overflow() {
         &dir.path().join("deep_array.json"),
         format!("[{deep}]").as_bytes(),
     );
-    let rows = read_all(&[array], ReadOptions::default());
-    assert!(rows[0].1.is_err());
+    assert!(read_result(&array).is_err());
 }
 
 #[test]
@@ -325,7 +365,7 @@ fn simd_line_parser_agrees_with_serde_json_on_numbers_and_escapes() {
     for case in cases {
         let line = format!("{{\"v\":{case}}}");
         let expected = serde_json::from_str::<Value>(&line).unwrap();
-        let got = parse_object(line.as_bytes()).unwrap();
+        let got = parse_object(line.as_bytes()).unwrap().0;
         assert_eq!(Value::Object(got.clone()), expected, "{case}");
         assert_eq!(
             serde_json::to_string(&got["v"]).unwrap(),
@@ -337,7 +377,7 @@ fn simd_line_parser_agrees_with_serde_json_on_numbers_and_escapes() {
     // writes `-0` back as `-0.0`); the value compares equal. Asserted so a change is noticed.
     for case in ["-0", "-0.0"] {
         let line = format!("{{\"v\":{case}}}");
-        let got = parse_object(line.as_bytes()).unwrap();
+        let got = parse_object(line.as_bytes()).unwrap().0;
         assert_eq!(got["v"].as_f64(), Some(0.0), "{case}");
         assert_eq!(serde_json::to_string(&got["v"]).unwrap(), "0.0", "{case}");
     }
