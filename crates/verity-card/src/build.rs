@@ -458,6 +458,7 @@ fn apply_ledger(card: &mut Card, ledger: &Ledger) {
     let mut results = Vec::new();
     for (index, entry) in ledger.entries.iter().enumerate() {
         let evidence = ledger.evidence(index);
+        crate::agreement::apply(card, entry, &evidence);
         if entry.stage != "stats" {
             funnel.push(FunnelStep {
                 stage: entry.stage.clone(),

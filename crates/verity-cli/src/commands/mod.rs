@@ -5,6 +5,7 @@ use crate::common::{Context, ExitStatus};
 use anyhow::Result;
 use clap::Subcommand;
 
+mod agree;
 mod atlas;
 mod card;
 mod convert;
@@ -61,6 +62,8 @@ pub enum Command {
     Stats(stats::Args),
     /// Check that the code sandbox really isolates on this machine (probes with evidence).
     SandboxCheck(sandbox_check::Args),
+    /// How often two verifiers agree on the same attempts: confusion counts, rate, Cohen's kappa, the disagreements.
+    Agree(agree::Args),
     // (new subcommand variants go above this line)
 }
 
@@ -101,6 +104,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
         Command::Split(args) => split::run(args, ctx),
         Command::Stats(args) => stats::run(args, ctx),
         Command::SandboxCheck(args) => sandbox_check::run(args, ctx),
+        Command::Agree(args) => agree::run(args, ctx),
         // (new subcommand arms go above this line)
     }
 }
