@@ -171,7 +171,7 @@ pub fn hint_for(error: &anyhow::Error) -> Option<String> {
         if let Some(core) = cause.downcast_ref::<verity_core::Error>() {
             match core {
                 verity_core::Error::UnknownLayout { .. } | verity_core::Error::NoSuchLayout(_) => {
-                    return Some("`verity inspect FILE` shows the fields and proposes a --map; `verity convert --list-layouts` lists the layouts".into());
+                    return Some("`verity inspect FILE` shows the fields and proposes a --map (docs/field-mapping.md)".into());
                 }
                 verity_core::Error::Row(_) => {
                     return Some("pass `--on-error skip` to skip bad rows into a rejects file and keep going".into());

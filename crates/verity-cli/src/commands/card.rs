@@ -149,6 +149,7 @@ fn run_build(args: BuildArgs, ctx: &Context) -> Result<ExitStatus> {
             on_error: OnErrorArg::Skip,
             rejects: None,
             max_line_bytes: 256 << 20,
+            map: Vec::new(),
         };
         let origin = args
             .data

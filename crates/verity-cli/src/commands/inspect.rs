@@ -514,81 +514,14 @@ fn print_human(r: &Value) {
             println!("    ! {}", e.as_str().unwrap_or(""));
         }
     }
-    if let Some(kinds) = r["object_kinds"].as_object() {
-        let list: Vec<String> = kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        println!("  objects      {}", list.join(", "));
-    }
-    println!("  attempts     {} total", r["attempts"]);
-    let present = &r["present"];
-    println!("  present      (share of rows)");
-    for key in [
-        "reference_answer",
-        "tests",
-        "trace",
-        "think_tags",
-        "step_labels",
-        "events",
-        "multiple_attempts",
-        "feedback",
-    ] {
-        let n = present[key].as_u64().unwrap_or(0);
-        println!("    {key:<18} {:>8}  {}", pct(n, rows), n);
-    }
-    if let Some(imported) = r["imported_verifiers"].as_object() {
-        if !imported.is_empty() {
-            let list: Vec<String> = imported.iter().map(|(k, v)| format!("{k} ({v})")).collect();
-            println!("  imported grades  {}", list.join(", "));
-        }
-    }
-    println!("  fields       (fill rate, types)");
-    if let Some(fields) = r["fields"].as_array() {
-        for f in fields {
-            let types: Vec<String> = f["types"]
-                .as_object()
-                .map(|t| t.keys().cloned().collect())
-                .unwrap_or_default();
-            let size = |d: &Value, unit: &str| {
-                d.is_object()
-                    .then(|| format!("  {unit} p50 {} max {}", d["p50"], d["max"]))
-                    .unwrap_or_default()
-            };
-            println!(
-                "    {:<28} {:>6.1}%  {}{}{}",
-                f["field"].as_str().unwrap_or(""),
-                f["fill_rate"].as_f64().unwrap_or(0.0) * 100.0,
-                types.join("|"),
-                size(&f["chars"], "chars"),
-                size(&f["items"], "items")
-            );
-        }
-    }
-    println!(
-        "  lengths      chars over all rows; tokens ({}) over {} rows per file",
-        r["tokenizer"].as_str().unwrap_or(""),
-        r["token_rows"]
-    );
-    println!(
-        "    {:<10} {:>8} {:>8} {:>8} {:>8} {:>9}",
-        "", "p50", "p90", "p99", "max", "mean"
-    );
-    for part in ["prompt", "trace", "response"] {
-        for unit in ["chars", "tokens"] {
-            let d = &r["lengths"][part][unit];
-            if d.is_null() {
-                continue;
-            }
-            println!(
-                "    {:<10} {:>8} {:>8} {:>8} {:>8} {:>9}",
-                format!("{part} {}", if unit == "chars" { "ch" } else { "tok" }),
-                d["p50"].to_string(),
-                d["p90"].to_string(),
-                d["p99"].to_string(),
-                d["max"].to_string(),
-                d["mean"].to_string()
-            );
-        }
-    }
     let generic = r["generic_rows"].as_bool().unwrap_or(false);
+    if !generic {
+        print_record_stats(r, rows);
+    }
+    print_fields(r);
+    if !generic {
+        print_lengths(r);
+    }
     println!(
         "  {}",
         if generic {
@@ -617,4 +550,87 @@ fn print_human(r: &Value) {
         }
     }
     println!();
+}
+
+fn print_record_stats(r: &Value, rows: u64) {
+    if let Some(kinds) = r["object_kinds"].as_object() {
+        let list: Vec<String> = kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("  objects      {}", list.join(", "));
+    }
+    println!("  attempts     {} total", r["attempts"]);
+    let present = &r["present"];
+    println!("  present      (share of rows)");
+    for key in [
+        "reference_answer",
+        "tests",
+        "trace",
+        "think_tags",
+        "step_labels",
+        "events",
+        "multiple_attempts",
+        "feedback",
+    ] {
+        let n = present[key].as_u64().unwrap_or(0);
+        println!("    {key:<18} {:>8}  {}", pct(n, rows), n);
+    }
+    if let Some(imported) = r["imported_verifiers"].as_object() {
+        if !imported.is_empty() {
+            let list: Vec<String> = imported.iter().map(|(k, v)| format!("{k} ({v})")).collect();
+            println!("  imported grades  {}", list.join(", "));
+        }
+    }
+}
+
+fn print_fields(r: &Value) {
+    println!("  fields       (fill rate, types)");
+    if let Some(fields) = r["fields"].as_array() {
+        for f in fields {
+            let types: Vec<String> = f["types"]
+                .as_object()
+                .map(|t| t.keys().cloned().collect())
+                .unwrap_or_default();
+            let size = |d: &Value, unit: &str| {
+                d.is_object()
+                    .then(|| format!("  {unit} p50 {} max {}", d["p50"], d["max"]))
+                    .unwrap_or_default()
+            };
+            println!(
+                "    {:<28} {:>6.1}%  {}{}{}",
+                f["field"].as_str().unwrap_or(""),
+                f["fill_rate"].as_f64().unwrap_or(0.0) * 100.0,
+                types.join("|"),
+                size(&f["chars"], "chars"),
+                size(&f["items"], "items")
+            );
+        }
+    }
+}
+
+fn print_lengths(r: &Value) {
+    println!(
+        "  lengths      chars over all rows; tokens ({}) over {} rows per file",
+        r["tokenizer"].as_str().unwrap_or(""),
+        r["token_rows"]
+    );
+    println!(
+        "    {:<10} {:>8} {:>8} {:>8} {:>8} {:>9}",
+        "", "p50", "p90", "p99", "max", "mean"
+    );
+    for part in ["prompt", "trace", "response"] {
+        for unit in ["chars", "tokens"] {
+            let d = &r["lengths"][part][unit];
+            if d.is_null() {
+                continue;
+            }
+            println!(
+                "    {:<10} {:>8} {:>8} {:>8} {:>8} {:>9}",
+                format!("{part} {}", if unit == "chars" { "ch" } else { "tok" }),
+                d["p50"].to_string(),
+                d["p90"].to_string(),
+                d["p99"].to_string(),
+                d["max"].to_string(),
+                d["mean"].to_string()
+            );
+        }
+    }
 }
