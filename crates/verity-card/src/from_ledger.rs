@@ -61,6 +61,7 @@ pub(crate) fn apply_ledger(card: &mut Card, ledger: &Ledger) -> Result<()> {
     let mut results = Vec::new();
     for (index, entry) in ledger.entries.iter().enumerate() {
         let evidence = ledger.evidence(index);
+        crate::agreement::apply(card, entry, &evidence);
         let summary =
             StageSummary::parse(&entry.stage, &entry.summary).map_err(|message| Error::Parse {
                 path: format!("{} (summary of `{}`)", evidence, entry.stage),

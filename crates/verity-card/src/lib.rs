@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 #![recursion_limit = "256"]
 
+pub mod agreement;
 pub mod atlas;
 pub mod build;
 pub mod check;

@@ -249,6 +249,34 @@ pub struct Verification {
     /// Known false-positive / false-negative behaviour of the verifier.
     #[serde(default)]
     pub failure_modes: Fact<Vec<String>>,
+    /// Measured agreement of pairs of verifiers on the same attempts (`verity agree`).
+    #[serde(default)]
+    pub agreement: Fact<Vec<VerifierAgreement>>,
+}
+
+/// How often two verifiers gave the same verdict on the same attempts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VerifierAgreement {
+    /// First verifier.
+    pub a: String,
+    /// Second verifier.
+    pub b: String,
+    /// Attempts with a pass/fail verdict from both.
+    pub compared: u64,
+    /// Both pass.
+    pub both_pass: u64,
+    /// `a` passes, `b` fails.
+    pub a_pass_b_fail: u64,
+    /// `a` fails, `b` passes.
+    pub a_fail_b_pass: u64,
+    /// Both fail.
+    pub both_fail: u64,
+    /// Share of compared attempts with the same verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement_rate: Option<f64>,
+    /// Cohen's kappa (none when undefined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kappa: Option<f64>,
 }
 
 /// One prompt source and its share.

@@ -120,6 +120,12 @@ pub struct InputArgs {
     /// repetition is reported).
     #[arg(long)]
     pub strict: bool,
+    /// Read the rows through a field mapping instead of a layout: `TARGET=FIELD` pairs, comma
+    /// separated (targets: id, prompt, answer, solution, tests, tools, response, trace, pred,
+    /// grade, model, source), e.g. `--map prompt=question,answer=gt,response=code,grade=score`.
+    /// See docs/field-mapping.md.
+    #[arg(long, value_name = "TARGET=FIELD,...", conflicts_with = "from")]
+    pub map: Vec<String>,
 }
 
 impl InputArgs {
@@ -143,13 +149,7 @@ impl InputArgs {
     /// rows, its encoded output and the tables then share a core's L2 cache.
     pub fn open_in_batches(&self, batch_bytes: usize) -> Result<RecordSource> {
         let inputs = self.files()?;
-        let layout = match &self.from {
-            Some(name) => Some(
-                layout::by_name(name)
-                    .ok_or_else(|| verity_core::Error::NoSuchLayout(name.clone()))?,
-            ),
-            None => None,
-        };
+        let layout = self.forced_layout(&inputs)?;
         let options = SourceOptions {
             layout,
             on_error: match self.on_error {
@@ -167,13 +167,35 @@ impl InputArgs {
     }
 }
 
+impl InputArgs {
+    /// The layout every input is read with: `--from`, or the `--map` field mapping (checked
+    /// against the first rows of each input); `None` to detect per file.
+    pub fn forced_layout(
+        &self,
+        inputs: &[verity_core::io::InputFile],
+    ) -> Result<Option<&'static dyn layout::Layout>> {
+        if !self.map.is_empty() {
+            let map = layout::mapping::FieldMap::parse(&self.map).map_err(anyhow::Error::msg)?;
+            layout::mapping::check_inputs(&map, inputs)?;
+            return Ok(Some(layout::mapping::Mapping::user(map).leak()));
+        }
+        Ok(match &self.from {
+            Some(name) => Some(
+                layout::by_name(name)
+                    .ok_or_else(|| verity_core::Error::NoSuchLayout(name.clone()))?,
+            ),
+            None => None,
+        })
+    }
+}
+
 /// A `hint:` line for errors users commonly hit.
 pub fn hint_for(error: &anyhow::Error) -> Option<String> {
     for cause in error.chain() {
         if let Some(core) = cause.downcast_ref::<verity_core::Error>() {
             match core {
                 verity_core::Error::UnknownLayout { .. } | verity_core::Error::NoSuchLayout(_) => {
-                    return Some("`verity convert --list-layouts` lists the layouts; `verity inspect FILE` shows the fields verity sees".into());
+                    return Some("`verity inspect FILE` shows the fields and proposes a --map (docs/field-mapping.md)".into());
                 }
                 verity_core::Error::Row(_) => {
                     return Some("pass `--on-error skip` to skip bad rows into a rejects file and keep going".into());

@@ -165,8 +165,10 @@ fn unknown_layout_and_missing_input_are_usage_errors() {
     let input = dir.path().join("in.jsonl");
     std::fs::write(&input, "{\"zzz\": 1}\n").unwrap();
     verity()
-        .arg("inspect")
+        .arg("convert")
         .arg(&input)
+        .arg("-o")
+        .arg(dir.path().join("unknown.jsonl"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("could not detect the layout"))

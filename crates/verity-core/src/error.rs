@@ -52,7 +52,7 @@ pub enum Error {
         message: String,
     },
     /// No layout adapter recognised the rows.
-    #[error("{path}: could not detect the layout (fields: {fields}); pass --from LAYOUT (see `verity convert --list-layouts`)")]
+    #[error("{path}: could not detect the layout (fields: {fields}); name the fields with --map TARGET=FIELD,... (`verity inspect` on the file proposes one) or pass --from LAYOUT")]
     UnknownLayout {
         /// The file.
         path: String,

@@ -26,6 +26,7 @@
 
 pub mod error;
 pub mod export;
+mod input_map;
 pub mod normalize;
 pub mod plan;
 pub mod recipe;

@@ -72,6 +72,10 @@ pub struct InputConfig {
     /// `fail` (default) or `skip` bad rows.
     #[serde(default)]
     pub on_error: OnErrorConfig,
+    /// `[input.map]`: read the rows through a field mapping instead of a layout
+    /// (docs/field-mapping.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<verity_core::layout::mapping::FieldMap>,
 }
 
 /// Bad-row policy.

@@ -242,13 +242,7 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
         }
     }
     let inputs = expand_inputs(&paths)?;
-    let layout = match &recipe.input.layout {
-        Some(name) => Some(
-            verity_core::layout::by_name(name)
-                .ok_or_else(|| verity_core::Error::NoSuchLayout(name.clone()))?,
-        ),
-        None => None,
-    };
+    let layout = recipe.input.forced_layout(&inputs)?;
     let source_options = SourceOptions {
         layout,
         on_error: match recipe.input.on_error {
@@ -277,7 +271,7 @@ pub fn run(recipe: &Recipe, options: &RunOptions, reporter: &dyn Reporter) -> Re
         digests.push(FileDigest::of(&input.path)?);
     }
     reporter.end(hash_task, "");
-    let settings = json!({"layout": recipe.input.layout, "on_error": recipe.input.on_error, "layouts": layouts});
+    let settings = json!({"layout": recipe.input.layout, "on_error": recipe.input.on_error, "layouts": layouts, "map": recipe.input.map});
     let plan = plan(recipe);
     let mut keys = Vec::new();
     let mut previous = resume::input_key(&digests, &settings);

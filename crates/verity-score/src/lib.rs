@@ -3,6 +3,8 @@
 //! What makes reasoning data useful is relational: correctness is relative to a verifier,
 //! difficulty to a model, coverage to lineage. This crate measures it and selects on it.
 //!
+//! - [`agree`]: agreement between two verifiers on the same attempts (confusion counts, rate,
+//!   Cohen's kappa, the disagreements).
 //! - [`signals`]: per-attempt signals (tokens, lengths, think-block well-formedness, truncation,
 //!   answer consistency, repetition, reflection markers, language mix), per-task rollout
 //!   statistics (pass rate, unbiased pass@k, majority vote, difficulty band) and agent
@@ -22,6 +24,7 @@
 //! always more useful, more rows are not more coverage (see `docs/signals.md`).
 #![deny(missing_docs)]
 
+pub mod agree;
 pub mod error;
 pub mod expr;
 pub mod group;

@@ -150,6 +150,7 @@ fn run_build(args: BuildArgs, ctx: &Context) -> Result<ExitStatus> {
             rejects: None,
             max_line_bytes: 256 << 20,
             strict: false,
+            map: Vec::new(),
         };
         let origin = args
             .data

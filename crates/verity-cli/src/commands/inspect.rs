@@ -4,6 +4,11 @@
 //! fill rates and JSON types, whether references, traces, think tags, step labels and multiple
 //! attempts are present, length statistics in characters (all rows) and tokens (a real BPE
 //! tokenizer, on the first `--token-rows` rows of each file by default), and a sample record.
+//!
+//! A file no layout recognises is still inspected, as generic rows: the field inventory (fill
+//! rates, JSON types, string lengths, list sizes), a sample row, and a proposed `--map` built
+//! from the field names and values (see docs/field-mapping.md). `--map` reads the rows through a
+//! mapping instead of a layout.
 
 use crate::common::{print_json, Context, ExitStatus, InputArgs};
 use crate::output::Progress;
@@ -11,7 +16,7 @@ use anyhow::Result;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use verity_core::io::{ReadOptions, RowReader};
-use verity_core::layout::{self, RowContext};
+use verity_core::layout::{self, Layout, RowContext};
 use verity_core::record::{Fields, Record};
 use verity_core::stream::detect_layouts;
 use verity_core::tokens::{Tokenizer, DEFAULT_TOKENIZER};
@@ -37,7 +42,14 @@ struct FieldStat {
     present: u64,
     filled: u64,
     types: BTreeMap<&'static str, u64>,
+    /// Characters of the string values.
+    chars: Vec<u64>,
+    /// Entries of the list values.
+    items: Vec<u64>,
 }
+
+/// Rows kept per file with no layout, for the sample and the proposed mapping.
+const GENERIC_SAMPLE_ROWS: usize = 64;
 
 #[derive(Default)]
 struct Lengths {
@@ -73,6 +85,8 @@ struct Stats {
     trace: Lengths,
     response: Lengths,
     sample: Option<Record>,
+    /// The first rows, for files no layout recognises.
+    raw_rows: Vec<Fields>,
 }
 
 impl Stats {
@@ -91,6 +105,8 @@ impl Stats {
             for (t, n) in v.types {
                 *f.types.entry(t).or_default() += n;
             }
+            f.chars.extend(v.chars);
+            f.items.extend(v.items);
         }
         for (k, v) in other.kinds {
             *self.kinds.entry(k).or_default() += v;
@@ -113,6 +129,8 @@ impl Stats {
         if self.sample.is_none() {
             self.sample = other.sample;
         }
+        let room = GENERIC_SAMPLE_ROWS.saturating_sub(self.raw_rows.len());
+        self.raw_rows.extend(other.raw_rows.into_iter().take(room));
     }
 }
 
@@ -138,6 +156,11 @@ fn observe_fields(stats: &mut Stats, row: &Fields) {
             f.filled += 1;
         }
         *f.types.entry(json_type(value)).or_default() += 1;
+        match value {
+            Value::String(s) => f.chars.push(s.chars().count() as u64),
+            Value::Array(a) => f.items.push(a.len() as u64),
+            _ => {}
+        }
     }
 }
 
@@ -272,13 +295,8 @@ fn truncate_strings(value: &mut Value, max: usize) {
 /// Run `verity inspect`.
 pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
     let inputs = args.input.files()?;
-    let forced = match &args.input.from {
-        Some(name) => Some(
-            layout::by_name(name).ok_or_else(|| verity_core::Error::NoSuchLayout(name.clone()))?,
-        ),
-        None => None,
-    };
-    let layouts = detect_layouts(&inputs, forced)?;
+    let forced = args.input.forced_layout(&inputs)?;
+    let layouts = layouts_or_generic(&inputs, forced)?;
     let tokenizer = Tokenizer::by_name(&args.tokenizer)?;
     let names: Vec<String> = inputs.iter().map(|i| i.dataset_name()).collect();
     let total: u64 = inputs
@@ -301,6 +319,24 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             let mut stats = Stats::default();
             let layout = layouts[batch.input];
             for row in batch.rows {
+                let Some(layout) = layout else {
+                    match row.value {
+                        Err(e) => {
+                            stats.bad_rows += 1;
+                            if stats.first_errors.len() < 5 {
+                                stats.first_errors.push(e.to_string());
+                            }
+                        }
+                        Ok(fields) => {
+                            stats.rows += 1;
+                            observe_fields(&mut stats, &fields);
+                            if stats.raw_rows.len() < GENERIC_SAMPLE_ROWS {
+                                stats.raw_rows.push(fields);
+                            }
+                        }
+                    }
+                    continue;
+                };
                 match row.value {
                     Err(e) => {
                         stats.bad_rows += 1;
@@ -355,19 +391,34 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
             .fields
             .iter()
             .map(|(name, f)| {
+                let mut chars = f.chars.clone();
+                let mut items = f.items.clone();
                 json!({
                     "field": name,
                     "present": f.present,
                     "fill_rate": (f.filled as f64 / rows * 1000.0).round() / 1000.0,
                     "types": f.types,
+                    "chars": distribution(&mut chars),
+                    "items": distribution(&mut items),
                 })
             })
             .collect();
-        let mut sample = stats
-            .sample
-            .as_ref()
-            .and_then(|r| serde_json::to_value(r).ok())
-            .unwrap_or(Value::Null);
+        let mut sample = match layout {
+            Some(_) => stats
+                .sample
+                .as_ref()
+                .and_then(|r| serde_json::to_value(r).ok())
+                .unwrap_or(Value::Null),
+            None => stats
+                .raw_rows
+                .first()
+                .map(|r| Value::Object(r.clone()))
+                .unwrap_or(Value::Null),
+        };
+        let proposed = match layout {
+            Some(_) => None,
+            None => layout::mapping::propose(&stats.raw_rows).map(|m| m.to_arg()),
+        };
         truncate_strings(&mut sample, args.sample_chars);
         let mut lengths = Map::new();
         for (name, l) in [
@@ -383,7 +434,10 @@ pub fn run(args: Args, ctx: &Context) -> Result<ExitStatus> {
         reports.push(json!({
             "file": input.path.display().to_string(),
             "bytes": std::fs::metadata(&input.path).map(|m| m.len()).unwrap_or(0),
-            "layout": layout.name(),
+            "layout": layout.map(|l| l.name()),
+            "mapping": layout.filter(|l| l.name() == "map").map(|_| args.input.map.join(",")),
+            "generic_rows": layout.is_none(),
+            "proposed_map": proposed,
             "rows": stats.rows,
             "bad_rows": stats.bad_rows,
             "first_errors": stats.first_errors,
@@ -429,16 +483,76 @@ fn pct(n: u64, rows: u64) -> String {
     format!("{:.1}%", n as f64 * 100.0 / rows as f64)
 }
 
+/// The layout of each input: forced (`--from`, `--map`), detected, or `None` for a file no
+/// layout recognises (inspected as generic rows).
+fn layouts_or_generic(
+    inputs: &[verity_core::io::InputFile],
+    forced: Option<&'static dyn Layout>,
+) -> Result<Vec<Option<&'static dyn Layout>>> {
+    let mut out = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        match detect_layouts(std::slice::from_ref(input), forced) {
+            Ok(found) => out.push(found.first().copied()),
+            Err(verity_core::Error::UnknownLayout { .. }) => out.push(None),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
+}
+
 fn print_human(r: &Value) {
     let rows = r["rows"].as_u64().unwrap_or(0);
     println!("{}", r["file"].as_str().unwrap_or(""));
-    println!("  layout       {}", r["layout"].as_str().unwrap_or(""));
+    match (r["layout"].as_str(), r["mapping"].as_str()) {
+        (Some(_), Some(map)) => println!("  layout       map ({map})"),
+        (Some(layout), None) => println!("  layout       {layout}"),
+        _ => println!("  layout       none detected: inspected as generic rows"),
+    }
     println!("  rows         {rows}   (bad rows: {})", r["bad_rows"]);
     if let Some(errors) = r["first_errors"].as_array() {
         for e in errors {
             println!("    ! {}", e.as_str().unwrap_or(""));
         }
     }
+    let generic = r["generic_rows"].as_bool().unwrap_or(false);
+    if !generic {
+        print_record_stats(r, rows);
+    }
+    print_fields(r);
+    if !generic {
+        print_lengths(r);
+    }
+    println!(
+        "  {}",
+        if generic {
+            "sample row"
+        } else {
+            "sample record"
+        }
+    );
+    let text = serde_json::to_string_pretty(&r["sample"]).unwrap_or_default();
+    for line in text.lines().take(60) {
+        println!("    {line}");
+    }
+    if generic {
+        match r["proposed_map"].as_str() {
+            Some(map) => {
+                println!("  proposed mapping (check it against the fields above)");
+                println!("    --map '{map}'");
+                println!(
+                    "    e.g. verity convert {} --map '{map}' -o records.jsonl",
+                    r["file"].as_str().unwrap_or("FILE")
+                );
+            }
+            None => println!(
+                "  no mapping proposed: name the fields with --map TARGET=FIELD,... (docs/field-mapping.md)"
+            ),
+        }
+    }
+    println!();
+}
+
+fn print_record_stats(r: &Value, rows: u64) {
     if let Some(kinds) = r["object_kinds"].as_object() {
         let list: Vec<String> = kinds.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!("  objects      {}", list.join(", "));
@@ -465,6 +579,9 @@ fn print_human(r: &Value) {
             println!("  imported grades  {}", list.join(", "));
         }
     }
+}
+
+fn print_fields(r: &Value) {
     println!("  fields       (fill rate, types)");
     if let Some(fields) = r["fields"].as_array() {
         for f in fields {
@@ -472,14 +589,24 @@ fn print_human(r: &Value) {
                 .as_object()
                 .map(|t| t.keys().cloned().collect())
                 .unwrap_or_default();
+            let size = |d: &Value, unit: &str| {
+                d.is_object()
+                    .then(|| format!("  {unit} p50 {} max {}", d["p50"], d["max"]))
+                    .unwrap_or_default()
+            };
             println!(
-                "    {:<28} {:>6.1}%  {}",
+                "    {:<28} {:>6.1}%  {}{}{}",
                 f["field"].as_str().unwrap_or(""),
                 f["fill_rate"].as_f64().unwrap_or(0.0) * 100.0,
-                types.join("|")
+                types.join("|"),
+                size(&f["chars"], "chars"),
+                size(&f["items"], "items")
             );
         }
     }
+}
+
+fn print_lengths(r: &Value) {
     println!(
         "  lengths      chars over all rows; tokens ({}) over {} rows per file",
         r["tokenizer"].as_str().unwrap_or(""),
@@ -506,10 +633,4 @@ fn print_human(r: &Value) {
             );
         }
     }
-    println!("  sample record");
-    let text = serde_json::to_string_pretty(&r["sample"]).unwrap_or_default();
-    for line in text.lines().take(60) {
-        println!("    {line}");
-    }
-    println!();
 }

@@ -5,6 +5,7 @@ use crate::common::{Context, ExitStatus};
 use anyhow::Result;
 use clap::Subcommand;
 
+mod agree;
 mod atlas;
 mod card;
 mod convert;
@@ -64,6 +65,8 @@ pub enum Command {
     SandboxCheck(sandbox_check::Args),
     /// Every pipeline stage with its parameters, types, defaults and docs.
     Stages(stages::Args),
+    /// How often two verifiers agree on the same attempts: confusion counts, rate, Cohen's kappa, the disagreements.
+    Agree(agree::Args),
     // (new subcommand variants go above this line)
 }
 
@@ -105,6 +108,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
         Command::Stats(args) => stats::run(args, ctx),
         Command::SandboxCheck(args) => sandbox_check::run(args, ctx),
         Command::Stages(args) => stages::run(args, ctx),
+        Command::Agree(args) => agree::run(args, ctx),
         // (new subcommand arms go above this line)
     }
 }

@@ -21,6 +21,7 @@ mod gsm8k;
 mod gsm8k_solutions;
 mod hh_rlhf;
 mod humaneval;
+pub mod mapping;
 mod math;
 mod math_aps;
 mod math_shepherd;
@@ -120,6 +121,11 @@ pub fn all() -> &'static [&'static dyn Layout] {
         &mbpp::Mbpp,
         &code_contests::CodeContests,
         &s1k::S1k,
+        &mapping::Alpaca,
+        &mapping::Qa,
+        &mapping::GraderCases,
+        &mapping::SweBenchPreds,
+        &mapping::ToolBenchQuery,
     ];
     ALL
 }
