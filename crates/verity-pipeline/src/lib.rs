@@ -10,6 +10,8 @@
 //! - [`stages`]: adapters from recipe stage configs to pipeline stages (normalize, verify,
 //!   score, dedup, decontam, select, split, pairs), built on the verifier, dedup and score
 //!   crates.
+//! - [`construct`]: adapters of the construction stages (generate, judge, step_label) of
+//!   verity-gen.
 //! - [`runner`]: streams records through the stages on all cores with bounded memory, keeps
 //!   input order, writes data, per-stage rejects, the ledger, the release card and the report.
 //! - [`resume`]: content-addressed segment checkpoints, so a killed run resumes with the same
@@ -24,6 +26,7 @@
 //! global select, split) hold per-record state in memory (see [`stages`] for the formulas).
 #![deny(missing_docs)]
 
+pub mod construct;
 pub mod error;
 pub mod export;
 mod input_map;

@@ -143,6 +143,12 @@ pub enum StageConfig {
     Split(SplitConfig),
     /// The trainer format of the data files (last stage).
     Export(crate::export::ExportConfig),
+    /// Sample attempts from an OpenAI-compatible server, cached (verity-gen).
+    Generate(verity_gen::config::GenerateConfig),
+    /// Grade attempts with an LLM judge against a rubric (verity-gen).
+    Judge(verity_gen::judge::JudgeConfig),
+    /// Math-Shepherd step labels from completions of each step prefix (verity-gen).
+    StepLabel(verity_gen::steps::StepLabelConfig),
 }
 
 impl StageConfig {
@@ -158,6 +164,9 @@ impl StageConfig {
             StageConfig::Pairs(_) => "pairs",
             StageConfig::Split(_) => "split",
             StageConfig::Export(_) => "export",
+            StageConfig::Generate(_) => "generate",
+            StageConfig::Judge(_) => "judge",
+            StageConfig::StepLabel(_) => "step_label",
         }
     }
 }

@@ -65,6 +65,9 @@ pub fn build(
         StageConfig::Pairs(c) => Box::new(PairsStage::new(c)),
         StageConfig::Split(c) => Box::new(SplitStage::new(index, c)?),
         StageConfig::Export(_) => return Ok(None),
+        StageConfig::Generate(_) | StageConfig::Judge(_) | StageConfig::StepLabel(_) => {
+            return crate::construct::build(index, config, base_dir).map(Some)
+        }
     }))
 }
 

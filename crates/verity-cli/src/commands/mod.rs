@@ -12,6 +12,7 @@ mod convert;
 mod decontam;
 mod dedup;
 mod export;
+mod generate;
 mod inspect;
 mod math_eq;
 mod report;
@@ -67,6 +68,8 @@ pub enum Command {
     Stages(stages::Args),
     /// How often two verifiers agree on the same attempts: confusion counts, rate, Cohen's kappa, the disagreements.
     Agree(agree::Args),
+    /// Sample attempts from an OpenAI-compatible server (cached: a rerun sends no request twice).
+    Generate(generate::Args),
     // (new subcommand variants go above this line)
 }
 
@@ -82,6 +85,7 @@ impl Command {
             Command::Score(a) => !a.output.no_hash,
             Command::Select(a) => !a.output.no_hash,
             Command::Split(_) | Command::Run(_) => true,
+            Command::Generate(a) => !a.output.no_hash,
             _ => false,
         }
     }
@@ -109,6 +113,7 @@ pub fn run(command: Command, ctx: &Context) -> Result<ExitStatus> {
         Command::SandboxCheck(args) => sandbox_check::run(args, ctx),
         Command::Stages(args) => stages::run(args, ctx),
         Command::Agree(args) => agree::run(args, ctx),
+        Command::Generate(args) => generate::run(args, ctx),
         // (new subcommand arms go above this line)
     }
 }
