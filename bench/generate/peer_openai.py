@@ -11,6 +11,11 @@ import json
 
 import openai
 
+try:  # openai >= 3 ships on httpx2
+    import httpx2 as httpx
+except ImportError:
+    import httpx
+
 
 async def main() -> None:
     p = argparse.ArgumentParser()
@@ -27,7 +32,7 @@ async def main() -> None:
         api_key="none",
         max_retries=6,
         http_client=openai.DefaultAsyncHttpxClient(
-            limits=__import__("httpx").Limits(
+            limits=httpx.Limits(
                 max_connections=a.concurrency, max_keepalive_connections=a.concurrency
             )
         ),

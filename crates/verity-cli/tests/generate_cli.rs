@@ -79,7 +79,7 @@ fn generate_writes_samples_and_ledger_figures_and_a_rerun_sends_nothing() {
     for r in &records {
         assert_eq!(r["object"], "rollout_set");
         assert_eq!(r["attempts"].as_array().unwrap().len(), 3);
-        assert_eq!(r["task"]["reference"]["answer"].as_str().is_some(), true);
+        assert!(r["task"]["reference"]["answer"].as_str().is_some());
     }
     assert_eq!(server.completions(), 18 + 2);
     let entry = ledger(dir.path()).pop().unwrap();
@@ -196,7 +196,7 @@ fn the_api_key_is_never_written_to_any_output() {
 }
 
 fn spawn(args: &[String]) -> std::process::Child {
-    Command::new(assert_cmd::cargo::cargo_bin("verity"))
+    Command::new(env!("CARGO_BIN_EXE_verity"))
         .args(args)
         .env("VERITY_NO_PROGRESS", "1")
         .stdout(Stdio::null())

@@ -1,6 +1,6 @@
 //! The request cache: a rerun sends nothing, lineage is complete, the key is never stored.
 
-use crate::common::{generate, stage, tasks, without_latency};
+use crate::common::{generate, stage, tasks};
 use verity_core::record::ObjectKind;
 use verity_gen::testing::MockServer;
 
@@ -36,7 +36,6 @@ fn a_rerun_sends_zero_requests_and_returns_the_same_records() {
     c2.temperature = Some(0.9);
     stage(&c2, dir.path()).run_batch(tasks(1)).unwrap();
     assert_eq!(server.completions(), 18);
-    let _ = without_latency;
 }
 
 #[test]

@@ -44,18 +44,3 @@ pub fn generate(url: &str, n: u32) -> GenerateConfig {
 pub fn stage(config: &GenerateConfig, dir: &Path) -> GenerateStage {
     GenerateStage::new(config, dir, &dir.join("cache.sqlite")).expect("stage")
 }
-
-/// Records without the latency signal (the only field that differs between two runs that
-/// got the same replies).
-pub fn without_latency(records: &[Record]) -> Vec<Record> {
-    records
-        .iter()
-        .cloned()
-        .map(|mut r| {
-            for a in &mut r.attempts {
-                a.signals.remove("latency_ms");
-            }
-            r
-        })
-        .collect()
-}
