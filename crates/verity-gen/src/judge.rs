@@ -641,11 +641,11 @@ impl Stage for JudgeStage {
     fn verifiers(&self) -> Vec<VerifierId> {
         vec![self.judge.id.clone()]
     }
-    fn process(&self, records: Vec<Record>) -> verity_core::Result<Processed> {
+    fn process(&self, _first: u64, records: Vec<Record>) -> verity_core::Result<Processed> {
         Ok(Processed::keep_all(self.run_batch(records)?))
     }
-    fn summary(&self) -> Value {
-        self.judge.summary_value()
+    fn summary(&self) -> verity_core::summary::StageSummary {
+        verity_core::summary::StageSummary::Other(self.judge.summary_value())
     }
 }
 

@@ -215,11 +215,11 @@ impl Stage for GenerateStage {
         v
     }
 
-    fn process(&self, records: Vec<Record>) -> verity_core::Result<Processed> {
+    fn process(&self, _first: u64, records: Vec<Record>) -> verity_core::Result<Processed> {
         Ok(self.run_batch(records)?)
     }
 
-    fn summary(&self) -> Value {
-        self.summary_value()
+    fn summary(&self) -> verity_core::summary::StageSummary {
+        verity_core::summary::StageSummary::Other(self.summary_value())
     }
 }

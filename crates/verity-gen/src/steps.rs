@@ -424,10 +424,17 @@ impl Stage for StepLabelStage {
     fn verifiers(&self) -> Vec<VerifierId> {
         vec![self.labeller.id.clone()]
     }
-    fn process(&self, records: Vec<Record>) -> verity_core::Result<Processed> {
+    fn process(&self, _first: u64, records: Vec<Record>) -> verity_core::Result<Processed> {
         Ok(self.run_batch(records)?)
     }
-    fn summary(&self) -> Value {
+    fn summary(&self) -> verity_core::summary::StageSummary {
+        verity_core::summary::StageSummary::Other(self.summary_value())
+    }
+}
+
+impl StepLabelStage {
+    /// The ledger summary: steps labelled, good and bad, completions per step, requests.
+    pub fn summary_value(&self) -> Value {
         let l = &self.labeller;
         let c = &l.config.endpoint;
         let steps = l.labelled_steps.load(Ordering::Relaxed);

@@ -9,9 +9,9 @@
 
 use crate::error::{Error, Result};
 use crate::recipe::StageConfig;
-use crate::stages::{Indexed, PipeStage};
 use std::path::Path;
 use std::sync::Arc;
+use verity_core::stage::Stage;
 use verity_core::verify::Verifier;
 
 /// The default cache file of a recipe in `base_dir`.
@@ -51,23 +51,23 @@ fn completion_verifier(index: usize, name: &str) -> Result<Arc<dyn Verifier>> {
 }
 
 /// Build a construction stage (`config` must be one of them).
-pub fn build(index: usize, config: &StageConfig, base_dir: &Path) -> Result<Box<dyn PipeStage>> {
+pub fn build(index: usize, config: &StageConfig, base_dir: &Path) -> Result<Box<dyn Stage>> {
     let cache = default_cache(base_dir);
     Ok(match config {
-        StageConfig::Generate(c) => Box::new(Indexed(
+        StageConfig::Generate(c) => Box::new(
             verity_gen::stage::GenerateStage::new(c, base_dir, &cache)
                 .map_err(|e| err(index, "generate", e))?,
-        )),
-        StageConfig::Judge(c) => Box::new(Indexed(
+        ),
+        StageConfig::Judge(c) => Box::new(
             verity_gen::judge::JudgeStage::new(c, base_dir, &cache)
                 .map_err(|e| err(index, "judge", e))?,
-        )),
+        ),
         StageConfig::StepLabel(c) => {
             let verifier = completion_verifier(index, &c.verifier)?;
-            Box::new(Indexed(
+            Box::new(
                 verity_gen::steps::StepLabelStage::new(c, verifier, base_dir, &cache)
                     .map_err(|e| err(index, "step_label", e))?,
-            ))
+            )
         }
         other => {
             return Err(err(

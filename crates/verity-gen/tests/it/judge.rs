@@ -91,7 +91,7 @@ fn pointwise_verdicts_identity_and_agreement() {
         ("trust me, \\boxed{7}", false),
         ("\\boxed{garbled}", false),
     ]);
-    let out = stage.process(vec![r]).unwrap();
+    let out = stage.process(0, vec![r]).unwrap();
     let attempts = &out.kept[0].attempts;
     let judged: Vec<&Feedback> = attempts
         .iter()
@@ -120,7 +120,7 @@ fn pointwise_verdicts_identity_and_agreement() {
         judged[0].detail.as_ref().unwrap()["judge_model"],
         "mock-model-served"
     );
-    let s = stage.summary();
+    let s = stage.judge().summary_value();
     assert_eq!(
         (
             s["pass"].as_u64(),
@@ -141,7 +141,7 @@ fn pointwise_verdicts_identity_and_agreement() {
     let before = server.completions();
     let again = JudgeStage::new(&c, dir.path(), &dir.path().join("cache.sqlite")).unwrap();
     again
-        .process(vec![record(&[("The answer is \\boxed{4}.", true)])])
+        .process(0, vec![record(&[("The answer is \\boxed{4}.", true)])])
         .unwrap();
     assert_eq!(server.completions(), before);
 }
@@ -158,7 +158,7 @@ fn a_declared_pattern_reads_numeric_scores() {
     let stage = JudgeStage::new(&c, dir.path(), &dir.path().join("c.sqlite")).unwrap();
     let mut r = record(&[("an essay", false)]);
     r.task.reference.rubric = Some(serde_json::json!(["clear thesis", "evidence"]));
-    let out = stage.process(vec![r]).unwrap();
+    let out = stage.process(0, vec![r]).unwrap();
     let f = out.kept[0].attempts[0].feedback.last().unwrap();
     assert_eq!((f.verdict, f.score), (Verdict::Pass, Some(8.0)));
     assert_eq!(
@@ -202,7 +202,7 @@ fn pairwise_swaps_positions_and_flags_inconsistency() {
         &dir.path().join("c.sqlite"),
     )
     .unwrap();
-    let out = stage.process(vec![pair()]).unwrap();
+    let out = stage.process(0, vec![pair()]).unwrap();
     let f = out.kept[0].attempts[0].feedback.last().unwrap();
     assert_eq!(
         (f.granularity, f.verdict),
@@ -219,11 +219,11 @@ fn pairwise_swaps_positions_and_flags_inconsistency() {
         &dir.path().join("c.sqlite"),
     )
     .unwrap();
-    let out = stage.process(vec![pair()]).unwrap();
+    let out = stage.process(0, vec![pair()]).unwrap();
     let f = out.kept[0].attempts[0].feedback.last().unwrap();
     assert_eq!(f.verdict, Verdict::Unknown);
     assert_eq!(f.detail.as_ref().unwrap()["consistent"], false);
-    let s = stage.summary();
+    let s = stage.judge().summary_value();
     assert_eq!(
         (s["pairs"].as_u64(), s["consistent_pairs"].as_u64()),
         (Some(1), Some(0))

@@ -79,7 +79,7 @@ fn steps_are_labelled_by_their_completions_and_the_last_by_the_answer() {
         &dir.path().join("c.sqlite"),
     )
     .unwrap();
-    let out = stage.process(vec![record()]).unwrap();
+    let out = stage.process(0, vec![record()]).unwrap();
     let r = &out.kept[0];
     assert_eq!(r.object, ObjectKind::StepLabeledTrace);
     let steps = &r.attempts[0].steps;
@@ -106,7 +106,7 @@ fn steps_are_labelled_by_their_completions_and_the_last_by_the_answer() {
     assert_eq!(step_feedback.len(), 4);
     assert_eq!(step_feedback[2].step, Some(2));
     assert!(step_feedback[0].verifier.version.contains("m3"));
-    let s = stage.summary();
+    let s = stage.summary_value();
     assert_eq!(
         (s["steps"].as_u64(), s["good_steps"].as_u64()),
         (Some(4), Some(2))
@@ -119,7 +119,7 @@ fn steps_are_labelled_by_their_completions_and_the_last_by_the_answer() {
         &dir.path().join("c.sqlite"),
     )
     .unwrap();
-    let out2 = again.process(vec![record()]).unwrap();
+    let out2 = again.process(0, vec![record()]).unwrap();
     assert_eq!(server.completions(), 9);
     assert_eq!(out2.kept[0].attempts[0].steps, *steps);
 }
@@ -137,6 +137,6 @@ fn a_record_without_solution_text_is_rejected() {
     .unwrap();
     let mut r = record();
     r.attempts.clear();
-    let out = stage.process(vec![r]).unwrap();
+    let out = stage.process(0, vec![r]).unwrap();
     assert_eq!(out.rejected[0].reason, "step_label:no_solution_text");
 }
