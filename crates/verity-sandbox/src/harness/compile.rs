@@ -1,7 +1,7 @@
 //! Compiling candidates (and checkers) of compiled languages, in the sandbox, once per source.
 //!
 //! What it does: [`compile`] runs a language's compile script (see
-//! [`crate::language::Compile`]) in the sandbox with its own limits (60 s wall, 4 GiB address
+//! [`crate::language::Compile`]) in the sandbox with its own limits (180 s wall, 4 GiB address
 //! space, 256 MiB output) and returns the artifact or the compiler's message.
 //! [`CompileCache`] keeps artifacts by SHA-256 of (language, script, source), so a multi-test
 //! problem compiles once and identical attempts compile once per verifier.
@@ -100,7 +100,7 @@ fn cache_key(language: &Language, source_file: &str, source: &str) -> String {
 /// Limits of a compilation (a compiler needs more than a solution).
 fn compile_limits() -> Limits {
     Limits {
-        wall_timeout: Duration::from_secs(60),
+        wall_timeout: Duration::from_secs(180),
         cpu_seconds: None,
         address_space_bytes: 4 << 30,
         file_size_bytes: 256 << 20,
@@ -153,7 +153,7 @@ pub fn compile(
         }
         Termination::Exited(0) => message("the compiler produced no artifact"),
         Termination::Exited(code) => message(&format!("compilation failed (exit code {code})")),
-        Termination::WallTimeout => message("compilation exceeded its 60 s time limit"),
+        Termination::WallTimeout => message("compilation exceeded its 180 s time limit"),
         Termination::MemoryLimit => message("compilation exceeded its memory limit"),
         Termination::OutputLimit => message("the artifact exceeded 256 MiB"),
         Termination::Signaled(signal) => {

@@ -244,7 +244,7 @@ fn a_multi_process_memory_hog_is_stopped_by_the_whole_tree_limit() {
         &fx.sandbox,
         fx.python.clone(),
         HarnessOptions {
-            per_test_timeout: Duration::from_secs(20),
+            per_test_timeout: Duration::from_secs(120),
             ..HarnessOptions::default()
         },
     );
@@ -264,7 +264,7 @@ fn a_multi_process_memory_hog_is_stopped_by_the_whole_tree_limit() {
         )],
         env: fx.python.env.clone(),
         limits: Limits {
-            wall_timeout: Duration::from_secs(20),
+            wall_timeout: Duration::from_secs(120),
             ..Limits::default()
         },
         ..RunSpec::default()
