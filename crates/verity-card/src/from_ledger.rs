@@ -428,11 +428,10 @@ fn apply_stats(card: &mut Card, s: &StatsSummary, evidence: &str) {
         card.released.domains =
             Fact::measured(s.mixture.domain.keys().cloned().collect(), evidence);
     }
-    let hashed_only = card
-        .construction
-        .prompt_sources
-        .value()
-        .map_or(true, |v| v.iter().all(|s| s.source.contains("(sha256:")));
+    let hashed_only = match card.construction.prompt_sources.value() {
+        None => true,
+        Some(v) => v.iter().all(|s| s.source.contains("(sha256:")),
+    };
     // `(none)` is how stats counts rows without a source dataset.
     let known: Vec<(&String, &u64)> = s
         .mixture

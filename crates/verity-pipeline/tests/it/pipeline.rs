@@ -237,7 +237,7 @@ fn sigkill_mid_run_then_resume_gives_same_output() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "kill_child_entry",
+            "pipeline::kill_child_entry",
             "--nocapture",
             "--test-threads=1",
         ])
