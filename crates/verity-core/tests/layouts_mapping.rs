@@ -224,7 +224,6 @@ fn the_presets_do_not_take_rows_of_other_layouts() {
         ("gsm8k/test.head50.jsonl", "gsm8k"),
         ("qwen25-math-eval/math_cot_100.head10.jsonl.gz", "qwen_eval"),
         ("mbpp/mbpp.head50.jsonl", "mbpp"),
-        ("bbh/boolean_expressions_cot.head20.json", "bbh"),
     ] {
         let rows: Vec<Fields> = load_rows(path, 64).iter().map(fields).collect();
         assert_eq!(
