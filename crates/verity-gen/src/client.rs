@@ -284,7 +284,8 @@ impl Client {
     async fn try_once(&self, url: &str, body: &Value) -> Try {
         let response = match self
             .request(reqwest::Method::POST, url)
-            .json(body)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
             .send()
             .await
         {
