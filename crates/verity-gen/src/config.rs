@@ -27,7 +27,9 @@ use std::path::PathBuf;
 use crate::error::{Error, Result};
 
 /// Which OpenAI-compatible route requests go to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Api {
     /// `/chat/completions` with `messages`.
@@ -48,7 +50,7 @@ impl Api {
 }
 
 /// `endpoint = { ... }`: the server, the model and how to talk to it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointConfig {
     /// Base URL of the OpenAI-compatible API, including `/v1` (`http://127.0.0.1:8000/v1`).
@@ -226,7 +228,9 @@ impl EndpointConfig {
 }
 
 /// Where a reasoning trace is read from in a completion.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasoningMode {
     /// `reasoning_content` (or `reasoning`) when the server returns one, else a leading
@@ -242,7 +246,7 @@ pub enum ReasoningMode {
 }
 
 /// One few-shot message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FewShot {
     /// `user` or `assistant`.
@@ -252,7 +256,7 @@ pub struct FewShot {
 }
 
 /// The prompt template (see [`crate::template`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateConfig {
     /// System message (templated).
@@ -268,7 +272,7 @@ pub struct TemplateConfig {
 }
 
 /// Sampling parameters of a request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SamplingConfig {
     /// Samples per task.
@@ -346,7 +350,7 @@ impl SamplingConfig {
 }
 
 /// `stage = "generate"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateConfig {
     /// The server.

@@ -43,7 +43,9 @@ use verity_core::record::{
 use verity_core::stage::{Processed, Stage};
 
 /// Pointwise or pairwise.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum JudgeMode {
     /// Grade each attempt.
@@ -54,7 +56,7 @@ pub enum JudgeMode {
 }
 
 /// `stage = "judge"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JudgeConfig {
     /// The judge's server.

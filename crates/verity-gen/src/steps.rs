@@ -42,8 +42,13 @@ use verity_core::record::{
 use verity_core::stage::{Processed, Rejected, Stage};
 use verity_core::verify::Verifier;
 
+/// A step's text and, once its completions are graded, (reached, of total).
+type LabelledStep = (String, Option<(u32, u32)>);
+
 /// Hard (any completion verified) or soft (share of verified completions) labels.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Estimate {
     /// `good` when any completion reaches a verified answer.
@@ -54,7 +59,7 @@ pub enum Estimate {
 }
 
 /// `stage = "step_label"`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepLabelConfig {
     /// The completer's server.
@@ -266,7 +271,7 @@ impl StepLabeller {
         record: Record,
     ) -> Result<std::result::Result<Record, Record>> {
         let shared = Arc::new(record);
-        let mut labelled: Vec<Option<Vec<(String, Option<(u32, u32)>)>>> = Vec::new();
+        let mut labelled: Vec<Option<Vec<LabelledStep>>> = Vec::new();
         for attempt in &shared.attempts {
             let steps = split_steps(&solution_text(attempt), self.config.max_steps);
             if steps.is_empty() {

@@ -590,9 +590,11 @@ fn print_fields(r: &Value) {
                 .map(|t| t.keys().cloned().collect())
                 .unwrap_or_default();
             let size = |d: &Value, unit: &str| {
-                d.is_object()
-                    .then(|| format!("  {unit} p50 {} max {}", d["p50"], d["max"]))
-                    .unwrap_or_default()
+                if d.is_object() {
+                    format!("  {unit} p50 {} max {}", d["p50"], d["max"])
+                } else {
+                    Default::default()
+                }
             };
             println!(
                 "    {:<28} {:>6.1}%  {}{}{}",

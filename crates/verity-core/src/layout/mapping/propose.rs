@@ -94,7 +94,7 @@ fn kind_of(rows: &[Fields], field: &str) -> Option<Kind> {
     if values.is_empty() || values.iter().all(|v| v.is_null()) {
         return None;
     }
-    let all = |f: &dyn Fn(&Value) -> bool| values.iter().all(|v| f(*v));
+    let all = |f: &dyn Fn(&Value) -> bool| values.iter().all(|v| f(v));
     let list_of = |f: fn(&Value) -> bool| {
         all(&|v: &Value| v.is_null() || v.as_array().is_some_and(|a| a.iter().all(f)))
     };
@@ -125,7 +125,7 @@ pub fn propose(rows: &[Fields]) -> Option<FieldMap> {
     let mut pick = |names: &[&str], ok: &dyn Fn(Kind) -> bool| -> Option<String> {
         let found = names
             .iter()
-            .find(|n| !used.iter().any(|u| u == *n) && kind_of(rows, n).is_some_and(|k| ok(k)))?;
+            .find(|n| !used.iter().any(|u| u == *n) && kind_of(rows, n).is_some_and(ok))?;
         used.push(found.to_string());
         Some(found.to_string())
     };
@@ -169,7 +169,7 @@ pub fn propose(rows: &[Fields]) -> Option<FieldMap> {
     let mut pick_more = |names: &[&str], ok: &dyn Fn(Kind) -> bool| -> Option<String> {
         names
             .iter()
-            .find(|n| !used.iter().any(|u| u == *n) && kind_of(rows, n).is_some_and(|k| ok(k)))
+            .find(|n| !used.iter().any(|u| u == *n) && kind_of(rows, n).is_some_and(ok))
             .map(|n| {
                 used.push(n.to_string());
                 n.to_string()
