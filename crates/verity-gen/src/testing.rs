@@ -366,6 +366,11 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) -> std::io::Result<()> 
         if let Some(a) = &auth {
             state.auth.lock().unwrap().push(a.clone());
         }
+        let lists_models = req.method == "GET" && req.path.ends_with("/models");
+        if lists_models {
+            // Counted whether or not the key is accepted: the client's pre-flight check.
+            state.model_lists.fetch_add(1, Ordering::SeqCst);
+        }
         let required = state.required_key.lock().unwrap().clone();
         if let Some(key) = required {
             if auth.as_deref() != Some(&format!("Bearer {key}")) {
@@ -374,8 +379,7 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) -> std::io::Result<()> 
                 continue;
             }
         }
-        if req.method == "GET" && req.path.ends_with("/models") {
-            state.model_lists.fetch_add(1, Ordering::SeqCst);
+        if lists_models {
             let models = state.models.lock().unwrap().clone();
             if models.is_empty() {
                 respond(&mut stream, 404, "", b"{\"error\":\"no model list\"}").await?;

@@ -116,6 +116,8 @@ fn fewer_choices_than_asked_are_completed_with_the_next_seeds() {
     // A server that honours n answers all four in one request.
     let server = MockServer::start();
     let dir = tempfile::tempdir().unwrap();
+    let mut c = generate(&server.url(), 4);
+    c.samples_per_request = 4;
     let s = stage(&c, dir.path());
     let out = s.run_batch(tasks(1)).unwrap();
     assert_eq!(out.kept[0].attempts.len(), 4);

@@ -311,12 +311,13 @@ fn every_example_recipe_card_states_only_what_the_outputs_hold() {
         check_recipe(name, tmp.path());
         checked += 1;
     }
-    // Every recipe in recipes/ is covered.
+    // Every recipe in recipes/ is covered, except the construction recipes (`gen_*`), which need
+    // a model server: crates/verity-gen/tests/run_recipes.py runs them against one in CI.
     let mut on_disk: Vec<String> = files(&root().join("recipes"))
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
-        .filter(|n| !n.ends_with(".facts.toml"))
+        .filter(|n| !n.ends_with(".facts.toml") && !n.starts_with("gen_"))
         .collect();
     on_disk.sort();
     let mut listed: Vec<String> = RECIPES.iter().map(|s| s.to_string()).collect();
